@@ -1,0 +1,443 @@
+/**
+ * A write transaction: a private change set (tx state) layered over a store snapshot. Reads see
+ * the transaction's own writes; nothing is visible to others until commit turns the change set
+ * into after-image commands, appends them to the log and applies them to the store.
+ */
+import { createHash } from 'node:crypto';
+import type { StoreReader } from '../storage/store-reader.js';
+import { indexKeyValue } from '../storage/records.js';
+import type { Command } from '../txlog/commands.js';
+import { QuiverError } from '../util/errors.js';
+import type { Properties, PropertyValue } from '../values/value.js';
+import type {
+  Adjacent,
+  ConstraintDescriptor,
+  Direction,
+  IndexDescriptor,
+  NodeRecord,
+  RangeBounds,
+  RelRecord,
+  WriteTransaction,
+} from './api.js';
+
+/** What a write transaction needs from its database. */
+export interface CommitSink {
+  readonly databaseName: string;
+  allocateNodeId(): number;
+  allocateRelId(): number;
+  /** Appends, applies and syncs; releases the writer slot in every case. */
+  commit(commands: Command[]): Promise<number>;
+  /** Releases the writer slot without committing. */
+  abandon(): void;
+  lastCommittedTxId(): number;
+}
+
+export class KernelWriteTx implements WriteTransaction {
+  readonly mode = 'write' as const;
+  private readonly nodes = new Map<number, NodeRecord | null>();
+  private readonly rels = new Map<number, RelRecord | null>();
+  private readonly createdRelsByNode = new Map<number, Set<number>>();
+  private readonly schemaCommands: Command[] = [];
+  private schemaIndexes: IndexDescriptor[];
+  private schemaConstraints: ConstraintDescriptor[];
+  private state: 'open' | 'committing' | 'closed' = 'open';
+
+  constructor(
+    private readonly base: StoreReader,
+    private readonly sink: CommitSink,
+  ) {
+    this.schemaIndexes = base.store.indexes().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
+    this.schemaConstraints = base.store.constraints().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
+  }
+
+  private assertOpen(): void {
+    if (this.state !== 'open') throw new QuiverError('TransactionClosed', 'the transaction has been committed or rolled back');
+  }
+
+  // ---- reads ----
+
+  getNode(id: number): NodeRecord | undefined {
+    const o = this.nodes.get(id);
+    if (o !== undefined) return o ?? undefined;
+    return this.base.getNode(id);
+  }
+
+  getRelationship(id: number): RelRecord | undefined {
+    const o = this.rels.get(id);
+    if (o !== undefined) return o ?? undefined;
+    return this.base.getRelationship(id);
+  }
+
+  *allNodeIds(): Iterable<number> {
+    for (const id of this.base.allNodeIds()) if (this.nodes.get(id) !== null) yield id;
+    const created = [...this.nodes.entries()].filter(([id, n]) => n !== null && this.base.getNode(id) === undefined).map(([id]) => id);
+    yield* created.sort((a, b) => a - b);
+  }
+
+  *allRelationshipIds(): Iterable<number> {
+    for (const id of this.base.allRelationshipIds()) if (this.rels.get(id) !== null) yield id;
+    const created = [...this.rels.entries()].filter(([id, r]) => r !== null && this.base.getRelationship(id) === undefined).map(([id]) => id);
+    yield* created.sort((a, b) => a - b);
+  }
+
+  *nodeIdsByLabel(label: string): Iterable<number> {
+    for (const id of this.base.nodeIdsByLabel(label)) if (!this.nodes.has(id)) yield id;
+    for (const [id, n] of [...this.nodes]) if (n && n.labels.includes(label)) yield id;
+  }
+
+  *relationshipsOf(nodeId: number, direction: Direction, types?: readonly string[]): Iterable<Adjacent> {
+    for (const a of this.base.relationshipsOf(nodeId, direction, types)) {
+      if (this.rels.get(a.relId) === null) continue;
+      yield a;
+    }
+    const created = this.createdRelsByNode.get(nodeId);
+    if (!created) return;
+    for (const relId of [...created]) {
+      const r = this.rels.get(relId);
+      if (!r) continue;
+      if (types && types.length > 0 && !types.includes(r.type)) continue;
+      if (r.startId === nodeId && direction !== 'in') yield { relId, type: r.type, otherId: r.endId, direction: 'out' };
+      if (r.endId === nodeId && direction !== 'out' && !(direction === 'both' && r.startId === nodeId)) {
+        yield { relId, type: r.type, otherId: r.startId, direction: 'in' };
+      }
+    }
+  }
+
+  private committedIndex(label: string, property: string): IndexDescriptor | undefined {
+    // Only indexes that exist in the store can be read; ones created in this transaction are populated at commit.
+    const rule = this.base.store.indexFor(label, property);
+    return rule && this.schemaIndexes.some((i) => i.name === rule.name) ? rule : undefined;
+  }
+
+  indexSeek(label: string, property: string, value: PropertyValue): Iterable<number> | undefined {
+    const rule = this.base.store.indexFor(label, property);
+    if (!rule || !this.committedIndex(label, property)) return undefined;
+    const key = indexKeyValue(value);
+    const self = this;
+    return (function* () {
+      for (const id of self.base.indexSeek(rule, value)) if (!self.nodes.has(id)) yield id;
+      for (const [id, n] of [...self.nodes]) {
+        if (!n || !n.labels.includes(label)) continue;
+        const v = n.properties.get(property);
+        if (v === undefined) continue;
+        const k = indexKeyValue(v);
+        if (k[0] === key[0] && k[1] === key[1]) yield id;
+      }
+    })();
+  }
+
+  indexRange(label: string, property: string, bounds: RangeBounds): Iterable<number> | undefined {
+    const rule = this.base.store.indexFor(label, property);
+    if (!rule || !this.committedIndex(label, property)) return undefined;
+    const baseIds = this.base.indexRange(rule, bounds);
+    if (!baseIds) return undefined;
+    const self = this;
+    return (function* () {
+      for (const id of baseIds) if (!self.nodes.has(id)) yield id;
+      // Changed nodes are offered as candidates; callers re-check the predicate.
+      for (const [id, n] of [...self.nodes]) if (n && n.labels.includes(label) && n.properties.has(property)) yield id;
+    })();
+  }
+
+  indexes(): IndexDescriptor[] {
+    return [...this.schemaIndexes];
+  }
+
+  constraints(): ConstraintDescriptor[] {
+    return [...this.schemaConstraints];
+  }
+
+  countNodes(label?: string): number {
+    if (label === undefined) {
+      let n = this.base.countNodes();
+      for (const [id, rec] of this.nodes) {
+        const inBase = this.base.getNode(id) !== undefined;
+        if (rec && !inBase) n++;
+        if (!rec && inBase) n--;
+      }
+      return n;
+    }
+    let n = this.base.countNodes(label);
+    for (const [id, rec] of this.nodes) {
+      const before = this.base.getNode(id)?.labels.includes(label) ?? false;
+      const after = rec?.labels.includes(label) ?? false;
+      if (after && !before) n++;
+      if (before && !after) n--;
+    }
+    return n;
+  }
+
+  labels(): string[] {
+    const s = new Set(this.base.store.tokenNamesOf('L'));
+    for (const n of this.nodes.values()) if (n) for (const l of n.labels) s.add(l);
+    return [...s];
+  }
+
+  relationshipTypes(): string[] {
+    const s = new Set(this.base.store.tokenNamesOf('T'));
+    for (const r of this.rels.values()) if (r) s.add(r.type);
+    return [...s];
+  }
+
+  propertyKeys(): string[] {
+    const s = new Set(this.base.store.tokenNamesOf('P'));
+    for (const n of this.nodes.values()) if (n) for (const k of n.properties.keys()) s.add(k);
+    for (const r of this.rels.values()) if (r) for (const k of r.properties.keys()) s.add(k);
+    return [...s];
+  }
+
+  // ---- writes ----
+
+  private mutableNode(id: number): NodeRecord {
+    this.assertOpen();
+    const o = this.nodes.get(id);
+    if (o) return o;
+    const n = o === null ? undefined : this.base.getNode(id);
+    if (!n) throw new QuiverError('NotFound', `node ${id} does not exist (it may have been deleted)`);
+    const copy: NodeRecord = { id, labels: [...n.labels], properties: new Map(n.properties) };
+    this.nodes.set(id, copy);
+    return copy;
+  }
+
+  private mutableRel(id: number): RelRecord {
+    this.assertOpen();
+    const o = this.rels.get(id);
+    if (o) return o;
+    const r = o === null ? undefined : this.base.getRelationship(id);
+    if (!r) throw new QuiverError('NotFound', `relationship ${id} does not exist (it may have been deleted)`);
+    const copy: RelRecord = { ...r, properties: new Map(r.properties) };
+    this.rels.set(id, copy);
+    return copy;
+  }
+
+  createNode(labels: readonly string[], properties: Properties): number {
+    this.assertOpen();
+    const id = this.sink.allocateNodeId();
+    this.nodes.set(id, { id, labels: [...new Set(labels)], properties: new Map(properties) });
+    return id;
+  }
+
+  setNodeProperty(id: number, key: string, value: PropertyValue | null): void {
+    const n = this.mutableNode(id);
+    if (value === null) n.properties.delete(key);
+    else n.properties.set(key, value);
+  }
+
+  replaceNodeProperties(id: number, properties: Properties): void {
+    this.mutableNode(id).properties = new Map(properties);
+  }
+
+  addLabels(id: number, labels: readonly string[]): void {
+    const n = this.mutableNode(id);
+    for (const l of labels) if (!n.labels.includes(l)) n.labels.push(l);
+  }
+
+  removeLabels(id: number, labels: readonly string[]): void {
+    const n = this.mutableNode(id);
+    n.labels = n.labels.filter((l) => !labels.includes(l));
+  }
+
+  deleteNode(id: number, detach: boolean): void {
+    this.mutableNode(id);
+    const rels = [...this.relationshipsOf(id, 'both')];
+    if (rels.length > 0) {
+      if (!detach) {
+        throw new QuiverError(
+          'NodeHasRelationships',
+          `Cannot delete node<${id}>, because it still has relationships. To delete this node, you must first delete its relationships.`,
+        );
+      }
+      for (const r of rels) this.deleteRelationship(r.relId);
+    }
+    this.nodes.set(id, null);
+  }
+
+  createRelationship(type: string, startId: number, endId: number, properties: Properties): number {
+    this.assertOpen();
+    for (const n of [startId, endId]) {
+      if (!this.getNode(n)) throw new QuiverError('NotFound', `cannot create a relationship to node ${n}: it does not exist (it may have been deleted)`);
+    }
+    const id = this.sink.allocateRelId();
+    this.rels.set(id, { id, type, startId, endId, properties: new Map(properties) });
+    for (const n of [startId, endId]) {
+      let s = this.createdRelsByNode.get(n);
+      if (!s) this.createdRelsByNode.set(n, (s = new Set()));
+      s.add(id);
+    }
+    return id;
+  }
+
+  setRelationshipProperty(id: number, key: string, value: PropertyValue | null): void {
+    const r = this.mutableRel(id);
+    if (value === null) r.properties.delete(key);
+    else r.properties.set(key, value);
+  }
+
+  replaceRelationshipProperties(id: number, properties: Properties): void {
+    this.mutableRel(id).properties = new Map(properties);
+  }
+
+  deleteRelationship(id: number): void {
+    const r = this.mutableRel(id);
+    this.createdRelsByNode.get(r.startId)?.delete(id);
+    this.createdRelsByNode.get(r.endId)?.delete(id);
+    this.rels.set(id, null);
+  }
+
+  createIndex(name: string | null, label: string, property: string, ifNotExists: boolean): void {
+    this.assertOpen();
+    const same = this.schemaIndexes.find((i) => i.label === label && i.property === property);
+    const indexName = name ?? generatedName('index', label, property);
+    if (same || this.schemaIndexes.some((i) => i.name === indexName) || this.schemaConstraints.some((c) => c.name === indexName)) {
+      if (ifNotExists) return;
+      const what = same ? `an index on (:${label} {${property}}) already exists: "${same.name}"` : `an index or constraint named "${indexName}" already exists`;
+      throw new QuiverError('SchemaRuleExists', `cannot create index: ${what}`);
+    }
+    this.schemaIndexes.push({ name: indexName, label, property, unique: false, constraintName: null });
+    this.schemaCommands.push({ op: 'index.create', name: indexName, label, property, unique: false, constraintName: null });
+  }
+
+  dropIndex(name: string, ifExists: boolean): void {
+    this.assertOpen();
+    const idx = this.schemaIndexes.find((i) => i.name === name);
+    if (!idx) {
+      if (ifExists) return;
+      throw new QuiverError('SchemaRuleMissing', `Unable to drop index called \`${name}\`. There is no such index.`);
+    }
+    if (idx.constraintName) {
+      throw new QuiverError('SchemaRuleMissing', `Unable to drop index \`${name}\`: it belongs to constraint \`${idx.constraintName}\`; drop the constraint instead.`);
+    }
+    this.schemaIndexes = this.schemaIndexes.filter((i) => i !== idx);
+    this.schemaCommands.push({ op: 'index.drop', name });
+  }
+
+  createUniqueConstraint(name: string | null, label: string, property: string, ifNotExists: boolean): void {
+    this.assertOpen();
+    const cname = name ?? generatedName('constraint', label, property);
+    const same = this.schemaConstraints.find((c) => c.label === label && c.property === property);
+    if (same || this.schemaConstraints.some((c) => c.name === cname) || this.schemaIndexes.some((i) => i.name === cname)) {
+      if (ifNotExists) return;
+      const what = same ? `a uniqueness constraint on (:${label} {${property}}) already exists: "${same.name}"` : `an index or constraint named "${cname}" already exists`;
+      throw new QuiverError('SchemaRuleExists', `cannot create constraint: ${what}`);
+    }
+    const idx = this.schemaIndexes.find((i) => i.label === label && i.property === property);
+    if (idx) {
+      throw new QuiverError('SchemaRuleExists', `cannot create constraint "${cname}": index "${idx.name}" already covers (:${label} {${property}}); drop it first`);
+    }
+    // Existing data must already satisfy the constraint.
+    const seen = new Map<string, number>();
+    for (const id of this.nodeIdsByLabel(label)) {
+      const v = this.getNode(id)?.properties.get(property);
+      if (v === undefined) continue;
+      const k = indexKeyValue(v).join('\u0000');
+      const other = seen.get(k);
+      if (other !== undefined) {
+        throw new QuiverError('ConstraintViolation', `Unable to create constraint \`${cname}\`: Both Node(${other}) and Node(${id}) have the label \`${label}\` and property \`${property}\` = ${show(v)}`);
+      }
+      seen.set(k, id);
+    }
+    this.schemaIndexes.push({ name: cname, label, property, unique: true, constraintName: cname });
+    this.schemaConstraints.push({ name: cname, label, property, kind: 'UNIQUE', indexName: cname });
+    this.schemaCommands.push({ op: 'index.create', name: cname, label, property, unique: true, constraintName: cname });
+    this.schemaCommands.push({ op: 'constraint.create', name: cname, label, property, indexName: cname });
+  }
+
+  dropConstraint(name: string, ifExists: boolean): void {
+    this.assertOpen();
+    const c = this.schemaConstraints.find((x) => x.name === name);
+    if (!c) {
+      if (ifExists) return;
+      throw new QuiverError('SchemaRuleMissing', `Unable to drop constraint \`${name}\`: No such constraint ${name}.`);
+    }
+    this.schemaConstraints = this.schemaConstraints.filter((x) => x !== c);
+    this.schemaIndexes = this.schemaIndexes.filter((i) => i.name !== c.indexName);
+    this.schemaCommands.push({ op: 'constraint.drop', name });
+    this.schemaCommands.push({ op: 'index.drop', name: c.indexName });
+  }
+
+  // ---- commit ----
+
+  private checkUniqueness(): void {
+    for (const c of this.schemaConstraints) {
+      const claimed = new Map<string, number>();
+      for (const [id, n] of this.nodes) {
+        if (!n || !n.labels.includes(c.label)) continue;
+        const v = n.properties.get(c.property);
+        if (v === undefined) continue;
+        const k = indexKeyValue(v).join('\u0000');
+        const other = claimed.get(k);
+        if (other !== undefined) throw violation(other, c, v);
+        claimed.set(k, id);
+        const rule = this.base.store.indexFor(c.label, c.property);
+        if (!rule) continue; // constraint created in this transaction: checked at creation
+        for (const otherId of this.base.indexSeek(rule, v)) {
+          if (otherId === id) continue;
+          const o = this.getNode(otherId); // through tx state: it may have changed
+          const ov = o?.labels.includes(c.label) ? o.properties.get(c.property) : undefined;
+          if (ov !== undefined && indexKeyValue(ov).join('\u0000') === k) throw violation(otherId, c, v);
+        }
+      }
+    }
+  }
+
+  private buildCommands(): Command[] {
+    const commands: Command[] = [];
+    for (const [id, n] of this.nodes) if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
+    for (const [id, r] of this.rels) {
+      if (r) commands.push({ op: 'rel.put', id, type: r.type, startId: r.startId, endId: r.endId, properties: r.properties });
+    }
+    for (const [id, r] of this.rels) if (r === null && this.base.getRelationship(id)) commands.push({ op: 'rel.delete', id });
+    for (const [id, n] of this.nodes) if (n === null && this.base.getNode(id)) commands.push({ op: 'node.delete', id });
+    commands.push(...this.schemaCommands);
+    return commands;
+  }
+
+  async commit(): Promise<{ txId: number }> {
+    this.assertOpen();
+    this.state = 'committing';
+    let commands: Command[];
+    try {
+      this.checkUniqueness();
+      commands = this.buildCommands();
+    } catch (e) {
+      this.finish();
+      this.sink.abandon();
+      throw e;
+    }
+    this.base.close();
+    if (commands.length === 0) {
+      this.state = 'closed';
+      this.sink.abandon();
+      return { txId: this.sink.lastCommittedTxId() };
+    }
+    try {
+      const txId = await this.sink.commit(commands);
+      return { txId };
+    } finally {
+      this.state = 'closed';
+    }
+  }
+
+  rollback(): void {
+    if (this.state !== 'open') return;
+    this.finish();
+    this.sink.abandon();
+  }
+
+  private finish(): void {
+    this.state = 'closed';
+    this.base.close();
+  }
+}
+
+function generatedName(kind: string, label: string, property: string): string {
+  return `${kind}_${createHash('sha256').update(`${kind}:${label}:${property}`).digest('hex').slice(0, 8)}`;
+}
+
+function show(v: PropertyValue): string {
+  return typeof v === 'string' ? `'${v}'` : String(v);
+}
+
+function violation(otherId: number, c: ConstraintDescriptor, v: PropertyValue): QuiverError {
+  return new QuiverError('ConstraintViolation', `Node(${otherId}) already exists with label \`${c.label}\` and property \`${c.property}\` = ${show(v)}`);
+}

@@ -1,0 +1,375 @@
+/**
+ * The graph store: one LMDB environment per database holding nodes, relationships, adjacency,
+ * the label index, property indexes, schema rules, tokens and the `meta` record.
+ *
+ * Writes arrive only as transaction commands (after-images) through `apply`, which runs one LMDB
+ * write transaction that also records the last applied transaction id; readers use LMDB snapshots
+ * and never wait. See docs/store-format.md.
+ */
+import { mkdirSync } from 'node:fs';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Command } from '../txlog/commands.js';
+import { QuiverError } from '../util/errors.js';
+import { decodeValue, encodeValue } from '../values/codec.js';
+import type { PropertyValue } from '../values/value.js';
+import { decodeNode, decodeRel, encodeNode, encodeRel, indexKeyValue, presentMarker, type StoredNode, type StoredRel } from './records.js';
+
+export const storeFormatVersion = 1;
+
+/** Sub-databases of a store, in the order a snapshot streams them. */
+export const subDbNames = ['meta', 'tokens', 'schema', 'nodes', 'rels', 'adj', 'labels', 'pidx'] as const;
+export type SubDbName = (typeof subDbNames)[number];
+
+export type TokenKind = 'L' | 'T' | 'P';
+
+export interface IndexRule {
+  id: number;
+  name: string;
+  label: string;
+  property: string;
+  unique: boolean;
+  constraintName: string | null;
+}
+
+export interface ConstraintRule {
+  name: string;
+  label: string;
+  property: string;
+  indexName: string;
+}
+
+export interface StoreMeta {
+  databaseId: string;
+  storeId: string;
+  formatVersion: number;
+  /** Last transaction applied to this store (1 = the creation transaction). */
+  lastTxId: number;
+  /** Chained checksum of that transaction's log record. */
+  lastTxChecksum: number;
+  lastTxTimeMs: number;
+  nextNodeId: number;
+  nextRelId: number;
+}
+
+/** LMDB write flags: abortable + synchronous commit, but do not wait for the disk flush
+ * (the transaction log is the durability point; overlapping sync keeps the env intact). */
+const applyTxnFlags = 0x10003;
+
+export class GraphStore {
+  readonly env: RootDatabase;
+  readonly db: Record<SubDbName, Database<Buffer, any>>;
+  private readonly tokenIds = { L: new Map<string, number>(), T: new Map<string, number>(), P: new Map<string, number>() };
+  private readonly tokenNames = { L: new Map<number, string>(), T: new Map<number, string>(), P: new Map<number, string>() };
+  private indexRules = new Map<string, IndexRule>();
+  private constraintRules = new Map<string, ConstraintRule>();
+  private cachedMeta: StoreMeta | undefined;
+
+  private constructor(readonly path: string, readOnly: boolean) {
+    this.env = open({ path, maxDbs: 16, readOnly, compression: false });
+    const db = {} as Record<SubDbName, Database<Buffer, any>>;
+    for (const name of subDbNames) db[name] = this.env.openDB({ name, encoding: 'binary' });
+    this.db = db;
+  }
+
+  /** Opens an existing store; throws StoreCorrupt when the meta record is missing. */
+  static open(path: string, options: { readOnly?: boolean } = {}): GraphStore {
+    const store = new GraphStore(path, options.readOnly ?? false);
+    if (store.db.meta.getBinary('databaseId') === undefined) {
+      store.close();
+      throw new QuiverError('StoreCorrupt', `store at "${path}" has no meta record`, {
+        hint: 'the folder is not a Quiver store, or its creation did not finish',
+      });
+    }
+    store.loadCaches();
+    return store;
+  }
+
+  /** Creates a new empty store with the given identity. The folder must not hold a store. */
+  static create(path: string, identity: { databaseId: string; storeId: string }): GraphStore {
+    mkdirSync(path, { recursive: true });
+    const store = new GraphStore(path, false);
+    if (store.db.meta.getBinary('databaseId') !== undefined) {
+      store.close();
+      throw new QuiverError('DatabaseExists', `a store already exists at "${path}"`);
+    }
+    store.env.transactionSync(() => {
+      const m = store.db.meta;
+      m.put('databaseId', encodeValue(identity.databaseId));
+      m.put('storeId', encodeValue(identity.storeId));
+      m.put('formatVersion', encodeValue(BigInt(storeFormatVersion)));
+      m.put('lastTxId', encodeValue(0n));
+      m.put('lastTxChecksum', encodeValue(0n));
+      m.put('lastTxTimeMs', encodeValue(0n));
+      m.put('nextNodeId', encodeValue(0n));
+      m.put('nextRelId', encodeValue(0n));
+      m.put('nextIndexId', encodeValue(1n));
+    });
+    store.loadCaches();
+    return store;
+  }
+
+  close(): void {
+    this.env.close();
+  }
+
+  /** Waits until every applied transaction is on disk (a checkpoint). */
+  async flush(): Promise<void> {
+    await this.env.flushed;
+  }
+
+  meta(): StoreMeta {
+    if (!this.cachedMeta) this.cachedMeta = this.readMeta();
+    return this.cachedMeta;
+  }
+
+  private metaNumber(key: string): number {
+    const b = this.db.meta.getBinary(key);
+    if (b === undefined) throw new QuiverError('StoreCorrupt', `store at "${this.path}" lacks meta key "${key}"`);
+    return Number(decodeValue(b) as bigint);
+  }
+
+  private metaString(key: string): string {
+    const b = this.db.meta.getBinary(key);
+    if (b === undefined) throw new QuiverError('StoreCorrupt', `store at "${this.path}" lacks meta key "${key}"`);
+    return decodeValue(b) as string;
+  }
+
+  private readMeta(): StoreMeta {
+    return {
+      databaseId: this.metaString('databaseId'),
+      storeId: this.metaString('storeId'),
+      formatVersion: this.metaNumber('formatVersion'),
+      lastTxId: this.metaNumber('lastTxId'),
+      lastTxChecksum: this.metaNumber('lastTxChecksum'),
+      lastTxTimeMs: this.metaNumber('lastTxTimeMs'),
+      nextNodeId: this.metaNumber('nextNodeId'),
+      nextRelId: this.metaNumber('nextRelId'),
+    };
+  }
+
+  private loadCaches(): void {
+    const fv = this.metaNumber('formatVersion');
+    if (fv > storeFormatVersion) {
+      throw new QuiverError('StoreCorrupt', `store at "${this.path}" has format version ${fv}, newer than this Quiver supports (${storeFormatVersion})`, {
+        hint: 'upgrade Quiver to open it',
+      });
+    }
+    for (const { key, value } of this.db.tokens.getRange({})) {
+      const [kind, name] = key as unknown as [string, string | number];
+      if (kind === 'L' || kind === 'T' || kind === 'P') {
+        const id = Number(decodeValue(value) as bigint);
+        this.tokenIds[kind].set(name as string, id);
+        this.tokenNames[kind].set(id, name as string);
+      }
+    }
+    this.indexRules.clear();
+    this.constraintRules.clear();
+    for (const { key, value } of this.db.schema.getRange({})) {
+      const [kind, name] = key as unknown as [string, string];
+      const rule = JSON.parse(value.toString('utf8'));
+      if (kind === 'index') this.indexRules.set(name, rule as IndexRule);
+      else if (kind === 'constraint') this.constraintRules.set(name, rule as ConstraintRule);
+    }
+    this.cachedMeta = this.readMeta();
+  }
+
+  tokenId(kind: TokenKind, name: string): number | undefined {
+    return this.tokenIds[kind].get(name);
+  }
+
+  tokenName(kind: TokenKind, id: number): string {
+    const name = this.tokenNames[kind].get(id);
+    if (name === undefined) throw new QuiverError('StoreCorrupt', `store at "${this.path}" refers to unknown token ${kind}${id}`);
+    return name;
+  }
+
+  tokenNamesOf(kind: TokenKind): string[] {
+    return [...this.tokenIds[kind].keys()];
+  }
+
+  indexes(): IndexRule[] {
+    return [...this.indexRules.values()];
+  }
+
+  constraints(): ConstraintRule[] {
+    return [...this.constraintRules.values()];
+  }
+
+  indexFor(label: string, property: string): IndexRule | undefined {
+    for (const r of this.indexRules.values()) if (r.label === label && r.property === property) return r;
+    return undefined;
+  }
+
+  /**
+   * Applies one committed transaction. Idempotent per command; records `lastTxId` in the same
+   * LMDB transaction so that recovery knows where to resume.
+   */
+  apply(txId: number, checksum: number, commitTimeMs: number, commands: readonly Command[]): void {
+    const newTokens: Array<[TokenKind, string, number]> = [];
+    const schemaChanged = commands.some((c) => c.op.startsWith('index.') || c.op.startsWith('constraint.'));
+    const meta = this.meta();
+    let nextNodeId = meta.nextNodeId;
+    let nextRelId = meta.nextRelId;
+    // Rules may change within the transaction; work on copies and publish after commit.
+    const indexRules = new Map(this.indexRules);
+    const constraintRules = new Map(this.constraintRules);
+    const token = (kind: TokenKind, name: string): number => {
+      const known = this.tokenIds[kind].get(name);
+      if (known !== undefined) return known;
+      const pending = newTokens.find(([k, n]) => k === kind && n === name);
+      if (pending) return pending[2];
+      const id = this.tokenIds[kind].size + newTokens.filter(([k]) => k === kind).length;
+      newTokens.push([kind, name, id]);
+      this.db.tokens.put([kind, name] as any, encodeValue(BigInt(id)));
+      this.db.tokens.put([kind.toLowerCase(), id] as any, encodeValue(name));
+      return id;
+    };
+    const labelName = (id: number): string => {
+      const pending = newTokens.find(([k, , i]) => k === 'L' && i === id);
+      return pending ? pending[1] : this.tokenName('L', id);
+    };
+    const propName = (id: number): string => {
+      const pending = newTokens.find(([k, , i]) => k === 'P' && i === id);
+      return pending ? pending[1] : this.tokenName('P', id);
+    };
+
+    this.env.transactionSync(() => {
+      for (const c of commands) {
+        switch (c.op) {
+          case 'node.put': {
+            const oldBytes = this.db.nodes.getBinary(c.id);
+            const old = oldBytes ? decodeNode(oldBytes) : undefined;
+            const labelIds = c.labels.map((l) => token('L', l));
+            const props = new Map<number, PropertyValue>();
+            for (const [k, v] of c.properties) props.set(token('P', k), v);
+            const rec: StoredNode = { labelIds, props };
+            this.db.nodes.put(c.id, encodeNode(rec));
+            const oldLabels = new Set(old?.labelIds ?? []);
+            const newLabels = new Set(labelIds);
+            for (const l of oldLabels) if (!newLabels.has(l)) this.db.labels.remove([l, c.id] as any);
+            for (const l of newLabels) if (!oldLabels.has(l)) this.db.labels.put([l, c.id] as any, presentMarker);
+            this.updatePropertyIndexes(indexRules, c.id, old, rec, labelName, propName);
+            if (c.id >= nextNodeId) nextNodeId = c.id + 1;
+            break;
+          }
+          case 'node.delete': {
+            const oldBytes = this.db.nodes.getBinary(c.id);
+            if (!oldBytes) break;
+            const old = decodeNode(oldBytes);
+            for (const l of old.labelIds) this.db.labels.remove([l, c.id] as any);
+            this.updatePropertyIndexes(indexRules, c.id, old, undefined, labelName, propName);
+            this.db.nodes.remove(c.id);
+            break;
+          }
+          case 'rel.put': {
+            const typeId = token('T', c.type);
+            const props = new Map<number, PropertyValue>();
+            for (const [k, v] of c.properties) props.set(token('P', k), v);
+            const exists = this.db.rels.getBinary(c.id) !== undefined;
+            this.db.rels.put(c.id, encodeRel({ typeId, startId: c.startId, endId: c.endId, props }));
+            if (!exists) {
+              this.db.adj.put([c.startId, 0, typeId, c.id, c.endId] as any, presentMarker);
+              this.db.adj.put([c.endId, 1, typeId, c.id, c.startId] as any, presentMarker);
+            }
+            if (c.id >= nextRelId) nextRelId = c.id + 1;
+            break;
+          }
+          case 'rel.delete': {
+            const oldBytes = this.db.rels.getBinary(c.id);
+            if (!oldBytes) break;
+            const old: StoredRel = decodeRel(oldBytes);
+            this.db.adj.remove([old.startId, 0, old.typeId, c.id, old.endId] as any);
+            this.db.adj.remove([old.endId, 1, old.typeId, c.id, old.startId] as any);
+            this.db.rels.remove(c.id);
+            break;
+          }
+          case 'index.create': {
+            if (indexRules.has(c.name)) break;
+            const id = this.metaNumber('nextIndexId');
+            this.db.meta.put('nextIndexId', encodeValue(BigInt(id + 1)));
+            const rule: IndexRule = { id, name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName };
+            indexRules.set(c.name, rule);
+            this.db.schema.put(['index', c.name] as any, Buffer.from(JSON.stringify(rule)));
+            this.populateIndex(rule, token);
+            break;
+          }
+          case 'index.drop': {
+            const rule = indexRules.get(c.name);
+            if (!rule) break;
+            indexRules.delete(c.name);
+            this.db.schema.remove(['index', c.name] as any);
+            for (const key of this.db.pidx.getKeys({ start: [rule.id] as any, end: [rule.id + 1] as any })) this.db.pidx.remove(key);
+            break;
+          }
+          case 'constraint.create': {
+            if (constraintRules.has(c.name)) break;
+            const rule: ConstraintRule = { name: c.name, label: c.label, property: c.property, indexName: c.indexName };
+            constraintRules.set(c.name, rule);
+            this.db.schema.put(['constraint', c.name] as any, Buffer.from(JSON.stringify(rule)));
+            break;
+          }
+          case 'constraint.drop': {
+            if (!constraintRules.delete(c.name)) break;
+            this.db.schema.remove(['constraint', c.name] as any);
+            break;
+          }
+        }
+      }
+      this.db.meta.put('lastTxId', encodeValue(BigInt(txId)));
+      this.db.meta.put('lastTxChecksum', encodeValue(BigInt(checksum)));
+      this.db.meta.put('lastTxTimeMs', encodeValue(BigInt(commitTimeMs)));
+      this.db.meta.put('nextNodeId', encodeValue(BigInt(nextNodeId)));
+      this.db.meta.put('nextRelId', encodeValue(BigInt(nextRelId)));
+    }, applyTxnFlags as any);
+
+    for (const [kind, name, id] of newTokens) {
+      this.tokenIds[kind].set(name, id);
+      this.tokenNames[kind].set(id, name);
+    }
+    if (schemaChanged) {
+      this.indexRules = indexRules;
+      this.constraintRules = constraintRules;
+    }
+    this.cachedMeta = { ...meta, lastTxId: txId, lastTxChecksum: checksum, lastTxTimeMs: commitTimeMs, nextNodeId, nextRelId };
+  }
+
+  private updatePropertyIndexes(
+    rules: Map<string, IndexRule>,
+    nodeId: number,
+    old: StoredNode | undefined,
+    next: StoredNode | undefined,
+    labelName: (id: number) => string,
+    propName: (id: number) => string,
+  ): void {
+    if (rules.size === 0) return;
+    const valueFor = (rec: StoredNode | undefined, rule: IndexRule): PropertyValue | undefined => {
+      if (!rec) return undefined;
+      if (!rec.labelIds.some((l) => labelName(l) === rule.label)) return undefined;
+      for (const [k, v] of rec.props) if (propName(k) === rule.property) return v;
+      return undefined;
+    };
+    for (const rule of rules.values()) {
+      const before = valueFor(old, rule);
+      const after = valueFor(next, rule);
+      const kb = before === undefined ? undefined : indexKeyValue(before);
+      const ka = after === undefined ? undefined : indexKeyValue(after);
+      if (kb && ka && kb[0] === ka[0] && kb[1] === ka[1]) continue;
+      if (kb) this.db.pidx.remove([rule.id, kb[0], kb[1], nodeId] as any);
+      if (ka) this.db.pidx.put([rule.id, ka[0], ka[1], nodeId] as any, presentMarker);
+    }
+  }
+
+  private populateIndex(rule: IndexRule, token: (kind: TokenKind, name: string) => number): void {
+    const labelId = token('L', rule.label);
+    const propId = token('P', rule.property);
+    for (const key of this.db.labels.getKeys({ start: [labelId] as any, end: [labelId + 1] as any })) {
+      const nodeId = (key as unknown as [number, number])[1];
+      const bytes = this.db.nodes.getBinary(nodeId);
+      if (!bytes) continue;
+      const v = decodeNode(bytes).props.get(propId);
+      if (v === undefined) continue;
+      const k = indexKeyValue(v);
+      this.db.pidx.put([rule.id, k[0], k[1], nodeId] as any, presentMarker);
+    }
+  }
+}

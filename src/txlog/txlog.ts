@@ -1,0 +1,352 @@
+/**
+ * The transaction log of one database: append-only segments, group commit, rotation, pruning,
+ * and the readers that recovery and the backup service use.
+ *
+ * Durability protocol: `append` writes the record (no fsync); `sync(txId)` resolves once an
+ * fdatasync covering that record has finished; concurrent callers share one fdatasync (group
+ * commit). Segments are preallocated with zeros because extending a file costs a journal commit
+ * on every fsync (5-8 ms measured, against 0.2 ms for overwriting allocated blocks).
+ */
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { QuiverError } from '../util/errors.js';
+import { encodeRecord, encodeSegmentHeader, parseSegmentFileName, segmentFileName, segmentHeaderBytes, txlogFormatVersion } from './format.js';
+import { readSegmentHeader, type ScanEnd, scanSegment } from './segment-scanner.js';
+import type { LogRecord } from './format.js';
+import type { RetentionPolicy } from './retention.js';
+import { segmentsToPrune } from './retention.js';
+
+/** Preallocation step: each step costs one metadata journal commit, amortised over this many bytes. */
+const preallocateStepBytes = 8 * 1024 * 1024;
+const zeroChunk = Buffer.alloc(preallocateStepBytes);
+
+export interface SegmentInfo {
+  seq: number;
+  path: string;
+  firstTxId: number;
+  /** Last tx id in the segment; firstTxId - 1 when empty. */
+  lastTxId: number;
+  lastCommitTimeMs: number;
+  /** Bytes of records (header included). */
+  usedBytes: number;
+}
+
+export interface TxLogOptions {
+  dir: string;
+  databaseId: string;
+  rotationBytes: number;
+  preallocate: boolean;
+  /** Called with warnings such as a truncated torn tail. */
+  onWarning?: (message: string) => void;
+}
+
+export interface OpenResult {
+  log: TxLog;
+  /** Committed transactions in the log (for recovery to replay those after the store's last applied tx). */
+  lastTxId: number;
+}
+
+export class TxLog {
+  private segments: SegmentInfo[] = [];
+  private fd = -1;
+  private writePos = 0;
+  private preallocatedEnd = 0;
+  private lastTxIdWritten = 0;
+  private lastChecksum = 0;
+  private lastTimeMs = 0;
+  private durableTxId = 0;
+  private syncInFlight: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+
+  private constructor(private readonly opts: TxLogOptions) {}
+
+  /**
+   * Opens (creating when absent) the log in `dir`, validating every segment and truncating a torn
+   * tail in the newest one. `startAfter` seeds an empty log: the first record will be that id + 1.
+   */
+  static open(opts: TxLogOptions, startAfter: { txId: number; checksum: number }): TxLog {
+    mkdirSync(opts.dir, { recursive: true });
+    const log = new TxLog(opts);
+    const seqs = readdirSync(opts.dir)
+      .map((n) => parseSegmentFileName(n))
+      .filter((s): s is number => s !== undefined)
+      .sort((a, b) => a - b);
+    let expectFirst: number | undefined;
+    let expectPrev: number | undefined;
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i]!;
+      const path = join(opts.dir, segmentFileName(seq));
+      const header = readSegmentHeader(path);
+      if (header.databaseId !== opts.databaseId) {
+        throw new QuiverError('LogCorrupt', `transaction log segment "${path}" belongs to database id ${header.databaseId}, not ${opts.databaseId}`, {
+          hint: 'transaction logs of another database were copied into this folder; move them away',
+        });
+      }
+      if (expectFirst !== undefined && (header.firstTxId !== expectFirst || header.prevChecksum !== expectPrev)) {
+        throw new QuiverError('LogCorrupt', `transaction log segment "${path}" does not continue the previous segment (starts at tx ${header.firstTxId}, expected ${expectFirst})`, {
+          hint: 'a segment is missing or was replaced; restore the database from a backup',
+        });
+      }
+      const it = scanSegment(path);
+      let end: ScanEnd;
+      for (;;) {
+        const n = it.next();
+        if (n.done) {
+          end = n.value;
+          break;
+        }
+      }
+      const isLast = i === seqs.length - 1;
+      if (end.reason !== 'end') {
+        if (!isLast) {
+          throw new QuiverError('LogCorrupt', `transaction log segment "${path}" is damaged: ${end.detail}`, {
+            hint: 'restore the database from a backup; the log cannot be replayed past this point',
+          });
+        }
+        opts.onWarning?.(`transaction log "${path}": discarding an incomplete tail after transaction ${end.lastTxId} (${end.detail}); it was never acknowledged`);
+      }
+      log.segments.push({
+        seq,
+        path,
+        firstTxId: header.firstTxId,
+        lastTxId: end.lastTxId,
+        lastCommitTimeMs: end.lastCommitTimeMs,
+        usedBytes: end.validEndOffset - segmentHeaderBytes,
+      });
+      expectFirst = end.lastTxId + 1;
+      expectPrev = end.lastChecksum;
+      if (isLast) {
+        log.lastTxIdWritten = end.lastTxId;
+        log.lastChecksum = end.lastChecksum;
+        log.lastTimeMs = end.lastCommitTimeMs;
+        log.openForAppend(path, end.validEndOffset, true);
+      }
+    }
+    if (log.segments.length === 0) {
+      log.lastTxIdWritten = startAfter.txId;
+      log.lastChecksum = startAfter.checksum;
+      log.createSegment(0, startAfter.txId + 1, startAfter.checksum);
+    } else if (log.lastTxIdWritten < startAfter.txId) {
+      // The store is ahead of the log (an OS crash lost log pages the store had flushed, or the
+      // log was removed by hand). Start a new segment after the store's position: the gap makes
+      // differential backups across it impossible, so they fall back to FULL.
+      // The old segments are kept aside (renamed), never deleted: they are evidence.
+      opts.onWarning?.(`transaction log of database ${opts.databaseId} ends at tx ${log.lastTxIdWritten} but the store is at tx ${startAfter.txId}; setting the old log aside and starting a new one`);
+      if (log.fd >= 0) closeSync(log.fd);
+      log.fd = -1;
+      const suffix = `.detached-${Date.now()}`;
+      for (const s of log.segments) renameSync(s.path, s.path + suffix);
+      const nextSeq = log.segments[log.segments.length - 1]!.seq + 1;
+      log.segments = [];
+      log.lastTxIdWritten = startAfter.txId;
+      log.lastChecksum = startAfter.checksum;
+      log.createSegment(nextSeq, startAfter.txId + 1, startAfter.checksum);
+    }
+    log.durableTxId = log.lastTxIdWritten;
+    return log;
+  }
+
+  private openForAppend(path: string, offset: number, zeroTail: boolean): void {
+    this.fd = openSync(path, 'r+');
+    this.writePos = offset;
+    this.preallocatedEnd = fstatSync(this.fd).size;
+    if (zeroTail && offset < this.preallocatedEnd) {
+      // Overwrite whatever a torn write left after the last valid record.
+      const n = Math.min(this.preallocatedEnd - offset, preallocateStepBytes);
+      writeSync(this.fd, zeroChunk, 0, n, offset);
+      fdatasyncSync(this.fd);
+    }
+  }
+
+  private createSegment(seq: number, firstTxId: number, prevChecksum: number): void {
+    const path = join(this.opts.dir, segmentFileName(seq));
+    if (existsSync(path)) throw new QuiverError('LogCorrupt', `transaction log segment "${path}" already exists`);
+    const fd = openSync(path, 'wx');
+    const header = encodeSegmentHeader({ formatVersion: txlogFormatVersion, seq, firstTxId, prevChecksum, databaseId: this.opts.databaseId });
+    writeSync(fd, header, 0, header.length, 0);
+    let end = segmentHeaderBytes;
+    if (this.opts.preallocate) {
+      writeSync(fd, zeroChunk, 0, preallocateStepBytes, segmentHeaderBytes);
+      end += preallocateStepBytes;
+    }
+    fdatasyncSync(fd);
+    this.fd = fd;
+    this.writePos = segmentHeaderBytes;
+    this.preallocatedEnd = end;
+    this.segments.push({ seq, path, firstTxId, lastTxId: firstTxId - 1, lastCommitTimeMs: 0, usedBytes: 0 });
+  }
+
+  private rotateTo(firstTxId: number, prevChecksum: number, force: boolean): void {
+    const current = this.segments[this.segments.length - 1];
+    if (!force && current && current.usedBytes === 0) return;
+    if (this.fd >= 0) {
+      fdatasyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+    this.createSegment((current?.seq ?? -1) + 1, firstTxId, prevChecksum);
+  }
+
+  get lastTxId(): number {
+    return this.lastTxIdWritten;
+  }
+
+  get lastTxChecksum(): number {
+    return this.lastChecksum;
+  }
+
+  /** Oldest transaction id still readable from the log; lastTxId + 1 when the log holds none. */
+  oldestTxId(): number {
+    for (const s of this.segments) if (s.lastTxId >= s.firstTxId) return s.firstTxId;
+    return this.lastTxIdWritten + 1;
+  }
+
+  segmentList(): readonly SegmentInfo[] {
+    return this.segments;
+  }
+
+  /** Appends one transaction (no fsync). Returns its chain checksum. */
+  append(txId: number, commitTimeMs: number, body: Buffer): number {
+    this.assertWritable();
+    if (txId !== this.lastTxIdWritten + 1) throw new Error(`assertion: appending tx ${txId} after ${this.lastTxIdWritten}`);
+    const { bytes, chainCrc } = encodeRecord(txId, commitTimeMs, body, this.lastChecksum);
+    let seg = this.segments[this.segments.length - 1]!;
+    if (seg.usedBytes > 0 && seg.usedBytes + bytes.length > this.opts.rotationBytes) {
+      this.rotateTo(txId, this.lastChecksum, false);
+      seg = this.segments[this.segments.length - 1]!;
+    }
+    if (this.opts.preallocate && this.writePos + bytes.length > this.preallocatedEnd) {
+      const grow = Math.max(preallocateStepBytes, bytes.length);
+      for (let off = 0; off < grow; off += preallocateStepBytes) {
+        writeSync(this.fd, zeroChunk, 0, Math.min(preallocateStepBytes, grow - off), this.preallocatedEnd + off);
+      }
+      this.preallocatedEnd += grow;
+    }
+    try {
+      let written = 0;
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.writePos + written);
+    } catch (e) {
+      this.fail(e);
+      throw this.failure;
+    }
+    this.writePos += bytes.length;
+    seg.usedBytes += bytes.length;
+    seg.lastTxId = txId;
+    seg.lastCommitTimeMs = commitTimeMs;
+    this.lastTxIdWritten = txId;
+    this.lastChecksum = chainCrc;
+    this.lastTimeMs = commitTimeMs;
+    return chainCrc;
+  }
+
+  /** Resolves once everything up to `txId` is on disk. Concurrent callers share fdatasyncs. */
+  async sync(txId: number): Promise<void> {
+    while (this.durableTxId < txId) {
+      this.assertWritable();
+      if (!this.syncInFlight) {
+        const target = this.lastTxIdWritten;
+        const fd = this.fd;
+        this.syncInFlight = new Promise<void>((resolve, reject) => {
+          fdatasync(fd, (err) => {
+            this.syncInFlight = null;
+            if (err) {
+              this.fail(err);
+              reject(this.failure);
+            } else {
+              if (target > this.durableTxId) this.durableTxId = target;
+              resolve();
+            }
+          });
+        });
+      }
+      await this.syncInFlight;
+    }
+  }
+
+  private fail(e: unknown): void {
+    // After a failed write or fsync the state of the file is unknown: refuse further commits
+    // rather than acknowledge transactions that may not be durable.
+    this.failure ??= new QuiverError('IoError', `transaction log write failed: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'check free disk space and the disk; restart the database to recover from the last durable transaction',
+    });
+  }
+
+  private assertWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new QuiverError('DatabaseUnavailable', 'transaction log is closed');
+  }
+
+  /**
+   * Raw records (header + body) with txIdFirst <= txId <= txIdLast, in order. Throws
+   * TransactionsPruned when txIdFirst is no longer in the log.
+   */
+  *readRaw(txIdFirst: number, txIdLast: number): Generator<{ record: LogRecord; raw: Buffer }> {
+    if (txIdFirst > txIdLast) return;
+    const oldest = this.oldestTxId();
+    if (txIdFirst < oldest) {
+      throw new QuiverError('TransactionsPruned', `transactions from ${txIdFirst} are no longer in the transaction log (oldest available: ${oldest})`, {
+        hint: 'take a FULL backup; raise db.tx_log.rotation.retention_policy so that differentials can reach back further',
+      });
+    }
+    const segs = this.segments.filter((s) => s.lastTxId >= txIdFirst && s.firstTxId <= txIdLast);
+    for (const s of segs) {
+      const it = scanSegment(s.path);
+      for (;;) {
+        const n = it.next();
+        if (n.done) {
+          if (n.value.lastTxId < Math.min(s.lastTxId, txIdLast)) {
+            throw new QuiverError('LogCorrupt', `transaction log segment "${s.path}" could not be read up to tx ${Math.min(s.lastTxId, txIdLast)}: ${n.value.detail}`);
+          }
+          break;
+        }
+        const { record } = n.value;
+        if (record.txId < txIdFirst) continue;
+        if (record.txId > txIdLast) return;
+        yield n.value;
+      }
+    }
+  }
+
+  /** Removes whole segments the policy no longer keeps; never one holding a tx after `checkpointTxId`. */
+  prune(policy: RetentionPolicy, checkpointTxId: number, nowMs: number): number {
+    const victims = segmentsToPrune(this.segments, policy, checkpointTxId, nowMs);
+    for (const v of victims) {
+      rmSync(v.path, { force: true });
+    }
+    const gone = new Set(victims.map((v) => v.seq));
+    this.segments = this.segments.filter((s) => !gone.has(s.seq));
+    return victims.length;
+  }
+
+  /** Starts a new segment now (used by tests and by `rotation.size` changes). */
+  rotate(): void {
+    this.rotateTo(this.lastTxIdWritten + 1, this.lastChecksum, false);
+  }
+
+  totalBytes(): number {
+    return this.segments.reduce((sum, s) => sum + statSafe(s.path), 0);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fd >= 0) {
+      try {
+        if (!this.failure) fdatasyncSync(this.fd);
+      } finally {
+        closeSync(this.fd);
+        this.fd = -1;
+      }
+    }
+  }
+}
+
+function statSafe(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
