@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Database, defaultDatabaseSettings } from './database.js';
+import type { PropertyValue } from '../values/value.js';
 import { openScratchDatabase } from './testing.js';
 
 test('a write transaction sees its own writes and others see them only after commit', async () => {
   const { db, close } = await openScratchDatabase();
   try {
     const tx = await db.beginWrite();
-    const a = tx.createNode(['Person'], new Map([['name', 'Ada'], ['born', 1815n]]));
+    const a = tx.createNode(['Person'], new Map<string, PropertyValue>([['name', 'Ada'], ['born', 1815n]]));
     const b = tx.createNode(['Person'], new Map([['name', 'Charles']]));
     tx.createRelationship('KNOWS', a, b, new Map([['since', 1833n]]));
     assert.equal(tx.getNode(a)?.properties.get('name'), 'Ada');

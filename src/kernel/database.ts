@@ -34,7 +34,7 @@ export interface DatabaseSettings {
 export const defaultDatabaseSettings: DatabaseSettings = {
   rotationBytes: 256 * 1024 * 1024,
   preallocate: true,
-  retention: { kind: 'age', ms: 2 * 24 * 3600 * 1000 },
+  retention: { kind: 'age', ms: 2 * 24 * 3600 * 1000, bytesMax: undefined },
   checkpointIntervalMs: 15 * 60 * 1000,
   checkpointIntervalTx: 100_000,
   lockTimeoutMs: 30_000,

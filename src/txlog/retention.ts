@@ -3,13 +3,9 @@
  * returns victims. Invariants: the newest (active) segment is never removed, and no segment
  * holding a transaction after the last checkpoint is removed (recovery needs it).
  */
-export type RetentionPolicy =
-  | { kind: 'keep_all' }
-  | { kind: 'keep_none' }
-  | { kind: 'files'; count: number }
-  | { kind: 'size'; bytes: number }
-  | { kind: 'txs'; count: number }
-  | { kind: 'age'; ms: number };
+import type { RetentionPolicy } from '../config/retention.js';
+
+export type { RetentionPolicy };
 
 export interface PrunableSegment {
   seq: number;
@@ -47,9 +43,17 @@ export function segmentsToPrune<S extends PrunableSegment>(segments: readonly S[
     case 'txs':
       for (const s of candidates) if (newestTxId - s.lastTxId < policy.count) keep.add(s.seq);
       break;
-    case 'age':
-      for (const s of candidates) if (nowMs - s.lastCommitTimeMs < policy.ms) keep.add(s.seq);
+    case 'age': {
+      let total = segments[segments.length - 1]!.usedBytes;
+      for (let i = candidates.length - 1; i >= 0; i--) {
+        const s = candidates[i]!;
+        if (nowMs - s.lastCommitTimeMs >= policy.ms) break;
+        if (policy.bytesMax !== undefined && total + s.usedBytes > policy.bytesMax) break;
+        total += s.usedBytes;
+        keep.add(s.seq);
+      }
       break;
+    }
   }
   const victims: S[] = [];
   for (const s of candidates) {

@@ -49,6 +49,9 @@ export const errorTable = {
   DestinationExists: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 1, retryable: false },
   DatabaseRunning: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 3, retryable: false },
   IoError: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, retryable: false },
+  // bolt protocol
+  BoltMessageMalformed: { status: 'Neo.ClientError.Request.InvalidFormat', exitCode: 1, retryable: false },
+  BoltRequestInvalid: { status: 'Neo.ClientError.Request.Invalid', exitCode: 1, retryable: false },
   // last resort, only at outer boundaries
   Internal: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 70, retryable: false },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,0 +1,394 @@
+/**
+ * `quiver-admin database backup`: for each requested database, find a server that hosts it,
+ * decide FULL / DIFF / empty DIFF (backup-plan.ts), stream the payload from the backup service
+ * into a new artifact, and report one outcome per database. One database failing never stops
+ * the others; an unreachable server makes the run's exit code 1 even when others served.
+ */
+import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import picomatch from 'picomatch';
+import type { BackupTarget } from '../targets/target.js';
+import { RecordStreamParser } from '../txlog/record-stream.js';
+import { causeChain, isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
+import { formatDuration } from '../util/format.js';
+import { chooseArtifactName } from './artifact-name.js';
+import type { IncludeMetadata } from './artifact-header.js';
+import { ArtifactWriter } from './artifact-writer.js';
+import { listExistingArtifacts } from './existing-artifacts.js';
+import { type BackupPlan, type ExistingArtifact, planBackup, type RequestedType } from './backup-plan.js';
+import { Progress } from './progress.js';
+import type { RemoteDatabase } from './protocol.js';
+import { BackupConnection } from './remote.js';
+import { snapshotPayloadFormat, SnapshotParser, txlogPayloadFormat } from './snapshot-format.js';
+import { toolVersion } from '../util/version.js';
+
+export interface BackupRunOptions {
+  databases: string[];
+  from: string[];
+  target: BackupTarget;
+  type: RequestedType;
+  compress: boolean;
+  keepFailed: boolean;
+  tempPath: string | undefined;
+  includeMetadata: IncludeMetadata;
+  verbose: boolean;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface DatabaseOutcome {
+  database: string;
+  databaseId: string | null;
+  server: string | null;
+  outcome: 'ok' | 'failed';
+  type: 'FULL' | 'DIFF' | null;
+  empty: boolean;
+  artifact: string | null;
+  uri: string | null;
+  lowestTx: number | null;
+  highestTx: number | null;
+  bytesStored: number | null;
+  bytesRaw: number | null;
+  durationMs: number;
+  fallbackReason: string | null;
+  error: string | null;
+  hint: string | null;
+}
+
+export interface BackupRunResult {
+  outcomes: DatabaseOutcome[];
+  unreachableServers: Array<{ server: string; error: string }>;
+  exitCode: 0 | 1;
+}
+
+interface ServerListing {
+  server: string;
+  conn: BackupConnection;
+  databases: RemoteDatabase[];
+}
+
+function emptyOutcome(database: string): DatabaseOutcome {
+  return {
+    database,
+    databaseId: null,
+    server: null,
+    outcome: 'failed',
+    type: null,
+    empty: false,
+    artifact: null,
+    uri: null,
+    lowestTx: null,
+    highestTx: null,
+    bytesStored: null,
+    bytesRaw: null,
+    durationMs: 0,
+    fallbackReason: null,
+    error: null,
+    hint: null,
+  };
+}
+
+/** Resolves names and quoted globs against the union of every server's databases. */
+export function matchDatabases(patterns: string[], available: string[]): { matched: string[]; unmatched: string[] } {
+  const matched = new Set<string>();
+  const unmatched: string[] = [];
+  for (const p of patterns) {
+    const isGlob = picomatch.scan(p).isGlob;
+    const hits = isGlob ? available.filter((n) => picomatch.isMatch(n, p, { nocase: true, dot: true })) : available.filter((n) => n === p.toLowerCase());
+    if (hits.length === 0) unmatched.push(p);
+    for (const h of hits) matched.add(h);
+  }
+  return { matched: [...matched].sort(), unmatched };
+}
+
+export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult> {
+  const { log } = opts;
+  const listings: ServerListing[] = [];
+  const unreachable: BackupRunResult['unreachableServers'] = [];
+  for (const server of opts.from) {
+    try {
+      const conn = await BackupConnection.connect(server);
+      try {
+        const r = await conn.listDatabases();
+        listings.push({ server, conn, databases: r.databases });
+      } catch (e) {
+        conn.close();
+        throw e;
+      }
+    } catch (e) {
+      const err = toQuiverError(e);
+      unreachable.push({ server, error: err.message });
+      log('error', `${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+    }
+  }
+  const outcomes: DatabaseOutcome[] = [];
+  try {
+    const available = [...new Set(listings.flatMap((l) => l.databases.map((d) => d.name)))];
+    const { matched, unmatched } = matchDatabases(opts.databases, available);
+    for (const p of unmatched) {
+      const o = emptyOutcome(p);
+      o.error =
+        listings.length === 0
+          ? `Database '${p}' could not be backed up: no backup service in [${opts.from.join(', ')}] could be reached.`
+          : `Database '${p}' does not exist on any of the servers [${listings.map((l) => l.server).join(', ')}].`;
+      o.hint = listings.length === 0 ? 'start the server or correct --from' : 'check the name with SHOW DATABASES; quote patterns such as "n*"';
+      log('error', o.error);
+      outcomes.push(o);
+    }
+    let existing: ExistingArtifact[] | null = null;
+    for (const name of matched) {
+      if (existing === null) existing = await listExistingArtifacts(opts.target, (m: string) => log('warn', m));
+      const outcome = await backupOne(opts, name, listings, existing!);
+      outcomes.push(outcome);
+    }
+  } finally {
+    for (const l of listings) l.conn.close();
+  }
+  const exitCode = unreachable.length === 0 && outcomes.length > 0 && outcomes.every((o) => o.outcome === 'ok') ? 0 : 1;
+  return { outcomes, unreachableServers: unreachable, exitCode };
+}
+
+async function backupOne(opts: BackupRunOptions, name: string, listings: ServerListing[], existing: ExistingArtifact[]): Promise<DatabaseOutcome> {
+  const { log } = opts;
+  const outcome = emptyOutcome(name);
+  const started = Date.now();
+  const hosts = listings.filter((l) => l.databases.some((d) => d.name === name));
+  log('info', `Starting backup of database '${name}' from servers: [${hosts.map((h) => h.server).join(', ')}]`);
+  let lastError: QuiverError | null = null;
+  for (const host of hosts) {
+    const db = host.databases.find((d) => d.name === name)!;
+    if (db.status !== 'online') {
+      lastError = new QuiverError('DatabaseUnavailable', `database '${name}' is ${db.status} on ${host.server}`, { hint: `start it with START DATABASE ${name}` });
+      continue;
+    }
+    outcome.server = host.server;
+    outcome.databaseId = db.databaseId;
+    log('info', `Using remote server ${host.server} for backup of database '${name}'.`);
+    try {
+      await backupFrom(opts, host.conn, db, existing, outcome);
+      outcome.outcome = 'ok';
+      outcome.durationMs = Date.now() - started;
+      return outcome;
+    } catch (e) {
+      lastError = toQuiverError(e);
+      if (opts.verbose) for (const line of causeChain(e)) log('error', `  ${line}`);
+      // A database-level refusal will not change on another server; a transport failure might.
+      if (!isQuiverError(lastError, 'ServerUnreachable')) break;
+      log('warn', `backup of database '${name}' from ${host.server} failed: ${lastError.message}; trying the next server`);
+    }
+  }
+  const err = lastError ?? new QuiverError('DatabaseUnavailable', `database '${name}' is not online on any server`);
+  outcome.outcome = 'failed';
+  outcome.error = err.message;
+  outcome.hint = err.hint ?? null;
+  outcome.durationMs = Date.now() - started;
+  log('error', `Backup of database '${name}' failed: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+  return outcome;
+}
+
+async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, existing: ExistingArtifact[], outcome: DatabaseOutcome): Promise<void> {
+  const { log } = opts;
+  const plan: BackupPlan = planBackup(opts.type, db, existing);
+  if (plan.type === 'FAIL') throw new QuiverError('BackupFailed', plan.message, { hint: plan.hint });
+  for (const n of plan.notes) log('info', n);
+  let metadata: string[] = [];
+  let include = opts.includeMetadata;
+  if (db.name === 'system') {
+    if (include !== 'none') log('info', `--include-metadata does not apply to the system database: it holds the users and roles itself.`);
+    include = 'none';
+  } else if (include !== 'none') {
+    metadata = await conn.metadata(db.name, include);
+  }
+  let plannedType = plan.type;
+  let fallbackReason = plan.type === 'FULL' ? plan.fallbackReason : null;
+  if (fallbackReason) {
+    log('warn', `Differential backup of database '${db.name}' failed. Reason: ${fallbackReason}`);
+    log('warn', `Falling back to full backup of database '${db.name}'.`);
+  }
+  const started = Date.now();
+  let written: { name: string; uri: string; bytesStored: number; bytesRaw: number; lowestTx: number; highestTx: number; lastTxChecksum: number; createdAt: string };
+  if (plan.type === 'DIFF' || plan.type === 'EMPTY_DIFF') {
+    try {
+      written = await writeDiff(opts, conn, db, plan.parent, plan.type === 'DIFF' ? plan.fromTxId : null, metadata, include);
+    } catch (e) {
+      if (opts.type === 'AUTO' && isQuiverError(e, 'TransactionsPruned')) {
+        fallbackReason = e.message;
+        log('warn', `Differential backup of database '${db.name}' failed. Reason: ${e.message}`);
+        log('warn', `Falling back to full backup of database '${db.name}'.`);
+        plannedType = 'FULL';
+        written = await writeFull(opts, conn, db, metadata, include);
+      } else throw e;
+    }
+  } else {
+    written = await writeFull(opts, conn, db, metadata, include);
+  }
+  const kind = plannedType === 'FULL' ? 'FULL' : 'DIFF';
+  log('info', `Finished artifact creation '${written.name}' for database '${db.name}', took ${formatDuration(Date.now() - started)}.`);
+  existing.push({
+    name: written.name,
+    databaseName: db.name,
+    databaseId: db.databaseId,
+    kind,
+    lowestTx: written.lowestTx,
+    highestTx: written.highestTx,
+    lastTxChecksum: written.lastTxChecksum,
+    createdAt: written.createdAt,
+  });
+  Object.assign(outcome, {
+    type: kind,
+    empty: plannedType === 'EMPTY_DIFF',
+    artifact: written.name,
+    uri: written.uri,
+    lowestTx: written.lowestTx,
+    highestTx: written.highestTx,
+    bytesStored: written.bytesStored,
+    bytesRaw: written.bytesRaw,
+    fallbackReason,
+  });
+}
+
+/** Keeps the raw payload of a failing run when --keep-failed is set, for post-mortem analysis. */
+class FailedCopy {
+  private fd = -1;
+  readonly dir: string | null;
+  constructor(opts: BackupRunOptions, base: string) {
+    this.dir = opts.keepFailed ? join(opts.tempPath ?? opts.target.uri().replace(/^file:\/\//, ''), `.${base}.failed`) : null;
+    if (this.dir) {
+      mkdirSync(this.dir, { recursive: true });
+      this.fd = openSync(join(this.dir, 'payload.bin'), 'w');
+    }
+  }
+  write(chunk: Buffer): void {
+    if (this.fd >= 0) writeSync(this.fd, chunk);
+  }
+  close(error: unknown | null, log: BackupRunOptions['log']): void {
+    if (this.fd < 0 || !this.dir) return;
+    closeSync(this.fd);
+    this.fd = -1;
+    if (error) {
+      writeFileSync(join(this.dir, 'reason.txt'), causeChain(error).join('\n') + '\n');
+      log('warn', `--keep-failed: the received payload and the reason are kept in "${this.dir}"`);
+    } else {
+      writeFileSync(join(this.dir, 'payload.bin'), '');
+      require_rm(this.dir);
+    }
+  }
+}
+
+function require_rm(dir: string): void {
+  // Success: the kept copy is not needed.
+  import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
+}
+
+async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, metadata: string[], include: IncludeMetadata) {
+  opts.log('info', `Start full backup of database '${db.name}'.`);
+  const snap = await conn.snapshot(db.name);
+  if (snap.databaseId !== db.databaseId) {
+    throw new QuiverError('BackupFailed', `database '${db.name}' changed identity during the backup (id ${db.databaseId} → ${snap.databaseId})`, { hint: 'run the backup again' });
+  }
+  const createdAt = new Date();
+  const name = await chooseArtifactName(opts.target, db.name, createdAt);
+  const writer = await ArtifactWriter.create(
+    opts.target,
+    name,
+    {
+      databaseName: db.name,
+      databaseId: db.databaseId,
+      storeId: snap.storeId,
+      kind: 'FULL',
+      createdAt: createdAt.toISOString(),
+      payloadFormat: snapshotPayloadFormat,
+      parent: null,
+      metadataCommands: metadata,
+      includeMetadata: include,
+      toolVersion,
+    },
+    { compress: opts.compress },
+  );
+  const failed = new FailedCopy(opts, name);
+  const progress = new Progress(`full backup of '${db.name}'`, db.storeBytes ?? null);
+  try {
+    const parser = new SnapshotParser();
+    let finish: { txId: number; txChecksum: number; txTimeMs: number } | null = null;
+    for await (const chunk of snap.body) {
+      failed.write(chunk);
+      for (const ev of parser.push(chunk)) if (ev.type === 'finish') finish = ev.finish;
+      await writer.write(chunk);
+      progress.add(chunk.length);
+    }
+    parser.end();
+    if (!finish || finish.txId !== snap.txId) throw new QuiverError('BackupFailed', `the snapshot stream of '${db.name}' is inconsistent: it announced tx ${snap.txId} but ended at ${finish?.txId}`);
+    const w = await writer.finish({ lowestTx: 1, highestTx: finish.txId, highestTxCommitTimeMs: finish.txTimeMs, lastTxChecksum: finish.txChecksum, txCount: finish.txId });
+    failed.close(null, opts.log);
+    opts.log('info', `Finished full backup of database '${db.name}'. Store snapshot consistent at tx ${finish.txId}.`);
+    return { ...w, lowestTx: 1, highestTx: finish.txId, lastTxChecksum: finish.txChecksum, createdAt: createdAt.toISOString() };
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    failed.close(e, opts.log);
+    throw wrapTransfer(e, `full backup of '${db.name}'`);
+  } finally {
+    progress.done();
+  }
+}
+
+async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, parent: ExistingArtifact, fromTxId: number | null, metadata: string[], include: IncludeMetadata) {
+  opts.log('info', `Start differential backup of database '${db.name}'.`);
+  const stream = fromTxId === null ? null : await conn.transactions(db.name, fromTxId);
+  if (stream === null) opts.log('info', `The remote server (${conn.address}) has no new transactions for database '${db.name}' since tx ${parent.highestTx}: writing an empty differential artifact.`);
+  const createdAt = new Date();
+  const name = await chooseArtifactName(opts.target, db.name, createdAt);
+  const writer = await ArtifactWriter.create(
+    opts.target,
+    name,
+    {
+      databaseName: db.name,
+      databaseId: db.databaseId,
+      storeId: db.storeId,
+      kind: 'DIFF',
+      createdAt: createdAt.toISOString(),
+      payloadFormat: txlogPayloadFormat,
+      parent: { artifactName: parent.name, highestTx: parent.highestTx, lastTxChecksum: parent.lastTxChecksum },
+      metadataCommands: metadata,
+      includeMetadata: include,
+      toolVersion,
+    },
+    { compress: opts.compress },
+  );
+  const failed = new FailedCopy(opts, name);
+  const progress = new Progress(`differential backup of '${db.name}'`, null);
+  try {
+    if (stream === null) {
+      const w = await writer.finish({ lowestTx: 0, highestTx: 0, highestTxCommitTimeMs: 0, lastTxChecksum: 0, txCount: 0 });
+      failed.close(null, opts.log);
+      return { ...w, lowestTx: 0, highestTx: 0, lastTxChecksum: 0, createdAt: createdAt.toISOString() };
+    }
+    const parser = new RecordStreamParser(fromTxId!, parent.lastTxChecksum);
+    for await (const chunk of stream.body) {
+      failed.write(chunk);
+      try {
+        for (const _ of parser.push(chunk)) void _;
+      } catch (e) {
+        throw new QuiverError('BackupFailed', `the transactions received for '${db.name}' do not continue artifact "${parent.name}": ${(e as Error).message}`, { cause: e });
+      }
+      await writer.write(chunk);
+      progress.add(chunk.length);
+    }
+    parser.end();
+    const lastTx = parser.nextTxId - 1;
+    if (lastTx !== stream.lastTxId) throw new QuiverError('ServerUnreachable', `the transaction stream of '${db.name}' ended at tx ${lastTx}, before the announced tx ${stream.lastTxId}`);
+    const w = await writer.finish({ lowestTx: fromTxId!, highestTx: lastTx, highestTxCommitTimeMs: parser.lastCommitTimeMs, lastTxChecksum: parser.lastChecksum, txCount: parser.count });
+    failed.close(null, opts.log);
+    opts.log('info', `Finished differential backup of database '${db.name}'. Downloaded from tx ${fromTxId} to tx ${lastTx}.`);
+    return { ...w, lowestTx: fromTxId!, highestTx: lastTx, lastTxChecksum: parser.lastChecksum, createdAt: createdAt.toISOString() };
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    failed.close(e, opts.log);
+    throw wrapTransfer(e, `differential backup of '${db.name}'`);
+  } finally {
+    progress.done();
+  }
+}
+
+function wrapTransfer(e: unknown, what: string): QuiverError {
+  if (e instanceof QuiverError) return e;
+  return new QuiverError('BackupFailed', `${what} failed: ${(e as Error).message}`, { cause: e });
+}

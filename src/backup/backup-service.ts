@@ -1,0 +1,259 @@
+/**
+ * The backup service: an HTTP/2 listener that lets `quiver-admin database backup` list databases,
+ * stream a consistent store snapshot (read in a worker thread), stream committed transactions,
+ * and export security metadata. It never stages a copy of the store on the server's disk.
+ */
+import { statSync } from 'node:fs';
+import http2 from 'node:http2';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Dbms } from '../kernel/dbms.js';
+import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
+import { startWorker } from '../util/worker-path.js';
+import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
+
+/** Snapshot chunk size: large enough for throughput, small enough to keep memory flat. */
+const snapshotChunkBytes = 1024 * 1024;
+/** Chunks in flight between the snapshot worker and the socket. */
+const snapshotCreditsInitial = 4;
+/** Transactions are batched into writes of about this size. */
+const txBatchBytes = 1024 * 1024;
+
+export interface BackupServiceOptions {
+  host: string;
+  port: number;
+  dbms: Dbms;
+  serverId: string;
+  maxRateBytesPerSec: number;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** TLS seam: when set, the service listens with http2.createSecureServer (dbms.ssl.policy.backup). */
+  tls?: http2.SecureServerOptions;
+}
+
+export interface BackupService {
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+export async function startBackupService(opts: BackupServiceOptions): Promise<BackupService> {
+  const server = opts.tls ? http2.createSecureServer(opts.tls) : http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+    s.on('error', () => undefined);
+  });
+  server.on('stream', (stream, reqHeaders) => {
+    stream.on('error', () => undefined);
+    handle(opts, stream, reqHeaders).catch((e) => {
+      const err = toQuiverError(e);
+      if (err.code === 'Internal') opts.log('error', `backup service: ${err.message}`);
+      sendError(stream, err);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  return {
+    address: { host: addr.address, port: addr.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function statusFor(e: QuiverError): number {
+  switch (e.code) {
+    case 'DatabaseNotFound':
+      return 404;
+    case 'TransactionsPruned':
+      return 410;
+    case 'DatabaseUnavailable':
+      return 503;
+    case 'UsageInvalid':
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+function sendError(stream: http2.ServerHttp2Stream, e: QuiverError): void {
+  if (stream.destroyed || stream.closed) return;
+  const body: ErrorBody = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  if (!stream.headersSent) {
+    stream.respond({ ':status': statusFor(e), 'content-type': 'application/json' });
+    stream.end(JSON.stringify(body));
+  } else {
+    // Mid-stream failure: reset so the client cannot mistake a partial body for a complete one.
+    stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+function sendJson(stream: http2.ServerHttp2Stream, body: unknown): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/json', [headers.protocol]: String(protocolVersion) });
+  stream.end(JSON.stringify(body));
+}
+
+async function handle(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, reqHeaders: http2.IncomingHttpHeaders): Promise<void> {
+  const url = new URL(String(reqHeaders[':path'] ?? '/'), 'http://backup');
+  if (reqHeaders[':method'] !== 'GET') throw new QuiverError('UsageInvalid', `method ${reqHeaders[':method']} is not supported`);
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] !== 'v1' || parts[1] !== 'databases') throw new QuiverError('UsageInvalid', `unknown backup protocol path "${url.pathname}"`);
+  if (parts.length === 2) return sendJson(stream, listDatabases(opts));
+  const dbName = parts[2]!;
+  const db = opts.dbms.database(dbName);
+  switch (parts[3]) {
+    case 'snapshot':
+      return streamSnapshot(opts, stream, db.location.storeDir, db);
+    case 'transactions': {
+      const from = Number(url.searchParams.get('from'));
+      if (!Number.isSafeInteger(from) || from < 1) throw new QuiverError('UsageInvalid', `invalid "from" transaction id "${url.searchParams.get('from')}"`);
+      return streamTransactions(stream, db, from);
+    }
+    case 'metadata':
+      // Users and roles live in the system database; their export arrives with the security model.
+      return sendJson(stream, { include: url.searchParams.get('include') ?? 'all', commands: [] as string[] });
+    default:
+      throw new QuiverError('UsageInvalid', `unknown backup protocol path "${url.pathname}"`);
+  }
+}
+
+function listDatabases(opts: BackupServiceOptions): DatabasesResponse {
+  const dbs: RemoteDatabase[] = [];
+  for (const e of opts.dbms.entries()) {
+    let info: RemoteDatabase = {
+      name: e.name,
+      databaseId: e.databaseId,
+      storeId: '',
+      status: e.currentStatus,
+      role: 'primary',
+      lastCommittedTxId: 0,
+      lastCommittedChecksum: 0,
+      lastCommitTimeMs: 0,
+      oldestTxIdInLog: 0,
+    };
+    if (e.currentStatus === 'online') {
+      try {
+        const i = opts.dbms.database(e.name).info();
+        info = { ...info, storeBytes: storeBytesOf(opts.dbms.database(e.name).location.storeDir), databaseId: i.databaseId, storeId: i.storeId, lastCommittedTxId: i.lastCommittedTxId, lastCommittedChecksum: i.lastCommittedChecksum, lastCommitTimeMs: i.lastCommitTimeMs, oldestTxIdInLog: i.oldestTxIdInLog };
+      } catch (err) {
+        if (!isQuiverError(err, 'DatabaseUnavailable')) throw err;
+        info.status = 'offline';
+      }
+    }
+    dbs.push(info);
+  }
+  return { protocol: protocolVersion, serverId: opts.serverId, databases: dbs };
+}
+
+function storeBytesOf(dir: string): number {
+  try {
+    return statSync(join(dir, 'data.mdb')).size;
+  } catch {
+    return 0;
+  }
+}
+
+function waitDrain(stream: http2.ServerHttp2Stream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}
+
+function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, storeDir: string, db: { databaseId: string; store: { meta(): { storeId: string } } }): Promise<void> {
+  const worker = startWorker(import.meta.url, 'snapshot-worker', {
+    workerData: { storeDir, chunkBytes: snapshotChunkBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, creditsInitial: snapshotCreditsInitial },
+  });
+  return new Promise<void>((resolve, reject) => {
+    let finished = false;
+    const stop = () => {
+      if (!finished) worker.postMessage({ type: 'cancel' });
+      void worker.terminate();
+    };
+    stream.on('close', () => {
+      if (!finished) opts.log('warn', `backup service: snapshot stream closed by the client before the end`);
+      stop();
+      resolve();
+    });
+    worker.on('message', (m: { type: string; [k: string]: any }) => {
+      if (stream.destroyed) return;
+      switch (m.type) {
+        case 'start':
+          stream.respond({
+            ':status': 200,
+            'content-type': 'application/octet-stream',
+            [headers.txId]: String(m.txId),
+            [headers.txChecksum]: String(m.txChecksum),
+            [headers.txTimeMs]: String(m.txTimeMs),
+            [headers.databaseId]: db.databaseId,
+            [headers.storeId]: db.store.meta().storeId,
+            [headers.protocol]: String(protocolVersion),
+          });
+          break;
+        case 'chunk': {
+          const ok = stream.write(Buffer.from(m.data as ArrayBuffer));
+          if (ok) worker.postMessage({ type: 'credit', n: 1 });
+          else void waitDrain(stream).then(() => worker.postMessage({ type: 'credit', n: 1 }));
+          break;
+        }
+        case 'done':
+          finished = true;
+          stream.end();
+          void worker.terminate();
+          break;
+        case 'error':
+          finished = true;
+          void worker.terminate();
+          reject(new QuiverError('BackupFailed', `reading the store snapshot failed: ${m.message}`));
+          break;
+      }
+    });
+    worker.on('error', (e) => {
+      finished = true;
+      reject(new QuiverError('BackupFailed', `snapshot worker failed: ${e.message}`, { cause: e }));
+    });
+  });
+}
+
+async function streamTransactions(stream: http2.ServerHttp2Stream, db: { log: { lastTxId: number; readRaw(a: number, b: number): Generator<{ raw: Buffer }> }; lastCommittedTxId(): number }, fromTxId: number): Promise<void> {
+  const last = db.lastCommittedTxId();
+  // Validate before sending headers so that a pruned range is a clean 410, not a broken stream.
+  const records = db.log.readRaw(fromTxId, last);
+  let first: IteratorResult<{ raw: Buffer }> | undefined;
+  if (fromTxId <= last) first = records.next();
+  stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', [headers.lastTxId]: String(last), [headers.protocol]: String(protocolVersion) });
+  const batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (!batch.length) return;
+    const ok = stream.write(Buffer.concat(batch));
+    batch.length = 0;
+    batchBytes = 0;
+    if (!ok) await waitDrain(stream);
+  };
+  if (first && !first.done) {
+    batch.push(first.value.raw);
+    batchBytes += first.value.raw.length;
+    for (const { raw } of { [Symbol.iterator]: () => records }) {
+      if (stream.destroyed) return;
+      batch.push(raw);
+      batchBytes += raw.length;
+      if (batchBytes >= txBatchBytes) await flush();
+    }
+  }
+  await flush();
+  stream.end();
+}

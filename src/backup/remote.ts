@@ -1,0 +1,151 @@
+/**
+ * Client side of the backup protocol: one HTTP/2 session to one server's backup service.
+ * Every failure is a QuiverError that names the server and says what to check.
+ */
+import http2 from 'node:http2';
+import { QuiverError } from '../util/errors.js';
+import { type DatabasesResponse, type ErrorBody, headers, paths } from './protocol.js';
+
+/** Connecting to a backup service that does not answer within this time counts as unreachable. */
+const connectTimeoutMs = 10_000;
+/** A stream with no data for this long is abandoned (the server checkpointing is fast: no long silences). */
+const inactivityTimeoutMs = 120_000;
+
+export interface SnapshotStream {
+  txId: number;
+  txChecksum: number;
+  txTimeMs: number;
+  databaseId: string;
+  storeId: string;
+  body: AsyncIterable<Buffer>;
+}
+
+export interface TransactionStream {
+  lastTxId: number;
+  body: AsyncIterable<Buffer>;
+}
+
+export function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new QuiverError('UsageInvalid', `invalid server address "${text}"`, { hint: 'use host:port, for example localhost:6362' });
+  }
+  return { host: m[1] ?? (m[2] || 'localhost'), port };
+}
+
+export class BackupConnection {
+  private constructor(
+    readonly address: string,
+    private readonly session: http2.ClientHttp2Session,
+  ) {}
+
+  static connect(address: string): Promise<BackupConnection> {
+    const { host, port } = parseHostPort(address);
+    const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return new Promise((resolve, reject) => {
+      const session = http2.connect(authority);
+      const timer = setTimeout(() => {
+        session.destroy();
+        reject(unreachable(address, `no answer within ${connectTimeoutMs / 1000} s`));
+      }, connectTimeoutMs);
+      session.once('connect', () => {
+        clearTimeout(timer);
+        session.on('error', () => undefined);
+        resolve(new BackupConnection(address, session));
+      });
+      session.once('error', (e) => {
+        clearTimeout(timer);
+        reject(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e));
+      });
+    });
+  }
+
+  close(): void {
+    this.session.close();
+  }
+
+  private request(path: string): Promise<{ status: number; responseHeaders: http2.IncomingHttpHeaders; stream: http2.ClientHttp2Stream }> {
+    return new Promise((resolve, reject) => {
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = this.session.request({ ':method': 'GET', ':path': path });
+      } catch (e) {
+        reject(unreachable(this.address, (e as Error).message, e));
+        return;
+      }
+      stream.setTimeout(inactivityTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+      stream.once('response', (h) => resolve({ status: Number(h[':status']), responseHeaders: h, stream }));
+      stream.once('error', (e) => reject(unreachable(this.address, e.message, e)));
+      stream.once('close', () => reject(unreachable(this.address, 'the server closed the stream before answering')));
+    });
+  }
+
+  private async failure(status: number, stream: http2.ClientHttp2Stream, what: string): Promise<QuiverError> {
+    let text = '';
+    for await (const c of stream) text += c.toString();
+    let body: Partial<ErrorBody> = {};
+    try {
+      body = JSON.parse(text) as ErrorBody;
+    } catch {
+      /* not JSON: report the status */
+    }
+    const code = (body.code as any) ?? 'BackupFailed';
+    const known = ['DatabaseNotFound', 'TransactionsPruned', 'DatabaseUnavailable', 'UsageInvalid'];
+    return new QuiverError(known.includes(code) ? code : 'BackupFailed', `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
+  }
+
+  private async json<T>(path: string, what: string): Promise<T> {
+    const { status, stream } = await this.request(path);
+    if (status !== 200) throw await this.failure(status, stream, what);
+    let text = '';
+    for await (const c of stream) text += c.toString();
+    return JSON.parse(text) as T;
+  }
+
+  listDatabases(): Promise<DatabasesResponse> {
+    return this.json<DatabasesResponse>(paths.databases, 'listing databases');
+  }
+
+  async metadata(db: string, include: string): Promise<string[]> {
+    const r = await this.json<{ commands: string[] }>(paths.metadata(db, include), `exporting users and roles of "${db}"`);
+    return r.commands;
+  }
+
+  async snapshot(db: string): Promise<SnapshotStream> {
+    const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db));
+    if (status !== 200) throw await this.failure(status, stream, `store snapshot of "${db}"`);
+    return {
+      txId: Number(h[headers.txId]),
+      txChecksum: Number(h[headers.txChecksum]),
+      txTimeMs: Number(h[headers.txTimeMs]),
+      databaseId: String(h[headers.databaseId]),
+      storeId: String(h[headers.storeId]),
+      body: this.body(stream, `store snapshot of "${db}"`),
+    };
+  }
+
+  async transactions(db: string, fromTxId: number): Promise<TransactionStream> {
+    const { status, responseHeaders: h, stream } = await this.request(paths.transactions(db, fromTxId));
+    if (status !== 200) throw await this.failure(status, stream, `transactions of "${db}" from tx ${fromTxId}`);
+    return { lastTxId: Number(h[headers.lastTxId]), body: this.body(stream, `transactions of "${db}"`) };
+  }
+
+  private async *body(stream: http2.ClientHttp2Stream, what: string): AsyncIterable<Buffer> {
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } catch (e) {
+      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${(e as Error).message}`, { cause: e });
+    }
+    if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted (stream reset, code ${stream.rstCode})`);
+    }
+  }
+}
+
+function unreachable(address: string, detail: string, cause?: unknown): QuiverError {
+  return new QuiverError('ServerUnreachable', `cannot reach the backup service at ${address}: ${detail}`, {
+    hint: 'check that the server runs with server.backup.enabled=true and that server.backup.listen_address matches --from',
+    cause,
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * `quiver-admin database backup`: option parsing and output for the backup client. Exactly the
+ * syntax of Neo4j's command, plus --temp-path and --format=json (a machine-readable summary).
+ */
+import { Command, Option } from 'commander';
+import type { IncludeMetadata } from '../backup/artifact-header.js';
+import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
+import type { RequestedType } from '../backup/backup-plan.js';
+import { inspectPath } from '../backup/inspect.js';
+import { resolveTarget } from '../targets/resolve.js';
+import { QuiverError } from '../util/errors.js';
+import { formatBytes, formatDuration } from '../util/format.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseSize } from './options.js';
+import { adminLogger } from './output.js';
+
+export const backupBooleanFlags = ['--compress', '--keep-failed', '--parallel-recovery'];
+
+interface BackupCliOptions extends CommonAdminOptions {
+  from?: string[];
+  toPath?: string;
+  type: string;
+  compress: boolean;
+  keepFailed: boolean;
+  parallelRecovery: boolean;
+  pagecache?: number;
+  includeMetadata: IncludeMetadata;
+  inspectPath?: string;
+  tempPath?: string;
+  format: 'text' | 'json';
+}
+
+export function backupCommand(run: (code: number) => void): Command {
+  const cmd = new Command('backup')
+    .description("Perform an online backup from a running Quiver server. Quiver's backup service must be enabled on the server.")
+    .argument('[database...]', 'Name(s) of the remote database(s) to backup. Supports globbing inside of double quotes, for example, "data*". "*" backs up every database, system included.')
+    .option('--from <host:port>', 'Comma-separated list of host and port of Quiver servers, each of which are tried in order (repeatable).', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter(Boolean)])
+    .option('--to-path <path>', 'Directory to place backup in (required unless --inspect-path is used). It must exist.')
+    .addOption(new Option('--type <type>', 'Type of backup to perform: FULL, DIFF or AUTO. AUTO makes a differential when a chain exists, else a full.').default('AUTO'))
+    .option('--compress <true|false>', 'Request backup artifact to be compressed (zstd).', parseBool, true)
+    .option('--keep-failed <true|false>', 'Keep the received data of a failed backup (in a .<artifact>.failed folder) for analysis.', parseBool, false)
+    .option('--parallel-recovery <true|false>', 'Accepted for compatibility: artifacts are written without a recovery step, so there is nothing to parallelise.', parseBool, false)
+    .option('--pagecache <size>', 'Memory for the backup process store cache (accepted; the backup streams with bounded buffers).', parseSize)
+    .addOption(new Option('--include-metadata <what>', 'Include users and roles commands in the artifact (not for the system database).').choices(['none', 'all', 'users', 'roles']).default('all'))
+    .option('--inspect-path <path>', 'List and show the metadata of the backup artifact(s). Accepts a folder or a file.')
+    .option('--temp-path <path>', 'Folder for temporary files (kept failed payloads).')
+    .addOption(new Option('--format <format>', 'Output format of the final summary or of --inspect-path.').choices(['text', 'json']).default('text'));
+  addCommonOptions(cmd);
+  cmd.action(async (databases: string[], o: BackupCliOptions) => {
+    const json = o.format === 'json';
+    const log = adminLogger(json);
+    const config = loadAdminConfig('quiver-admin-database-backup.conf', o, (m) => log('warn', m));
+    void config;
+    if (o.inspectPath) {
+      const r = await inspectPath(o.inspectPath, { format: json ? 'json' : 'table', verbose: Boolean(o.verbose) });
+      process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
+      return run(r.problems > 0 ? 1 : 0);
+    }
+    if (!o.toPath) throw new QuiverError('UsageInvalid', 'missing required option --to-path', { hint: 'give the folder to place backups in, for example --to-path=/backups' });
+    const type = o.type.toUpperCase();
+    if (type !== 'FULL' && type !== 'DIFF' && type !== 'AUTO') {
+      throw new QuiverError('UsageInvalid', `invalid value "${o.type}" for --type`, { hint: 'use FULL, DIFF or AUTO' });
+    }
+    const target = await resolveTarget(o.toPath, { mustExist: true });
+    const result = await runBackup({
+      databases: databases.length ? databases : ['neo4j'],
+      from: o.from && o.from.length ? o.from : ['localhost:6362'],
+      target,
+      type: type as RequestedType,
+      compress: o.compress,
+      keepFailed: o.keepFailed,
+      tempPath: o.tempPath,
+      includeMetadata: o.includeMetadata,
+      verbose: Boolean(o.verbose),
+      log,
+    });
+    if (json) process.stdout.write(JSON.stringify(summaryJson(result), null, 2) + '\n');
+    else printSummary(result);
+    run(result.exitCode);
+  });
+  return cmd;
+}
+
+function summaryJson(r: BackupRunResult) {
+  return { exitCode: r.exitCode, unreachableServers: r.unreachableServers, databases: r.outcomes };
+}
+
+function printSummary(r: BackupRunResult): void {
+  const lines = ['', 'Backup summary:'];
+  for (const o of r.outcomes) {
+    if (o.outcome === 'ok') {
+      const range = o.empty ? 'empty differential (no new transactions)' : `tx ${o.lowestTx}..${o.highestTx}`;
+      lines.push(`  ${o.database}: OK ${o.type} ${o.artifact} ${range}, ${formatBytes(o.bytesStored ?? 0)} in ${formatDuration(o.durationMs)} from ${o.server}${o.fallbackReason ? ` (fell back to FULL: ${o.fallbackReason})` : ''}`);
+    } else {
+      lines.push(`  ${o.database}: FAILED ${o.error}${o.hint ? ` (${o.hint})` : ''}`);
+    }
+  }
+  for (const u of r.unreachableServers) lines.push(`  server ${u.server}: UNREACHABLE ${u.error}`);
+  const ok = r.outcomes.filter((o) => o.outcome === 'ok').length;
+  lines.push(`${ok} of ${r.outcomes.length} database(s) backed up${r.unreachableServers.length ? `; ${r.unreachableServers.length} server(s) could not be reached` : ''}.`);
+  process.stdout.write(lines.join('\n') + '\n');
+}

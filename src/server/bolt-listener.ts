@@ -1,0 +1,33 @@
+/**
+ * Starts the Bolt listener of a server with the real query service behind it.
+ */
+import type { Config } from '../config/config.js';
+import { startBoltServer, type BoltServer } from '../bolt/server.js';
+import type { Dbms } from '../kernel/dbms.js';
+import { ensureInitialUser } from '../security/users.js';
+import { QuiverError } from '../util/errors.js';
+import type { Logger } from './logger.js';
+import { QueryService } from './query-service.js';
+
+export type BoltListener = BoltServer;
+
+export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promise<BoltListener> {
+  const authEnabled = config.get('dbms.security.auth_enabled');
+  if (authEnabled) await ensureInitialUser(dbms.systemDatabase(), config.get('server.directories.data'));
+  const addr = config.get('server.bolt.listen_address');
+  const adv = config.get('server.bolt.advertised_address');
+  const service = new QueryService(dbms, authEnabled, config.get('db.lock.acquisition.timeout'));
+  const server = await startBoltServer({
+    host: addr.host,
+    port: addr.port,
+    backend: service,
+    advertisedAddress: `${adv.host}:${adv.port === 0 ? addr.port : adv.port}`,
+    log: (line) => log('info', `bolt: ${line}`),
+  }).catch((e) => {
+    throw new QuiverError('ConfigInvalid', `cannot start the Bolt server on ${addr.host}:${addr.port}: ${(e as Error).message}`, {
+      hint: 'another process may use the port; change server.bolt.listen_address',
+    });
+  });
+  log('info', `Bolt enabled on ${server.address.host}:${server.address.port}.`);
+  return server;
+}

@@ -1,0 +1,221 @@
+/**
+ * The Bolt backend of the real server: authenticates against the system database, runs Cypher
+ * through the kernel in read or write transactions, executes administration commands against the
+ * DBMS, and streams results in the batches the client pulls.
+ */
+import type {
+  AuthToken,
+  AuthenticatedUser,
+  AutoCommitResult,
+  BoltBackend,
+  BoltTransaction,
+  QueryResult,
+  ResultSummary,
+  RoutingTable,
+  TxOptions,
+} from '../bolt/backend.js';
+import { prepare, type PreparedQuery } from '../cypher/index.js';
+import type { ReadTransaction, WriteTransaction } from '../kernel/api.js';
+import type { Database } from '../kernel/database.js';
+import type { Dbms } from '../kernel/dbms.js';
+import { authenticateUser } from '../security/users.js';
+import { QuiverError } from '../util/errors.js';
+import type { Value } from '../values/value.js';
+import { executeAdmin, isPasswordChange } from './admin-commands.js';
+
+export const serverAgent = 'Neo4j/5.26.0';
+
+function kebab(stats: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(stats)) if (v) out[k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = v;
+  return out;
+}
+
+function bookmarkOf(db: string, txId: number): string {
+  return `quiver:${db}:${txId}`;
+}
+
+/** Rows of an execution, pulled in batches; `onEnd` runs once when exhausted or discarded. */
+class StreamingResult implements QueryResult {
+  private done = false;
+  private summaryValue: ResultSummary | null = null;
+  constructor(
+    readonly fields: string[],
+    private readonly rows: Iterator<Value[]>,
+    private readonly finish: () => Promise<ResultSummary>,
+  ) {}
+
+  async pull(n: number): Promise<{ records: Value[][]; hasMore: boolean }> {
+    const records: Value[][] = [];
+    if (this.done) return { records, hasMore: false };
+    const limit = n < 0 ? Infinity : n;
+    try {
+      while (records.length < limit) {
+        const r = this.rows.next();
+        if (r.done) {
+          await this.end();
+          return { records, hasMore: false };
+        }
+        records.push(r.value);
+      }
+    } catch (e) {
+      this.done = true;
+      throw e;
+    }
+    return { records, hasMore: true };
+  }
+
+  private async end(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    this.summaryValue = await this.finish();
+  }
+
+  async discard(): Promise<void> {
+    if (this.done) return;
+    // Drain so that write statements complete their side effects, as Neo4j does on DISCARD.
+    for (let r = this.rows.next(); !r.done; r = this.rows.next()) void r;
+    await this.end();
+  }
+
+  summary(): ResultSummary {
+    if (!this.summaryValue) throw new Error('assertion: summary requested before the result ended');
+    return this.summaryValue;
+  }
+}
+
+export class QueryService implements BoltBackend {
+  readonly serverAgent = serverAgent;
+
+  constructor(
+    private readonly dbms: Dbms,
+    private readonly authEnabled: boolean,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  async authenticate(token: AuthToken): Promise<AuthenticatedUser> {
+    if (!this.authEnabled) return { username: token.principal || 'neo4j', passwordChangeRequired: false };
+    if (token.scheme !== 'basic' || !token.principal) {
+      throw new QuiverError('Unauthorized', 'The client is unauthorized due to authentication failure.');
+    }
+    const user = authenticateUser(this.dbms.systemDatabase(), token.principal, token.credentials ?? '');
+    return { username: user.name, passwordChangeRequired: user.passwordChangeRequired };
+  }
+
+  private resolveDb(name: string | undefined): Database {
+    return this.dbms.database(name && name.length ? name : this.dbms.defaultDatabaseName);
+  }
+
+  private check(user: AuthenticatedUser, q: PreparedQuery, query: string, db: Database): void {
+    if (user.passwordChangeRequired && !(q.kind === 'admin' && isPasswordChange(q))) {
+      throw new QuiverError('CredentialsExpired', 'The credentials you provided were valid, but must be changed before you can use this instance. If this is the first time you are using Neo4j, this is to ensure you are not using the default credentials in production. If you are not using the default credentials, please contact your administrator.');
+    }
+    if (q.kind === 'admin' && db.name !== 'system') {
+      throw new QuiverError('SemanticError', `This is an administration command and it should be executed against the system database: ${query.trim().split(/\s+/).slice(0, 3).join(' ')}`);
+    }
+  }
+
+  async beginTransaction(user: AuthenticatedUser, options: TxOptions): Promise<BoltTransaction> {
+    const db = this.resolveDb(options.database);
+    const tx = options.mode === 'READ' ? db.beginRead() : await db.beginWrite(this.lockTimeoutMs);
+    return new ExplicitTransaction(this, user, db, tx);
+  }
+
+  /** Runs one statement in `tx`; used by explicit transactions. */
+  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, query: string, params: Map<string, Value>): QueryResult {
+    const q = prepare(query);
+    this.check(user, q, query, db);
+    if (q.kind === 'admin') throw new QuiverError('SemanticError', 'administration commands cannot run inside an explicit transaction; run them in auto-commit mode');
+    if (q.kind !== 'read' && tx.mode === 'read') {
+      throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed. Attempted write to internal graph 0 (' + db.name + ')');
+    }
+    const exec = q.execute(tx, params);
+    const type = q.kind === 'read' ? 'r' : q.kind === 'schema' ? 's' : 'rw';
+    return new StreamingResult(exec.columns, exec.rows(), async () => ({ type, stats: kebab(exec.stats()), database: db.name }));
+  }
+
+  async runAutoCommit(user: AuthenticatedUser, query: string, params: Map<string, Value>, options: TxOptions): Promise<AutoCommitResult> {
+    const db = this.resolveDb(options.database);
+    const q = prepare(query);
+    this.check(user, q, query, db);
+    if (q.kind === 'admin') {
+      const r = await executeAdmin(this.dbms, user, q, params);
+      let bookmark: string | null = null;
+      const result = new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => {
+        bookmark = bookmarkOf('system', this.dbms.systemDatabase().lastCommittedTxId());
+        return { type: r.systemUpdates ? 'w' : 'r', stats: r.systemUpdates ? { 'system-updates': r.systemUpdates } : {}, database: 'system' };
+      });
+      return Object.assign(result, { bookmark: () => bookmark });
+    }
+    if (q.kind === 'read') {
+      const tx = db.beginRead();
+      try {
+        const exec = q.execute(tx, params);
+        const result = new StreamingResult(exec.columns, exec.rows(), async () => {
+          tx.close();
+          return { type: 'r', stats: kebab(exec.stats()), database: db.name };
+        });
+        return Object.assign(result, { bookmark: () => null, rollback: async () => tx.close() });
+      } catch (e) {
+        tx.close();
+        throw e;
+      }
+    }
+    // Writes run to completion and commit before the first record is returned: a client that
+    // receives records knows the statement succeeded.
+    const tx = await db.beginWrite(this.lockTimeoutMs);
+    let rows: Value[][];
+    let exec;
+    try {
+      exec = q.execute(tx, params);
+      rows = [...{ [Symbol.iterator]: () => exec!.rows() }];
+    } catch (e) {
+      tx.rollback();
+      throw e;
+    }
+    const { txId } = await tx.commit();
+    const stats = kebab(exec.stats());
+    const result = new StreamingResult(exec.columns, rows[Symbol.iterator](), async () => ({ type: q.kind === 'schema' ? 's' : 'rw', stats, database: db.name }));
+    return Object.assign(result, { bookmark: () => bookmarkOf(db.name, txId) });
+  }
+
+  async route(_user: AuthenticatedUser, database: string | undefined, _bookmarks: string[], advertisedAddress: string): Promise<RoutingTable> {
+    const db = this.resolveDb(database);
+    return { ttlSeconds: 300, database: db.name, routers: [advertisedAddress], readers: [advertisedAddress], writers: [advertisedAddress] };
+  }
+}
+
+class ExplicitTransaction implements BoltTransaction {
+  private open: QueryResult | null = null;
+  constructor(
+    private readonly service: QueryService,
+    private readonly user: AuthenticatedUser,
+    private readonly db: Database,
+    private readonly tx: ReadTransaction | WriteTransaction,
+  ) {}
+
+  get database(): string {
+    return this.db.name;
+  }
+
+  async run(query: string, params: Map<string, Value>): Promise<QueryResult> {
+    if (this.open) await this.open.discard();
+    this.open = this.service.runIn(this.user, this.db, this.tx, query, params);
+    return this.open;
+  }
+
+  async commit(): Promise<{ bookmark: string }> {
+    if (this.open) await this.open.discard();
+    if (this.tx.mode === 'read') {
+      this.tx.close();
+      return { bookmark: bookmarkOf(this.db.name, this.db.lastCommittedTxId()) };
+    }
+    const { txId } = await this.tx.commit();
+    return { bookmark: bookmarkOf(this.db.name, txId) };
+  }
+
+  async rollback(): Promise<void> {
+    if (this.tx.mode === 'read') this.tx.close();
+    else this.tx.rollback();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A running Quiver server: the DBMS, the Bolt listener and the backup service, started in that
+ * order and stopped in reverse. Startup fails fast with one clear message per problem.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/config.js';
+import { type BackupService, startBackupService } from '../backup/backup-service.js';
+import { Dbms } from '../kernel/dbms.js';
+import { QuiverError } from '../util/errors.js';
+import { databaseSettingsOf, type HomeLayout, layoutOf } from './home.js';
+import type { Logger } from './logger.js';
+import { startBolt, type BoltListener } from './bolt-listener.js';
+
+export interface RunningServer {
+  dbms: Dbms;
+  layout: HomeLayout;
+  bolt: BoltListener | null;
+  backup: BackupService | null;
+  stop(): Promise<void>;
+}
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function serverIdOf(layout: HomeLayout): string {
+  const path = join(layout.dataDir, 'server_id');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const id = randomUUID();
+  mkdirSync(layout.dataDir, { recursive: true });
+  writeFileSync(path, id + '\n');
+  return id;
+}
+
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const layout = layoutOf(config);
+  for (const d of [layout.dataDir, layout.txRoot, layout.logsDir, layout.runDir]) mkdirSync(d, { recursive: true });
+  const serverId = serverIdOf(layout);
+  const dbms = await Dbms.start({
+    dataDir: layout.dataDir,
+    txRoot: layout.txRoot,
+    defaultDatabase: config.get('initial.dbms.default_database'),
+    settings: databaseSettingsOf(config),
+    log,
+  });
+  let bolt: BoltListener | null = null;
+  let backup: BackupService | null = null;
+  try {
+    if (config.get('server.bolt.enabled')) {
+      bolt = await startBolt(config, dbms, log);
+    }
+    if (config.get('server.backup.enabled')) {
+      const addr = config.get('server.backup.listen_address');
+      const ssl = config.getSslPolicy('backup');
+      if (!loopbackHosts.has(addr.host) && !ssl.enabled) {
+        log('warn', `*** the backup service listens on ${addr.host}:${addr.port}, which is not a loopback address, without a TLS policy: anyone who can reach this port can copy every database. Enable dbms.ssl.policy.backup or bind it to 127.0.0.1. ***`);
+      }
+      backup = await startBackupService({
+        host: addr.host,
+        port: addr.port,
+        dbms,
+        serverId,
+        maxRateBytesPerSec: config.get('server.backup.max_rate'),
+        log,
+      }).catch((e) => {
+        throw new QuiverError('ConfigInvalid', `cannot start the backup service on ${addr.host}:${addr.port}: ${(e as Error).message}`, {
+          hint: 'another process may use the port; change server.backup.listen_address',
+        });
+      });
+      log('info', `Backup service listening on ${backup.address.host}:${backup.address.port}.`);
+    }
+  } catch (e) {
+    await bolt?.close();
+    await dbms.shutdown();
+    throw e;
+  }
+  return {
+    dbms,
+    layout,
+    bolt,
+    backup,
+    async stop() {
+      await backup?.close();
+      await bolt?.close();
+      await dbms.shutdown();
+    },
+  };
+}
