@@ -1,0 +1,318 @@
+/**
+ * The settings table: every setting Quiver reads, declared once with its type, default, description and
+ * validation. The loader, `Config.get` typing and docs/configuration.md all come from this table.
+ * Names and defaults follow Neo4j 5 wherever a counterpart exists.
+ */
+import { parseListenAddress } from './listen-address.js';
+import {
+  booleanType,
+  byteSizeType,
+  databaseNameType,
+  durationType,
+  enumType,
+  hostType,
+  integerType,
+  listenAddressType,
+  listType,
+  pathType,
+  retentionPolicyType,
+  stringType,
+  type ValueType,
+} from './value-types.js';
+
+export interface SettingSpec<T> {
+  readonly type: ValueType<T>;
+  /** Raw default text, parsed like a configured value; `undefined` = no default (the value is `undefined`). */
+  readonly default: string | undefined;
+  readonly description: string;
+  /** Never print the value (passwords). */
+  readonly secret: boolean;
+  /** Key shown in the docs when one row stands for several settings, e.g. `dbms.ssl.policy.<scope>.enabled`. */
+  readonly docKey: string | undefined;
+  /** Default shown in the docs (Markdown) when it differs per row the docKey stands for. */
+  readonly docDefault: string | undefined;
+}
+
+interface SpecExtras {
+  secret?: boolean;
+  docKey?: string;
+  docDefault?: string;
+}
+
+function setting<T>(
+  type: ValueType<T>,
+  defaultRaw: string,
+  description: string,
+  extras: SpecExtras = {},
+): SettingSpec<T> & { readonly default: string } {
+  return {
+    type,
+    default: defaultRaw,
+    description,
+    secret: extras.secret ?? false,
+    docKey: extras.docKey,
+    docDefault: extras.docDefault,
+  };
+}
+
+function optionalSetting<T>(
+  type: ValueType<T>,
+  description: string,
+  extras: SpecExtras = {},
+): SettingSpec<T> & { readonly default: undefined } {
+  return { ...setting(type, '', description, extras), default: undefined };
+}
+
+/** A socket address whose lone-host form takes the port of its default, and whose `:port` form takes `hostKey`'s host. */
+function addressSetting(hostKey: string, defaultRaw: string, description: string) {
+  const port = parseListenAddress(defaultRaw, 'localhost', -1)?.port;
+  if (port === undefined || port < 0) throw new Error(`assertion failed: default "${defaultRaw}" has no port`);
+  return setting(listenAddressType(hostKey, port), defaultRaw, description);
+}
+
+export const sslScopes = ['backup', 'bolt', 'cluster'] as const;
+export type SslScope = (typeof sslScopes)[number];
+
+export const clientAuthValues = ['NONE', 'OPTIONAL', 'REQUIRE'] as const;
+export const tlsVersionValues = ['TLSv1.2', 'TLSv1.3'] as const;
+
+function sslSuffixSpecs(scope: SslScope) {
+  const baseKey = `dbms.ssl.policy.${scope}.base_directory`;
+  const doc = (suffix: string, docDefault?: string): SpecExtras =>
+    docDefault === undefined
+      ? { docKey: `dbms.ssl.policy.<scope>.${suffix}` }
+      : { docKey: `dbms.ssl.policy.<scope>.${suffix}`, docDefault };
+  return {
+    enabled: setting(
+      booleanType,
+      'false',
+      'Use this TLS policy. Each policy must be switched on explicitly.',
+      doc('enabled'),
+    ),
+    base_directory: setting(
+      pathType(),
+      `certificates/${scope}`,
+      'Folder holding the key, the certificate and the trusted and revoked folders of this policy. ' +
+        'Quiver does not create it.',
+      doc('base_directory', '`certificates/<scope>`'),
+    ),
+    private_key: setting(
+      pathType(baseKey, 'base_directory'),
+      'private.key',
+      'Private key file (PEM). Keep it at mode 0400.',
+      doc('private_key'),
+    ),
+    private_key_password: optionalSetting(
+      stringType,
+      'Password of the private key, in plain text; with --expand-commands it can be a `$(command)`.',
+      { ...doc('private_key_password'), secret: true },
+    ),
+    public_certificate: setting(
+      pathType(baseKey, 'base_directory'),
+      'public.crt',
+      'Certificate chain file (PEM).',
+      doc('public_certificate'),
+    ),
+    trusted_dir: setting(
+      pathType(baseKey, 'base_directory'),
+      'trusted',
+      'Folder of trusted certificates or CA certificates.',
+      doc('trusted_dir'),
+    ),
+    revoked_dir: setting(
+      pathType(baseKey, 'base_directory'),
+      'revoked',
+      'Folder of certificate revocation lists.',
+      doc('revoked_dir'),
+    ),
+    client_auth: setting(
+      enumType(clientAuthValues),
+      scope === 'bolt' ? 'OPTIONAL' : 'REQUIRE',
+      'Whether the peer must present a certificate; REQUIRE is mutual TLS.',
+      doc('client_auth', '`OPTIONAL` for bolt, `REQUIRE` for backup and cluster'),
+    ),
+    tls_versions: setting(
+      listType({ allowed: tlsVersionValues, minItems: 1 }),
+      'TLSv1.2,TLSv1.3',
+      'TLS versions to allow.',
+      doc('tls_versions'),
+    ),
+    ciphers: optionalSetting(
+      listType(),
+      'Cipher suites to allow (OpenSSL names); unset leaves the Node.js defaults.',
+      doc('ciphers'),
+    ),
+    verify_hostname: setting(
+      booleanType,
+      'true',
+      'The client checks that the server certificate names the host it dialled.',
+      doc('verify_hostname'),
+    ),
+    trust_all: setting(booleanType, 'false', 'Trust every peer certificate. For debugging only.', doc('trust_all')),
+  };
+}
+
+type SslSuffixSpecs = ReturnType<typeof sslSuffixSpecs>;
+export type SslSuffix = keyof SslSuffixSpecs;
+export const sslSuffixes = Object.keys(sslSuffixSpecs('backup')) as SslSuffix[];
+type SslPolicySettings<S extends SslScope> = {
+  [K in SslSuffix as `dbms.ssl.policy.${S}.${K}`]: SslSuffixSpecs[K];
+};
+
+export function sslKey<S extends SslScope, X extends SslSuffix>(scope: S, suffix: X): `dbms.ssl.policy.${S}.${X}` {
+  return `dbms.ssl.policy.${scope}.${suffix}`;
+}
+
+function sslPolicySettings<S extends SslScope>(scope: S): SslPolicySettings<S> {
+  const specs: Record<string, SettingSpec<unknown>> = {};
+  for (const [suffix, spec] of Object.entries(sslSuffixSpecs(scope))) {
+    specs[`dbms.ssl.policy.${scope}.${suffix}`] = spec;
+  }
+  return specs as SslPolicySettings<S>;
+}
+
+/**
+ * Declaration order matters: a setting whose type reads another (`dependsOn`) comes after it.
+ * The check at the end of this module enforces that.
+ */
+export const settings = {
+  'server.default_listen_address': setting(
+    hostType,
+    'localhost',
+    'Host every listen address without a host of its own binds to; `0.0.0.0` for all interfaces.',
+  ),
+  'server.default_advertised_address': setting(
+    hostType,
+    'localhost',
+    'Host every advertised address without a host of its own announces.',
+  ),
+
+  'server.bolt.enabled': setting(booleanType, 'true', 'Serve the Bolt protocol.'),
+  'server.bolt.listen_address': addressSetting(
+    'server.default_listen_address',
+    ':7687',
+    'Address the Bolt server binds to.',
+  ),
+  'server.bolt.advertised_address': addressSetting(
+    'server.default_advertised_address',
+    ':7687',
+    'Bolt address announced to clients and cluster members.',
+  ),
+
+  'server.backup.enabled': setting(booleanType, 'true', 'Serve online backups.'),
+  'server.backup.listen_address': addressSetting(
+    'server.default_listen_address',
+    '127.0.0.1:6362',
+    'Address the backup service binds to. It has no authentication of its own: keep it local, ' +
+      'or use the backup TLS policy with `client_auth=REQUIRE`.',
+  ),
+  'server.backup.max_rate': setting(
+    byteSizeType(),
+    '0',
+    'Most bytes per second the backup service sends; 0 is unlimited.',
+  ),
+
+  'server.cluster.listen_address': addressSetting(
+    'server.default_listen_address',
+    ':6000',
+    'Address for catch-up traffic between cluster members.',
+  ),
+
+  'initial.dbms.default_database': setting(
+    databaseNameType,
+    'neo4j',
+    'Name of the default database, created at first start only.',
+  ),
+  'dbms.security.auth_enabled': setting(booleanType, 'true', 'Require clients to authenticate.'),
+
+  'db.tx_log.rotation.size': setting(
+    byteSizeType({ min: 128 * 1024 }),
+    '256M',
+    'A transaction log file rotates once it reaches this size.',
+  ),
+  'db.tx_log.rotation.retention_policy': setting(
+    retentionPolicyType,
+    '2 days',
+    'Which transaction log files to keep after a checkpoint; a differential backup needs the logs since the last backup.',
+  ),
+  'db.tx_log.preallocate': setting(
+    booleanType,
+    'true',
+    'Preallocate transaction log files (overwriting preallocated blocks makes each fsync much cheaper).',
+  ),
+
+  'db.checkpoint.interval.time': setting(durationType, '15m', 'Longest time between checkpoints.'),
+  'db.checkpoint.interval.tx': setting(integerType({ min: 1 }), '100000', 'Most transactions between checkpoints.'),
+
+  'db.transaction.timeout': setting(
+    durationType,
+    '0',
+    'Transactions running longer are terminated; 0 is no limit.',
+  ),
+  'db.lock.acquisition.timeout': setting(
+    durationType,
+    '30s',
+    'Longest wait for a lock before the transaction fails; 0 is no limit.',
+  ),
+
+  'server.directories.data': setting(pathType(), 'data', 'Folder of the database stores (`databases/<db>`).'),
+  // Neo4j resolves these two under the data folder (default `transactions`, `scripts`), so moving the data
+  // folder moves them too; with the default data folder they are data/transactions and data/scripts.
+  'server.directories.transaction.logs.root': setting(
+    pathType('server.directories.data'),
+    'transactions',
+    'Folder of the transaction logs, one subfolder per database.',
+  ),
+  'server.directories.logs': setting(pathType(), 'logs', 'Folder of `quiver.log` and `debug.log`.'),
+  'server.directories.run': setting(pathType(), 'run', 'Folder of the process id file.'),
+  'server.directories.script.root': setting(
+    pathType('server.directories.data'),
+    'scripts',
+    'Folder of the scripts restore writes (`<db>/restore_metadata.cypher`).',
+  ),
+
+  'server.config.strict_validation.enabled': setting(
+    booleanType,
+    'false',
+    'Refuse to start on an unknown setting instead of warning.',
+  ),
+  'server.memory.pagecache.size': optionalSetting(
+    byteSizeType(),
+    'Memory for caching store pages; unset lets Quiver choose.',
+  ),
+
+  ...sslPolicySettings('backup'),
+  ...sslPolicySettings('bolt'),
+  ...sslPolicySettings('cluster'),
+} satisfies Record<string, SettingSpec<unknown>>;
+
+export type Settings = typeof settings;
+export type SettingKey = keyof Settings & string;
+
+/** The type `Config.get(key)` returns: the value type, or it `| undefined` for a setting without default. */
+export type SettingValue<K extends SettingKey> = Settings[K] extends {
+  readonly type: ValueType<infer T>;
+  readonly default: string;
+}
+  ? T
+  : Settings[K] extends { readonly type: ValueType<infer T> }
+    ? T | undefined
+    : never;
+
+export const settingKeys = Object.keys(settings) as SettingKey[];
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(settings, key);
+}
+
+export function settingSpec(key: SettingKey): SettingSpec<unknown> {
+  return settings[key];
+}
+
+// Our own bug if this fails: a type reads a setting that is parsed after it (or not at all).
+for (const [index, key] of settingKeys.entries()) {
+  const dependsOn = settingSpec(key).type.dependsOn;
+  if (dependsOn !== undefined && !settingKeys.slice(0, index).includes(dependsOn as SettingKey)) {
+    throw new Error(`assertion failed: setting "${key}" depends on "${dependsOn}", which is not declared before it`);
+  }
+}
