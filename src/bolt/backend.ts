@@ -52,6 +52,17 @@ export interface QueryResult {
   summary(): ResultSummary;
 }
 
+/** The result of an auto-commit query, which owns its transaction. */
+export interface AutoCommitResult extends QueryResult {
+  /** The committed state's bookmark once the result is consumed or discarded; null for read-only work. */
+  bookmark(): string | null;
+  /**
+   * Abandons the transaction without committing (RESET or connection loss mid-stream, as Neo4j does).
+   * Optional: when absent the Bolt layer can only call discard(), which commits.
+   */
+  rollback?(): Promise<void>;
+}
+
 export interface BoltTransaction {
   readonly database: string;
   run(query: string, parameters: Map<string, Value>): Promise<QueryResult>;
@@ -73,7 +84,7 @@ export interface BoltBackend {
   readonly serverAgent: string;
   authenticate(token: AuthToken): Promise<AuthenticatedUser>;
   beginTransaction(user: AuthenticatedUser, options: TxOptions): Promise<BoltTransaction>;
-  /** Auto-commit: the backend commits when the result is fully consumed or discarded; the bookmark then comes from `autoCommitBookmark`. */
-  runAutoCommit(user: AuthenticatedUser, query: string, parameters: Map<string, Value>, options: TxOptions): Promise<QueryResult & { bookmark(): string | null }>;
+  /** Auto-commit: the backend commits when the result is fully consumed or discarded; the bookmark then comes from `bookmark()`. */
+  runAutoCommit(user: AuthenticatedUser, query: string, parameters: Map<string, Value>, options: TxOptions): Promise<AutoCommitResult>;
   route(user: AuthenticatedUser, database: string | undefined, bookmarks: string[], advertisedAddress: string): Promise<RoutingTable>;
 }

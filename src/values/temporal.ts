@@ -8,7 +8,10 @@ export class QDate {
   constructor(readonly year: number, readonly month: number, readonly day: number) {}
   /** Days since 1970-01-01 (proleptic Gregorian). */
   epochDays(): number {
-    return Math.floor(Date.UTC(this.year, this.month - 1, this.day) / 86_400_000);
+    // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+    const d = new Date(0);
+    d.setUTCFullYear(this.year, this.month - 1, this.day);
+    return Math.floor(d.getTime() / 86_400_000);
   }
   static fromEpochDays(days: number): QDate {
     const d = new Date(days * 86_400_000);
