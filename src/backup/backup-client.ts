@@ -317,7 +317,7 @@ async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: Rem
     }
     parser.end();
     if (!finish || finish.txId !== snap.txId) throw new QuiverError('BackupFailed', `the snapshot stream of '${db.name}' is inconsistent: it announced tx ${snap.txId} but ended at ${finish?.txId}`);
-    const w = await writer.finish({ lowestTx: 1, highestTx: finish.txId, highestTxCommitTimeMs: finish.txTimeMs, lastTxChecksum: finish.txChecksum, txCount: finish.txId });
+    const w = await writer.finish({ lowestTx: finish.txId === 0 ? 0 : 1, highestTx: finish.txId, highestTxCommitTimeMs: finish.txTimeMs, lastTxChecksum: finish.txChecksum, txCount: finish.txId });
     failed.close(null, opts.log);
     opts.log('info', `Finished full backup of database '${db.name}'. Store snapshot consistent at tx ${finish.txId}.`);
     return { ...w, lowestTx: 1, highestTx: finish.txId, lastTxChecksum: finish.txChecksum, createdAt: createdAt.toISOString() };

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { IncludeMetadata } from '../backup/artifact-header.js';
 import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
 import type { RequestedType } from '../backup/backup-plan.js';
-import { inspectPath } from '../backup/inspect.js';
+import { inspectPathReport } from '../backup/inspect.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
@@ -51,7 +51,7 @@ export function backupCommand(run: (code: number) => void): Command {
     const config = loadAdminConfig('quiver-admin-database-backup.conf', o, (m) => log('warn', m));
     void config;
     if (o.inspectPath) {
-      const r = await inspectPath(o.inspectPath, { format: json ? 'json' : 'table', verbose: Boolean(o.verbose) });
+      const r = await inspectPathReport(o.inspectPath, { format: json ? 'json' : 'table', verbose: Boolean(o.verbose) });
       process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
       return run(r.problems > 0 ? 1 : 0);
     }

@@ -143,7 +143,8 @@ export class QueryService implements BoltBackend {
       let bookmark: string | null = null;
       const result = new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => {
         bookmark = bookmarkOf('system', this.dbms.systemDatabase().lastCommittedTxId());
-        return { type: r.systemUpdates ? 'w' : 'r', stats: r.systemUpdates ? { 'system-updates': r.systemUpdates } : {}, database: 'system' };
+        const stats: Record<string, number> = r.systemUpdates ? { 'system-updates': r.systemUpdates } : {};
+        return { type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' };
       });
       return Object.assign(result, { bookmark: () => bookmark });
     }

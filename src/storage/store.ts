@@ -205,119 +205,51 @@ export class GraphStore {
    * LMDB transaction so that recovery knows where to resume.
    */
   apply(txId: number, checksum: number, commitTimeMs: number, commands: readonly Command[]): void {
+    this.applyBatch([{ txId, checksum, commitTimeMs, commands }]);
+  }
+
+  /**
+   * Applies several consecutive committed transactions in one LMDB transaction (restore and
+   * recovery replay: one commit per batch instead of one per transaction).
+   */
+  applyBatch(txs: ReadonlyArray<{ txId: number; checksum: number; commitTimeMs: number; commands: readonly Command[] }>): void {
+    if (txs.length === 0) return;
     const newTokens: Array<[TokenKind, string, number]> = [];
-    const schemaChanged = commands.some((c) => c.op.startsWith('index.') || c.op.startsWith('constraint.'));
+    const schemaChanged = txs.some((t) => t.commands.some((c) => c.op.startsWith('index.') || c.op.startsWith('constraint.')));
     const meta = this.meta();
     let nextNodeId = meta.nextNodeId;
     let nextRelId = meta.nextRelId;
     // Rules may change within the transaction; work on copies and publish after commit.
     const indexRules = new Map(this.indexRules);
     const constraintRules = new Map(this.constraintRules);
+    const pendingIds = { L: new Map<string, number>(), T: new Map<string, number>(), P: new Map<string, number>() };
+    const pendingNames = { L: new Map<number, string>(), T: new Map<number, string>(), P: new Map<number, string>() };
     const token = (kind: TokenKind, name: string): number => {
-      const known = this.tokenIds[kind].get(name);
+      const known = this.tokenIds[kind].get(name) ?? pendingIds[kind].get(name);
       if (known !== undefined) return known;
-      const pending = newTokens.find(([k, n]) => k === kind && n === name);
-      if (pending) return pending[2];
-      const id = this.tokenIds[kind].size + newTokens.filter(([k]) => k === kind).length;
+      const id = this.tokenIds[kind].size + pendingIds[kind].size;
+      pendingIds[kind].set(name, id);
+      pendingNames[kind].set(id, name);
       newTokens.push([kind, name, id]);
       this.db.tokens.put([kind, name] as any, encodeValue(BigInt(id)));
       this.db.tokens.put([kind.toLowerCase(), id] as any, encodeValue(name));
       return id;
     };
-    const labelName = (id: number): string => {
-      const pending = newTokens.find(([k, , i]) => k === 'L' && i === id);
-      return pending ? pending[1] : this.tokenName('L', id);
-    };
-    const propName = (id: number): string => {
-      const pending = newTokens.find(([k, , i]) => k === 'P' && i === id);
-      return pending ? pending[1] : this.tokenName('P', id);
-    };
+    const labelName = (id: number): string => pendingNames.L.get(id) ?? this.tokenName('L', id);
+    const propName = (id: number): string => pendingNames.P.get(id) ?? this.tokenName('P', id);
+    const last = txs[txs.length - 1]!;
 
     this.env.transactionSync(() => {
-      for (const c of commands) {
-        switch (c.op) {
-          case 'node.put': {
-            const oldBytes = this.db.nodes.getBinary(c.id);
-            const old = oldBytes ? decodeNode(oldBytes) : undefined;
-            const labelIds = c.labels.map((l) => token('L', l));
-            const props = new Map<number, PropertyValue>();
-            for (const [k, v] of c.properties) props.set(token('P', k), v);
-            const rec: StoredNode = { labelIds, props };
-            this.db.nodes.put(c.id, encodeNode(rec));
-            const oldLabels = new Set(old?.labelIds ?? []);
-            const newLabels = new Set(labelIds);
-            for (const l of oldLabels) if (!newLabels.has(l)) this.db.labels.remove([l, c.id] as any);
-            for (const l of newLabels) if (!oldLabels.has(l)) this.db.labels.put([l, c.id] as any, presentMarker);
-            this.updatePropertyIndexes(indexRules, c.id, old, rec, labelName, propName);
-            if (c.id >= nextNodeId) nextNodeId = c.id + 1;
-            break;
-          }
-          case 'node.delete': {
-            const oldBytes = this.db.nodes.getBinary(c.id);
-            if (!oldBytes) break;
-            const old = decodeNode(oldBytes);
-            for (const l of old.labelIds) this.db.labels.remove([l, c.id] as any);
-            this.updatePropertyIndexes(indexRules, c.id, old, undefined, labelName, propName);
-            this.db.nodes.remove(c.id);
-            break;
-          }
-          case 'rel.put': {
-            const typeId = token('T', c.type);
-            const props = new Map<number, PropertyValue>();
-            for (const [k, v] of c.properties) props.set(token('P', k), v);
-            const exists = this.db.rels.getBinary(c.id) !== undefined;
-            this.db.rels.put(c.id, encodeRel({ typeId, startId: c.startId, endId: c.endId, props }));
-            if (!exists) {
-              this.db.adj.put([c.startId, 0, typeId, c.id, c.endId] as any, presentMarker);
-              this.db.adj.put([c.endId, 1, typeId, c.id, c.startId] as any, presentMarker);
-            }
-            if (c.id >= nextRelId) nextRelId = c.id + 1;
-            break;
-          }
-          case 'rel.delete': {
-            const oldBytes = this.db.rels.getBinary(c.id);
-            if (!oldBytes) break;
-            const old: StoredRel = decodeRel(oldBytes);
-            this.db.adj.remove([old.startId, 0, old.typeId, c.id, old.endId] as any);
-            this.db.adj.remove([old.endId, 1, old.typeId, c.id, old.startId] as any);
-            this.db.rels.remove(c.id);
-            break;
-          }
-          case 'index.create': {
-            if (indexRules.has(c.name)) break;
-            const id = this.metaNumber('nextIndexId');
-            this.db.meta.put('nextIndexId', encodeValue(BigInt(id + 1)));
-            const rule: IndexRule = { id, name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName };
-            indexRules.set(c.name, rule);
-            this.db.schema.put(['index', c.name] as any, Buffer.from(JSON.stringify(rule)));
-            this.populateIndex(rule, token);
-            break;
-          }
-          case 'index.drop': {
-            const rule = indexRules.get(c.name);
-            if (!rule) break;
-            indexRules.delete(c.name);
-            this.db.schema.remove(['index', c.name] as any);
-            for (const key of this.db.pidx.getKeys({ start: [rule.id] as any, end: [rule.id + 1] as any })) this.db.pidx.remove(key);
-            break;
-          }
-          case 'constraint.create': {
-            if (constraintRules.has(c.name)) break;
-            const rule: ConstraintRule = { name: c.name, label: c.label, property: c.property, indexName: c.indexName };
-            constraintRules.set(c.name, rule);
-            this.db.schema.put(['constraint', c.name] as any, Buffer.from(JSON.stringify(rule)));
-            break;
-          }
-          case 'constraint.drop': {
-            if (!constraintRules.delete(c.name)) break;
-            this.db.schema.remove(['constraint', c.name] as any);
-            break;
-          }
+      for (const tx of txs) {
+        for (const c of tx.commands) {
+          const ids = this.applyCommand(c, indexRules, constraintRules, token, labelName, propName);
+          if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
+          if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
         }
       }
-      this.db.meta.put('lastTxId', encodeValue(BigInt(txId)));
-      this.db.meta.put('lastTxChecksum', encodeValue(BigInt(checksum)));
-      this.db.meta.put('lastTxTimeMs', encodeValue(BigInt(commitTimeMs)));
+      this.db.meta.put('lastTxId', encodeValue(BigInt(last.txId)));
+      this.db.meta.put('lastTxChecksum', encodeValue(BigInt(last.checksum)));
+      this.db.meta.put('lastTxTimeMs', encodeValue(BigInt(last.commitTimeMs)));
       this.db.meta.put('nextNodeId', encodeValue(BigInt(nextNodeId)));
       this.db.meta.put('nextRelId', encodeValue(BigInt(nextRelId)));
     }, applyTxnFlags as any);
@@ -330,7 +262,95 @@ export class GraphStore {
       this.indexRules = indexRules;
       this.constraintRules = constraintRules;
     }
-    this.cachedMeta = { ...meta, lastTxId: txId, lastTxChecksum: checksum, lastTxTimeMs: commitTimeMs, nextNodeId, nextRelId };
+    this.cachedMeta = { ...meta, lastTxId: last.txId, lastTxChecksum: last.checksum, lastTxTimeMs: last.commitTimeMs, nextNodeId, nextRelId };
+  }
+
+  /** One command inside the current LMDB write transaction; returns the entity id it created or touched. */
+  private applyCommand(
+    c: Command,
+    indexRules: Map<string, IndexRule>,
+    constraintRules: Map<string, ConstraintRule>,
+    token: (kind: TokenKind, name: string) => number,
+    labelName: (id: number) => string,
+    propName: (id: number) => string,
+  ): { node?: number; rel?: number } {
+    switch (c.op) {
+      case 'node.put': {
+        const oldBytes = this.db.nodes.getBinary(c.id);
+        const old = oldBytes ? decodeNode(oldBytes) : undefined;
+        const labelIds = c.labels.map((l) => token('L', l));
+        const props = new Map<number, PropertyValue>();
+        for (const [k, v] of c.properties) props.set(token('P', k), v);
+        const rec: StoredNode = { labelIds, props };
+        this.db.nodes.put(c.id, encodeNode(rec));
+        const oldLabels = new Set(old?.labelIds ?? []);
+        const newLabels = new Set(labelIds);
+        for (const l of oldLabels) if (!newLabels.has(l)) this.db.labels.remove([l, c.id] as any);
+        for (const l of newLabels) if (!oldLabels.has(l)) this.db.labels.put([l, c.id] as any, presentMarker);
+        this.updatePropertyIndexes(indexRules, c.id, old, rec, labelName, propName);
+        return { node: c.id };
+      }
+      case 'node.delete': {
+        const oldBytes = this.db.nodes.getBinary(c.id);
+        if (!oldBytes) return {};
+        const old = decodeNode(oldBytes);
+        for (const l of old.labelIds) this.db.labels.remove([l, c.id] as any);
+        this.updatePropertyIndexes(indexRules, c.id, old, undefined, labelName, propName);
+        this.db.nodes.remove(c.id);
+        return {};
+      }
+      case 'rel.put': {
+        const typeId = token('T', c.type);
+        const props = new Map<number, PropertyValue>();
+        for (const [k, v] of c.properties) props.set(token('P', k), v);
+        const exists = this.db.rels.getBinary(c.id) !== undefined;
+        this.db.rels.put(c.id, encodeRel({ typeId, startId: c.startId, endId: c.endId, props }));
+        if (!exists) {
+          this.db.adj.put([c.startId, 0, typeId, c.id, c.endId] as any, presentMarker);
+          this.db.adj.put([c.endId, 1, typeId, c.id, c.startId] as any, presentMarker);
+        }
+        return { rel: c.id };
+      }
+      case 'rel.delete': {
+        const oldBytes = this.db.rels.getBinary(c.id);
+        if (!oldBytes) return {};
+        const old: StoredRel = decodeRel(oldBytes);
+        this.db.adj.remove([old.startId, 0, old.typeId, c.id, old.endId] as any);
+        this.db.adj.remove([old.endId, 1, old.typeId, c.id, old.startId] as any);
+        this.db.rels.remove(c.id);
+        return {};
+      }
+      case 'index.create': {
+        if (indexRules.has(c.name)) return {};
+        const id = this.metaNumber('nextIndexId');
+        this.db.meta.put('nextIndexId', encodeValue(BigInt(id + 1)));
+        const rule: IndexRule = { id, name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName };
+        indexRules.set(c.name, rule);
+        this.db.schema.put(['index', c.name] as any, Buffer.from(JSON.stringify(rule)));
+        this.populateIndex(rule, token);
+        return {};
+      }
+      case 'index.drop': {
+        const rule = indexRules.get(c.name);
+        if (!rule) return {};
+        indexRules.delete(c.name);
+        this.db.schema.remove(['index', c.name] as any);
+        for (const key of this.db.pidx.getKeys({ start: [rule.id] as any, end: [rule.id + 1] as any })) this.db.pidx.remove(key);
+        return {};
+      }
+      case 'constraint.create': {
+        if (constraintRules.has(c.name)) return {};
+        const rule: ConstraintRule = { name: c.name, label: c.label, property: c.property, indexName: c.indexName };
+        constraintRules.set(c.name, rule);
+        this.db.schema.put(['constraint', c.name] as any, Buffer.from(JSON.stringify(rule)));
+        return {};
+      }
+      case 'constraint.drop': {
+        if (!constraintRules.delete(c.name)) return {};
+        this.db.schema.remove(['constraint', c.name] as any);
+        return {};
+      }
+    }
   }
 
   private updatePropertyIndexes(

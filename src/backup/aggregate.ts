@@ -1,0 +1,114 @@
+/**
+ * `aggregate-backup`: collapses a backup chain into one new FULL artifact. The chain is restored
+ * into a staging folder, its snapshot written as a new artifact, the artifact verified end to end,
+ * and only then (unless --keep-old-backup) the old chain removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultDatabaseSettings } from '../kernel/database.js';
+import { resolveArtifactPath } from '../targets/resolve.js';
+import type { BackupTarget } from '../targets/target.js';
+import { QuiverError } from '../util/errors.js';
+import { toolVersion } from '../util/version.js';
+import type { ArtifactInfo } from './artifact-info.js';
+import { chooseArtifactName } from './artifact-name.js';
+import { readArtifactInfo, verifyArtifact } from './artifact-reader.js';
+import { ArtifactWriter } from './artifact-writer.js';
+import { buildChains } from './chain.js';
+import { planRestore } from './restore-plan.js';
+import { buildStagedStore } from './restore.js';
+import { snapshotPayloadFormat } from './snapshot-format.js';
+import { readStoreSnapshot } from './snapshot-reader.js';
+
+export interface AggregateOptions {
+  fromPath: string;
+  database: string | undefined;
+  keepOldBackup: boolean;
+  tempPath: string | undefined;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface AggregateResult {
+  database: string;
+  artifact: string;
+  uri: string;
+  replaced: string[];
+  highestTx: number;
+}
+
+export async function aggregateBackup(opts: AggregateOptions): Promise<AggregateResult> {
+  const { target, fileName } = await resolveArtifactPath(opts.fromPath);
+  const infos: ArtifactInfo[] = [];
+  for (const e of await target.list()) {
+    try {
+      infos.push(await readArtifactInfo(target, e.name));
+    } catch (err) {
+      if (e.name === fileName) throw err;
+      opts.log('warn', `ignoring "${e.name}": ${(err as Error).message}`);
+    }
+  }
+  const step = planRestore({ infos, namedArtifact: fileName, sourceDatabase: opts.database, until: null });
+  const chainInfo = buildChains(infos).chains.find((c) => c.full.name === step.artifacts[0]!.name)!;
+  if (step.artifacts.length === 1) {
+    opts.log('info', `The chain of database '${step.sourceDatabase}' is already a single full artifact ("${step.artifacts[0]!.name}"); nothing to aggregate.`);
+  }
+  const staging = join(opts.tempPath ?? tmpdir(), `.aggregate-${step.sourceDatabase}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(staging, { recursive: true });
+  const targetOf = new Map<string, BackupTarget>(step.artifacts.map((a) => [a.uri, target]));
+  let writer: ArtifactWriter | null = null;
+  try {
+    await buildStagedStore(step, targetOf, join(staging, 'store'), join(staging, 'transactions'), null, defaultDatabaseSettings, opts.log);
+    const full = step.artifacts[0]!;
+    const newest = step.artifacts.at(-1)!;
+    const createdAt = new Date();
+    const name = await chooseArtifactName(target, step.sourceDatabase, createdAt);
+    const metadata = [...step.artifacts].reverse().find((a) => a.header.metadataCommands.length > 0)?.header;
+    writer = await ArtifactWriter.create(
+      target,
+      name,
+      {
+        databaseName: step.sourceDatabase,
+        databaseId: step.databaseId,
+        storeId: full.header.storeId,
+        kind: 'FULL',
+        createdAt: createdAt.toISOString(),
+        payloadFormat: snapshotPayloadFormat,
+        parent: null,
+        metadataCommands: metadata?.metadataCommands ?? [],
+        includeMetadata: metadata?.includeMetadata ?? newest.header.includeMetadata,
+        toolVersion,
+      },
+      { compress: full.header.compressed },
+    );
+    const w = writer;
+    const finish = await readStoreSnapshot(join(staging, 'store'), 1024 * 1024, () => undefined, (chunk) => w.write(chunk));
+    if (!finish || finish.txId !== step.chainHighestTx) {
+      throw new QuiverError('BackupFailed', `aggregating "${step.sourceDatabase}": the replayed store ends at tx ${finish?.txId}, expected ${step.chainHighestTx}`);
+    }
+    const written = await writer.finish({
+      lowestTx: 1,
+      highestTx: finish.txId,
+      highestTxCommitTimeMs: finish.txTimeMs,
+      lastTxChecksum: finish.txChecksum,
+      txCount: finish.txId,
+    });
+    writer = null;
+    const verified = await verifyArtifact(target, name);
+    if (verified.info.trailer.highestTx !== step.chainHighestTx || verified.info.trailer.lastTxChecksum !== newest.trailer.lastTxChecksum) {
+      throw new QuiverError('BackupFailed', `the new artifact "${name}" does not end where the chain ends; the old chain is kept`);
+    }
+    const old = [chainInfo.full, ...chainInfo.diffs, ...chainInfo.emptyDiffs].map((a) => a.name).filter((n) => n !== name);
+    if (!opts.keepOldBackup) {
+      for (const n of old) await target.remove(n);
+      opts.log('info', `Removed the old chain: ${old.join(', ')}`);
+    }
+    return { database: step.sourceDatabase, artifact: name, uri: written.uri, replaced: opts.keepOldBackup ? [] : old, highestTx: finish.txId };
+  } catch (e) {
+    if (writer) await writer.abort().catch(() => undefined);
+    throw e;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

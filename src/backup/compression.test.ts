@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { seededPayload } from './artifact-test-fixtures.js';
+import { CompressionPool } from './compression.js';
+import { mapOrdered, OrderedQueue } from './compression-queue.js';
+
+describe('CompressionPool', () => {
+  const pool = new CompressionPool({ workers: 2 });
+  after(async () => { await pool.close(); });
+
+  it('compresses and decompresses a block in a worker', async () => {
+    const raw = seededPayload(1, 1 << 20, true);
+    const copy = Buffer.from(raw);
+    const block = await pool.compress(raw);
+    assert.equal(block.compressed, true);
+    assert.equal(block.rawBytes, copy.length);
+    assert.ok(block.stored.length < copy.length / 2);
+    assert.ok((await pool.decompress(block.stored, block.rawBytes)).equals(copy));
+  });
+
+  it('returns a block zstd cannot shrink unchanged and marked uncompressed', async () => {
+    const raw = seededPayload(2, 4096, false);
+    const copy = Buffer.from(raw);
+    const block = await pool.compress(raw);
+    assert.equal(block.compressed, false);
+    assert.ok(block.stored.equals(copy));
+  });
+
+  it('keeps block order with many blocks in flight', async () => {
+    const blocks = Array.from({ length: 40 }, (_, i) => seededPayload(100 + i, 1000 + i * 997, i % 3 !== 0));
+    async function* source(): AsyncGenerator<Buffer> { for (const block of blocks) yield Buffer.from(block); }
+    const roundTrip = async (raw: Buffer) => {
+      const block = await pool.compress(raw);
+      return block.compressed ? pool.decompress(block.stored, block.rawBytes) : block.stored;
+    };
+    const out: Buffer[] = [];
+    for await (const block of mapOrdered(source(), roundTrip, 4)) out.push(block);
+    assert.equal(out.length, blocks.length);
+    out.forEach((block, i) => assert.ok(block.equals(blocks[i] ?? Buffer.alloc(0)), `block ${i}`));
+  });
+
+  it('rejects a frame whose size differs from the block header, and garbage', async () => {
+    const block = await pool.compress(seededPayload(3, 5000, true));
+    await assert.rejects(() => pool.decompress(block.stored, 4999), /zstd frame declares 5000 content size, the block header says 4999 bytes/);
+    await assert.rejects(() => pool.decompress(Buffer.from('not zstd at all'), 10), /Could not parse Zstandard header/);
+  });
+
+  it('keeps the calling thread responsive while a worker compresses', async () => {
+    const slow = new CompressionPool({ workers: 1, level: 19 });
+    try {
+      const raw = seededPayload(4, 1 << 20, true);
+      let ticks = 0;
+      let gapMaxMs = 0;
+      let last = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        gapMaxMs = Math.max(gapMaxMs, now - last);
+        last = now;
+        ticks += 1;
+      }, 5);
+      const started = performance.now();
+      await slow.compress(raw);
+      const elapsedMs = performance.now() - started;
+      clearInterval(timer);
+      // Level 19 over 1 MiB takes far longer than 5 ms; the timer must keep firing meanwhile.
+      assert.ok(elapsedMs > 100, `compression took only ${elapsedMs} ms; the check needs a slow job`);
+      assert.ok(ticks >= 5, `${ticks} timer ticks in ${elapsedMs} ms`);
+      assert.ok(gapMaxMs < elapsedMs / 2, `event loop stalled for ${gapMaxMs} ms of ${elapsedMs} ms`);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('fails calls after close', async () => {
+    const closing = new CompressionPool({ workers: 1 });
+    await closing.close();
+    await assert.rejects(() => closing.compress(Buffer.from('x')), /closed/);
+  });
+});
+
+describe('OrderedQueue', () => {
+  it('hands results out in submission order, not completion order', async () => {
+    const queue = new OrderedQueue<number>(3);
+    const delays = [30, 10, 20];
+    delays.forEach((ms, i) => queue.push(new Promise((resolve) => setTimeout(() => resolve(i), ms))));
+    assert.equal(queue.full, true);
+    assert.deepEqual([await queue.shift(), await queue.shift(), await queue.shift()], [0, 1, 2]);
+  });
+
+  it('does not report a rejected job that is never taken as unhandled', async () => {
+    const queue = new OrderedQueue<number>(2);
+    queue.push(Promise.reject(new Error('dropped')));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+});

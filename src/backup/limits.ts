@@ -1,0 +1,55 @@
+/**
+ * Every limit of the backup artifact layer, each with the reason for its value.
+ * Loops over outside input (artifact bytes, target listings) take their bound from here.
+ */
+
+const kibibyte = 1024;
+const mebibyte = 1024 * kibibyte;
+
+/**
+ * Raw payload bytes per block. zstd level 1 reaches its ratio at this size (26.3% on store pages,
+ * deps.md §3); one block costs about 3 ms of worker time; a corrupt block loses at most this much.
+ */
+export const blockRawBytesDefault = mebibyte;
+
+/** Upper bound on a block's raw size, so a reader never allocates more than this per block from outside input. */
+export const blockRawBytesMax = 16 * mebibyte;
+
+/**
+ * Upper bound on the header JSON. It holds the users/roles metadata commands of large deployments,
+ * and stays bounded so that inspect remains constant-time in the artifact size.
+ */
+export const headerJsonBytesMax = 16 * mebibyte;
+
+/** First read of an artifact when inspecting: holds a typical header, metadata included, in one request. */
+export const inspectPrefixBytes = 64 * kibibyte;
+
+/** Suffixes `_001` … `_999` for artifacts of one database taken within the same second; three digits keep byte order. */
+export const artifactNameCollisionsMax = 999;
+
+/** zstd level: level 1 measured fastest with a good ratio (276 MB/s, 26.3%; level 3 gives 23.3% at 231 MB/s). */
+export const zstdLevelDefault = 1;
+
+/** Compression workers: two keep both cores of our reference machine busy without starving the server's own thread. */
+export const compressionWorkersMax = 2;
+
+/**
+ * Blocks queued or being (de)compressed per stream. Two per worker keeps every worker busy while the
+ * previous result is written, and bounds memory to a few MiB per stream.
+ */
+export const blocksInFlightMax = 4;
+
+/** Entries a target listing may return; a folder with more is refused rather than read without bound. */
+export const targetListEntriesMax = 1_000_000;
+
+/** Longest file name ext4, xfs and S3 keys (1024) all accept. */
+export const targetNameBytesMax = 255;
+
+/** Largest transaction id or byte count we read from a u64 field: JavaScript numbers are exact up to here. */
+export const u64ExactMax = Number.MAX_SAFE_INTEGER;
+
+/** Chunk size of whole-file reads from a folder target: one block per read keeps syscalls few and memory flat. */
+export const fileReadChunkBytes = mebibyte;
+
+/** Artifacts whose header and trailer inspect reads at once: enough to hide S3 latency, few enough to stay polite to a folder or bucket. */
+export const inspectReadsInFlightMax = 8;

@@ -1,0 +1,104 @@
+/**
+ * `quiver-admin database restore`: options and output. Neo4j's syntax, plus --apply-metadata
+ * and --format=json.
+ */
+import { Command, Option } from 'commander';
+import { restoreDatabase, type RestoreResult } from '../backup/restore.js';
+import { parseRestoreUntil } from '../backup/restore-until.js';
+import { databaseSettingsOf, layoutOf } from '../server/home.js';
+import { QuiverError } from '../util/errors.js';
+import { databaseNotRunningCheck } from './local-server.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool } from './options.js';
+import { adminLogger } from './output.js';
+import { applyMetadataScript } from './apply-metadata.js';
+
+export const restoreBooleanFlags = ['--overwrite-destination'];
+
+interface RestoreCliOptions extends CommonAdminOptions {
+  fromPath?: string;
+  restoreUntil?: string;
+  overwriteDestination: boolean;
+  sourceDatabase?: string;
+  toPathData?: string;
+  toPathTxn?: string;
+  tempPath?: string;
+  parallelRecovery: boolean;
+  applyMetadata?: string;
+  format: 'text' | 'json';
+}
+
+export function restoreCommand(run: (code: number) => void): Command {
+  const cmd = new Command('restore')
+    .description('Restore a database from a backup chain (full artifact plus differentials).')
+    .argument('[database]', 'Name to restore as (default: the name in the artifacts).')
+    .option('--from-path <path[,path...]>', 'A full or differential artifact, a folder of artifacts (newest chain), or a comma-separated list.')
+    .option('--restore-until <tx id | "YYYY-MM-DD HH:MM:SS">', 'Restore every transaction before this transaction id, or committed before this UTC time.')
+    .option('--overwrite-destination <true|false>', 'Replace an existing (stopped) database.', parseBool, false)
+    .option('--source-database <name>', 'Which database to restore when --from-path holds several.')
+    .option('--to-path-data <dir>', 'Base folder for stores (default: server.directories.data).')
+    .option('--to-path-txn <dir>', 'Base folder for transaction logs (default: server.directories.transaction.logs.root).')
+    .option('--temp-path <dir>', 'Staging folder (default: beside the destination).')
+    .option('--parallel-recovery <true|false>', 'Decode differentials on worker threads while applying (application itself is serial: the store has one writer).', parseBool, false)
+    .option('--apply-metadata <bolt-uri>', 'After restoring, run restore_metadata.cypher against this server (e.g. bolt://localhost:7687; credentials from QUIVER_USER / QUIVER_PASSWORD).')
+    .addOption(new Option('--format <format>', 'Output format of the result.').choices(['text', 'json']).default('text'));
+  addCommonOptions(cmd);
+  cmd.action(async (database: string | undefined, o: RestoreCliOptions) => {
+    const json = o.format === 'json';
+    const log = adminLogger(json);
+    if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path', { hint: 'pass a .backup file or a folder of them' });
+    const fromPaths = o.fromPath.split(',').map((s) => s.trim()).filter(Boolean);
+    if (database && fromPaths.length > 1) throw new QuiverError('UsageInvalid', 'a new database name can only be given when --from-path names one source');
+    const config = loadAdminConfig('quiver-admin-database-restore.conf', o, (m) => log('warn', m));
+    const layout = layoutOf(config);
+    const until = o.restoreUntil !== undefined ? parseRestoreUntil(o.restoreUntil) : null;
+    const started = Date.now();
+    const result = await restoreDatabase({
+      fromPaths,
+      database,
+      sourceDatabase: o.sourceDatabase,
+      until,
+      overwrite: o.overwriteDestination,
+      dataDir: layout.dataDir,
+      txRoot: layout.txRoot,
+      scriptsDir: layout.scriptsDir,
+      toPathData: o.toPathData,
+      toPathTxn: o.toPathTxn,
+      tempPath: o.tempPath,
+      settings: databaseSettingsOf(config),
+      assertNotRunning: databaseNotRunningCheck(config),
+      log,
+    });
+    let metadataApplied = false;
+    if (o.applyMetadata && result.metadataScript) {
+      await applyMetadataScript(o.applyMetadata, result.metadataScript, result.database, log);
+      metadataApplied = true;
+    }
+    if (json) process.stdout.write(JSON.stringify({ ...result, durationMs: Date.now() - started, metadataApplied }, null, 2) + '\n');
+    else printNextSteps(result, metadataApplied, Date.now() - started);
+    run(0);
+  });
+  return cmd;
+}
+
+function printNextSteps(r: RestoreResult, metadataApplied: boolean, ms: number): void {
+  const lines = [
+    '',
+    `Restored database '${r.database}' (id ${r.databaseId}) up to transaction ${r.lastTxId}${r.lastCommitTimeMs ? ` (committed ${new Date(r.lastCommitTimeMs).toISOString()})` : ''} in ${(ms / 1000).toFixed(1)} s:`,
+    `  from ${r.fullArtifact}${r.diffArtifacts.length ? ` + ${r.diffArtifacts.length} differential(s), ${r.transactionsReplayed} transaction(s) replayed` : ''}`,
+    `  store: ${r.storeDir}`,
+    `  transaction log: ${r.logDir}`,
+    '',
+    'Next steps:',
+    r.replaced
+      ? `  1. Start the database again: run  START DATABASE ${r.database}  against the system database.`
+      : `  1. Bring it online: run  CREATE DATABASE ${r.database}  against the system database (it adopts the restored store).`,
+  ];
+  if (r.metadataScript) {
+    lines.push(
+      metadataApplied
+        ? `  2. Users and roles from ${r.metadataScript} were applied.`
+        : `  2. Recreate its users and roles: run the commands in ${r.metadataScript} against the system database (or restore again with --apply-metadata=bolt://host:7687).`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,27 @@
+/**
+ * Which names a target accepts for its files: plain, visible file names that are valid on every
+ * file system and as S3 key suffixes. Names starting with "." are reserved for temporary files.
+ */
+import { QuiverError } from '../util/errors.js';
+import { targetNameBytesMax } from '../backup/limits.js';
+
+/** Why `name` cannot name a file in a target, or null when it can. */
+export function targetNameProblem(name: string): string | null {
+  if (name.length === 0) return 'it is empty';
+  if (Buffer.byteLength(name, 'utf8') > targetNameBytesMax) return `it is longer than ${targetNameBytesMax} bytes`;
+  if (name.startsWith('.')) return 'it starts with "." (reserved for temporary files)';
+  if (/[/\\\0]/.test(name)) return 'it contains "/", "\\" or a NUL character';
+  return null;
+}
+
+export function assertTargetName(name: string): void {
+  const problem = targetNameProblem(name);
+  if (problem !== null) {
+    throw new QuiverError('TargetInvalid', `invalid artifact file name "${name}": ${problem}`);
+  }
+}
+
+/** Temporary name of a file being written: hidden, and never ending in ".backup". */
+export function temporaryName(name: string, randomHex: string): string {
+  return `.${name}.partial-${randomHex}`;
+}
