@@ -117,15 +117,22 @@ export class QueryService implements BoltBackend {
 
   async beginTransaction(user: AuthenticatedUser, options: TxOptions): Promise<BoltTransaction> {
     const db = this.resolveDb(options.database);
-    const tx = options.mode === 'READ' ? db.beginRead() : await db.beginWrite(this.lockTimeoutMs);
-    return new ExplicitTransaction(this, user, db, tx);
+    // The kernel transaction starts with the first data statement: administration commands in
+    // the same transaction (drivers' executeQuery wraps everything in one) commit on their own.
+    return new ExplicitTransaction(this, user, db, options.mode, this.lockTimeoutMs);
+  }
+
+  /** Runs an administration command (its own system transaction). */
+  async runAdmin(user: AuthenticatedUser, q: PreparedQuery, query: string, params: Map<string, Value>, db: Database): Promise<StreamingResult> {
+    this.check(user, q, query, db);
+    const r = await executeAdmin(this.dbms, user, q, params);
+    const stats: Record<string, number> = r.systemUpdates ? { 'system-updates': r.systemUpdates } : {};
+    return new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => ({ type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' }));
   }
 
   /** Runs one statement in `tx`; used by explicit transactions. */
-  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, query: string, params: Map<string, Value>): QueryResult {
-    const q = prepare(query);
+  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, q: PreparedQuery, query: string, params: Map<string, Value>): QueryResult {
     this.check(user, q, query, db);
-    if (q.kind === 'admin') throw new QuiverError('SemanticError', 'administration commands cannot run inside an explicit transaction; run them in auto-commit mode');
     if (q.kind !== 'read' && tx.mode === 'read') {
       throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed. Attempted write to internal graph 0 (' + db.name + ')');
     }
@@ -139,14 +146,8 @@ export class QueryService implements BoltBackend {
     const q = prepare(query);
     this.check(user, q, query, db);
     if (q.kind === 'admin') {
-      const r = await executeAdmin(this.dbms, user, q, params);
-      let bookmark: string | null = null;
-      const result = new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => {
-        bookmark = bookmarkOf('system', this.dbms.systemDatabase().lastCommittedTxId());
-        const stats: Record<string, number> = r.systemUpdates ? { 'system-updates': r.systemUpdates } : {};
-        return { type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' };
-      });
-      return Object.assign(result, { bookmark: () => bookmark });
+      const result = await this.runAdmin(user, q, query, params, db);
+      return Object.assign(result, { bookmark: () => bookmarkOf('system', this.dbms.systemDatabase().lastCommittedTxId()) });
     }
     if (q.kind === 'read') {
       const tx = db.beginRead();
@@ -188,11 +189,13 @@ export class QueryService implements BoltBackend {
 
 class ExplicitTransaction implements BoltTransaction {
   private open: QueryResult | null = null;
+  private tx: ReadTransaction | WriteTransaction | null = null;
   constructor(
     private readonly service: QueryService,
     private readonly user: AuthenticatedUser,
     private readonly db: Database,
-    private readonly tx: ReadTransaction | WriteTransaction,
+    private readonly mode: 'READ' | 'WRITE',
+    private readonly lockTimeoutMs: number,
   ) {}
 
   get database(): string {
@@ -201,22 +204,33 @@ class ExplicitTransaction implements BoltTransaction {
 
   async run(query: string, params: Map<string, Value>): Promise<QueryResult> {
     if (this.open) await this.open.discard();
-    this.open = this.service.runIn(this.user, this.db, this.tx, query, params);
+    const q = prepare(query);
+    if (q.kind === 'admin') {
+      this.open = await this.service.runAdmin(this.user, q, query, params, this.db);
+      return this.open;
+    }
+    if (!this.tx) this.tx = this.mode === 'READ' ? this.db.beginRead() : await this.db.beginWrite(this.lockTimeoutMs);
+    this.open = this.service.runIn(this.user, this.db, this.tx, q, query, params);
     return this.open;
   }
 
   async commit(): Promise<{ bookmark: string }> {
     if (this.open) await this.open.discard();
-    if (this.tx.mode === 'read') {
-      this.tx.close();
+    const tx = this.tx;
+    this.tx = null;
+    if (!tx || tx.mode === 'read') {
+      tx?.close();
       return { bookmark: bookmarkOf(this.db.name, this.db.lastCommittedTxId()) };
     }
-    const { txId } = await this.tx.commit();
+    const { txId } = await tx.commit();
     return { bookmark: bookmarkOf(this.db.name, txId) };
   }
 
   async rollback(): Promise<void> {
-    if (this.tx.mode === 'read') this.tx.close();
-    else this.tx.rollback();
+    const tx = this.tx;
+    this.tx = null;
+    if (!tx) return;
+    if (tx.mode === 'read') tx.close();
+    else tx.rollback();
   }
 }

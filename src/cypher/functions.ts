@@ -1,0 +1,308 @@
+/**
+ * Scalar functions by lower-cased name: entity, list, string, numeric, conversion and temporal
+ * functions. Arguments arrive evaluated; null in usually means null out.
+ */
+import type { Expr } from './ast.js';
+import { QuiverError } from '../util/errors.js';
+import { NodeValue, PathValue, RelationshipValue, type Value } from '../values/value.js';
+import { QDuration, isTemporal } from '../values/temporal.js';
+import { loadNode, loadRel, nodeFromRecord, type ExecContext } from './context.js';
+import { rangeListElementsMax } from './limits.js';
+import { durationBetween, makeDuration, makeTemporal } from './temporal-functions.js';
+import { asInteger, checkInt64, formatFloat, stringOf, typeMismatch } from './value-util.js';
+import { randomUUID } from 'node:crypto';
+
+type Fn = (args: Value[], ctx: ExecContext) => Value;
+
+interface FunctionSpec {
+  minArgs: number;
+  maxArgs: number;
+  fn: Fn;
+}
+
+function str(v: Value, fn: string): string {
+  if (typeof v !== 'string') throw typeMismatch(`String for ${fn}()`, v);
+  return v;
+}
+
+function numeric(v: Value, fn: string): number | bigint {
+  if (typeof v !== 'number' && typeof v !== 'bigint') throw typeMismatch(`a number for ${fn}()`, v);
+  return v;
+}
+
+function list(v: Value, fn: string): Value[] {
+  if (!Array.isArray(v)) throw typeMismatch(`List for ${fn}()`, v);
+  return v;
+}
+
+/** Wraps a function so that a null first argument returns null. */
+function nullIn(f: Fn): Fn {
+  return (args, ctx) => (args[0] === null ? null : f(args, ctx));
+}
+
+function floatFn(name: string, f: (x: number) => number): FunctionSpec {
+  return { minArgs: 1, maxArgs: 1, fn: nullIn(([x]) => f(Number(numeric(x!, name)))) };
+}
+
+export function rangeBounds(args: Value[]): { start: bigint; end: bigint; step: bigint } {
+  const start = asInteger(args[0]!, 'range() start');
+  const end = asInteger(args[1]!, 'range() end');
+  const step = args.length > 2 ? asInteger(args[2]!, 'range() step') : 1n;
+  if (step === 0n) throw new QuiverError('ArithmeticError', 'Step argument to range() cannot be zero');
+  return { start, end, step };
+}
+
+export function* rangeValues(start: bigint, end: bigint, step: bigint): Generator<bigint> {
+  if (step > 0n) for (let i = start; i <= end; i += step) yield i;
+  else for (let i = start; i >= end; i += step) yield i;
+}
+
+function toInteger(v: Value): Value {
+  if (v === null) return null;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? checkInt64(BigInt(Math.trunc(v))) : null;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (/^[+-]?\d+$/.test(s)) return checkInt64(BigInt(s));
+    if (/^0x[0-9a-f]+$/i.test(s)) return checkInt64(BigInt(s));
+    const f = Number(s);
+    return s !== '' && Number.isFinite(f) ? checkInt64(BigInt(Math.trunc(f))) : null;
+  }
+  throw typeMismatch('a String, Float, Integer or Boolean for toInteger()', v);
+}
+
+function toFloat(v: Value): Value {
+  if (v === null) return null;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') {
+    const s = v.trim();
+    const f = Number(s);
+    return s !== '' && !Number.isNaN(f) && /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^[+-]?(Infinity|NaN)$/i.test(s) ? f : null;
+  }
+  throw typeMismatch('a String, Float or Integer for toFloat()', v);
+}
+
+function toBoolean(v: Value): Value {
+  if (v === null || typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    return s === 'true' ? true : s === 'false' ? false : null;
+  }
+  if (typeof v === 'bigint') return v !== 0n;
+  throw typeMismatch('a String, Integer or Boolean for toBoolean()', v);
+}
+
+function toStringValue(v: Value): Value {
+  if (v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || isTemporal(v)) return stringOf(v);
+  throw typeMismatch('a String, number, Boolean or temporal value for toString()', v);
+}
+
+/** Java's Math.round(double) and BigDecimal HALF_UP for a precision. */
+function round(args: Value[]): Value {
+  const x = Number(numeric(args[0]!, 'round'));
+  if (args.length === 1) return Number.isFinite(x) ? Math.floor(x + 0.5) : x;
+  const precision = Number(asInteger(args[1]!, 'round() precision'));
+  const mode = args.length > 2 ? str(args[2]!, 'round').toUpperCase() : 'HALF_UP';
+  const factor = 10 ** precision;
+  const scaled = x * factor;
+  let r: number;
+  switch (mode) {
+    case 'HALF_UP': r = Math.sign(scaled) * Math.round(Math.abs(scaled)); break;
+    case 'HALF_DOWN': r = Math.sign(scaled) * Math.ceil(Math.abs(scaled) - 0.5); break;
+    case 'HALF_EVEN': {
+      const f = Math.floor(scaled);
+      const diff = scaled - f;
+      r = diff > 0.5 ? f + 1 : diff < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+      break;
+    }
+    case 'CEILING': r = Math.ceil(scaled); break;
+    case 'FLOOR': r = Math.floor(scaled); break;
+    case 'UP': r = Math.sign(scaled) * Math.ceil(Math.abs(scaled)); break;
+    case 'DOWN': r = Math.trunc(scaled); break;
+    default: throw new QuiverError('SemanticError', `Unknown rounding mode: ${mode}`);
+  }
+  return r / factor;
+}
+
+function propertiesOf(v: Value, ctx: ExecContext, fn: string): Map<string, Value> {
+  if (v instanceof NodeValue) return new Map(loadNode(ctx, v.id).properties);
+  if (v instanceof RelationshipValue) return new Map(loadRel(ctx, v.id).properties);
+  if (v instanceof Map) return v;
+  throw typeMismatch(`a Node, Relationship or Map for ${fn}()`, v);
+}
+
+const functions = new Map<string, FunctionSpec>([
+  // entities and paths
+  ['id', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (v instanceof NodeValue || v instanceof RelationshipValue) return BigInt(v.id);
+    throw typeMismatch('a Node or Relationship for id()', v!);
+  }) }],
+  ['elementid', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (v instanceof NodeValue || v instanceof RelationshipValue) return v.elementId;
+    throw typeMismatch('a Node or Relationship for elementId()', v!);
+  }) }],
+  ['labels', { minArgs: 1, maxArgs: 1, fn: nullIn(([v], ctx) => {
+    if (v instanceof NodeValue) return [...loadNode(ctx, v.id).labels];
+    throw typeMismatch('a Node for labels()', v!);
+  }) }],
+  ['type', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (v instanceof RelationshipValue) return v.type;
+    throw typeMismatch('a Relationship for type()', v!);
+  }) }],
+  ['properties', { minArgs: 1, maxArgs: 1, fn: nullIn(([v], ctx) => new Map(propertiesOf(v!, ctx, 'properties'))) }],
+  ['keys', { minArgs: 1, maxArgs: 1, fn: nullIn(([v], ctx) => [...propertiesOf(v!, ctx, 'keys').keys()]) }],
+  ['startnode', { minArgs: 1, maxArgs: 1, fn: nullIn(([v], ctx) => {
+    if (v instanceof RelationshipValue) return nodeFromRecord(loadNode(ctx, v.startId));
+    throw typeMismatch('a Relationship for startNode()', v!);
+  }) }],
+  ['endnode', { minArgs: 1, maxArgs: 1, fn: nullIn(([v], ctx) => {
+    if (v instanceof RelationshipValue) return nodeFromRecord(loadNode(ctx, v.endId));
+    throw typeMismatch('a Relationship for endNode()', v!);
+  }) }],
+  ['nodes', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (v instanceof PathValue) return [...v.nodes];
+    throw typeMismatch('a Path for nodes()', v!);
+  }) }],
+  ['relationships', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (v instanceof PathValue) return [...v.relationships];
+    throw typeMismatch('a Path for relationships()', v!);
+  }) }],
+  ['length', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (v instanceof PathValue) return BigInt(v.relationships.length);
+    if (typeof v === 'string' || Array.isArray(v)) return BigInt(v.length);
+    throw typeMismatch('a Path for length()', v!);
+  }) }],
+  ['size', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (typeof v === 'string' || Array.isArray(v)) return BigInt(v.length);
+    throw typeMismatch('a String or List for size()', v!);
+  }) }],
+  ['isempty', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
+    if (typeof v === 'string' || Array.isArray(v)) return v.length === 0;
+    if (v instanceof Map) return v.size === 0;
+    throw typeMismatch('a String, List or Map for isEmpty()', v!);
+  }) }],
+  // lists
+  ['coalesce', { minArgs: 1, maxArgs: Infinity, fn: (args) => args.find((a) => a !== null) ?? null }],
+  ['head', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => list(v!, 'head')[0] ?? null) }],
+  ['last', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => { const l = list(v!, 'last'); return l[l.length - 1] ?? null; }) }],
+  ['tail', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => list(v!, 'tail').slice(1)) }],
+  ['reverse', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => (typeof v === 'string' ? [...v].reverse().join('') : [...list(v!, 'reverse')].reverse())) }],
+  ['range', { minArgs: 2, maxArgs: 3, fn: (args) => {
+    const { start, end, step } = rangeBounds(args);
+    const count = step > 0n ? (end - start) / step + 1n : (start - end) / -step + 1n;
+    if (count > BigInt(rangeListElementsMax)) throw new QuiverError('SemanticError', `range() would produce ${count} elements, more than the limit of ${rangeListElementsMax}: use UNWIND range(...) to stream it`);
+    return [...rangeValues(start, end, step)];
+  } }],
+  // strings
+  ['tostring', { minArgs: 1, maxArgs: 1, fn: ([v]) => toStringValue(v!) }],
+  ['tostringornull', { minArgs: 1, maxArgs: 1, fn: ([v]) => { try { return toStringValue(v!); } catch { return null; } } }],
+  ['tolower', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'toLower').toLowerCase()) }],
+  ['toupper', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'toUpper').toUpperCase()) }],
+  ['trim', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'trim').trim()) }],
+  ['ltrim', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'ltrim').trimStart()) }],
+  ['rtrim', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'rtrim').trimEnd()) }],
+  ['split', { minArgs: 2, maxArgs: 2, fn: ([s, d]) => {
+    if (s === null || d === null) return null;
+    const text = str(s!, 'split');
+    if (Array.isArray(d)) {
+      const delims = d.map((x) => str(x, 'split')).filter((x) => x !== '');
+      if (delims.length === 0) return [...text];
+      return text.split(new RegExp(delims.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')));
+    }
+    const delim = str(d!, 'split');
+    return delim === '' ? [...text] : text.split(delim);
+  } }],
+  ['substring', { minArgs: 2, maxArgs: 3, fn: (args) => {
+    if (args[0] === null) return null;
+    const s = str(args[0]!, 'substring');
+    const start = Number(asInteger(args[1]!, 'substring() start'));
+    if (start < 0) throw new QuiverError('ArithmeticError', `substring() start must not be negative: ${start}`);
+    if (args.length < 3) return s.slice(start);
+    const len = Number(asInteger(args[2]!, 'substring() length'));
+    if (len < 0) throw new QuiverError('ArithmeticError', `substring() length must not be negative: ${len}`);
+    return s.slice(start, start + len);
+  } }],
+  ['left', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, n]) => str(s!, 'left').slice(0, Number(asInteger(n!, 'left() length')))) }],
+  ['right', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, n]) => {
+    const text = str(s!, 'right');
+    const len = Number(asInteger(n!, 'right() length'));
+    return len === 0 ? '' : text.slice(Math.max(0, text.length - len));
+  }) }],
+  ['replace', { minArgs: 3, maxArgs: 3, fn: ([s, a, b]) => (s === null || a === null || b === null ? null : str(s!, 'replace').split(str(a!, 'replace')).join(str(b!, 'replace'))) }],
+  ['randomuuid', { minArgs: 0, maxArgs: 0, fn: () => randomUUID() }],
+  // conversion
+  ['tointeger', { minArgs: 1, maxArgs: 1, fn: ([v]) => toInteger(v!) }],
+  ['tointegerornull', { minArgs: 1, maxArgs: 1, fn: ([v]) => { try { return toInteger(v!); } catch { return null; } } }],
+  ['tofloat', { minArgs: 1, maxArgs: 1, fn: ([v]) => toFloat(v!) }],
+  ['tofloatornull', { minArgs: 1, maxArgs: 1, fn: ([v]) => { try { return toFloat(v!); } catch { return null; } } }],
+  ['toboolean', { minArgs: 1, maxArgs: 1, fn: ([v]) => toBoolean(v!) }],
+  ['tobooleanornull', { minArgs: 1, maxArgs: 1, fn: ([v]) => { try { return toBoolean(v!); } catch { return null; } } }],
+  // numbers
+  ['abs', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => { const x = numeric(v!, 'abs'); return typeof x === 'bigint' ? checkInt64(x < 0n ? -x : x) : Math.abs(x); }) }],
+  ['sign', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => { const x = numeric(v!, 'sign'); return typeof x === 'bigint' ? (x > 0n ? 1n : x < 0n ? -1n : 0n) : BigInt(Math.sign(x)); }) }],
+  ['round', { minArgs: 1, maxArgs: 3, fn: nullIn((args) => round(args)) }],
+  ['floor', floatFn('floor', Math.floor)],
+  ['ceil', floatFn('ceil', Math.ceil)],
+  ['sqrt', floatFn('sqrt', Math.sqrt)],
+  ['exp', floatFn('exp', Math.exp)],
+  ['log', floatFn('log', Math.log)],
+  ['log10', floatFn('log10', Math.log10)],
+  ['sin', floatFn('sin', Math.sin)],
+  ['cos', floatFn('cos', Math.cos)],
+  ['tan', floatFn('tan', Math.tan)],
+  ['asin', floatFn('asin', Math.asin)],
+  ['acos', floatFn('acos', Math.acos)],
+  ['atan', floatFn('atan', Math.atan)],
+  ['atan2', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => (a === null || b === null ? null : Math.atan2(Number(numeric(a!, 'atan2')), Number(numeric(b!, 'atan2')))) }],
+  ['degrees', floatFn('degrees', (x) => (x * 180) / Math.PI)],
+  ['radians', floatFn('radians', (x) => (x * Math.PI) / 180)],
+  ['pi', { minArgs: 0, maxArgs: 0, fn: () => Math.PI }],
+  ['e', { minArgs: 0, maxArgs: 0, fn: () => Math.E }],
+  ['rand', { minArgs: 0, maxArgs: 0, fn: () => Math.random() }],
+  // time
+  ['timestamp', { minArgs: 0, maxArgs: 0, fn: (_a, ctx) => BigInt(ctx.statementTime.getTime()) }],
+  ['date', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('date', args[0], ctx.statementTime) }],
+  ['datetime', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('datetime', args[0], ctx.statementTime) }],
+  ['localdatetime', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('localdatetime', args[0], ctx.statementTime) }],
+  ['time', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('time', args[0], ctx.statementTime) }],
+  ['localtime', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('localtime', args[0], ctx.statementTime) }],
+  ['date.realtime', { minArgs: 0, maxArgs: 1, fn: (args) => makeTemporal('date', args[0] ?? undefined, new Date()) }],
+  ['datetime.realtime', { minArgs: 0, maxArgs: 1, fn: (args) => makeTemporal('datetime', args[0] ?? undefined, new Date()) }],
+  ['date.statement', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('date', args[0], ctx.statementTime) }],
+  ['datetime.statement', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('datetime', args[0], ctx.statementTime) }],
+  ['datetime.fromepochmillis', { minArgs: 1, maxArgs: 1, fn: nullIn(([ms], ctx) => makeTemporal('datetime', new Map([['epochMillis', ms!]]), ctx.statementTime)) }],
+  ['datetime.fromepoch', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, ns], ctx) => makeTemporal('datetime', new Map([['epochSeconds', s!], ['nanosecond', ns!]]), ctx.statementTime)) }],
+  ['duration', { minArgs: 1, maxArgs: 1, fn: ([v]) => makeDuration(v!) }],
+  ['duration.between', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => durationBetween(a!, b!) }],
+  ['duration.indays', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => {
+    const d = durationBetween(a!, b!);
+    return d instanceof QDuration ? new QDuration(0n, d.days, 0n, 0) : d;
+  } }],
+  ['duration.inseconds', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => durationBetween(a!, b!) }],
+  ['valuetype', { minArgs: 1, maxArgs: 1, fn: ([v]) => (v === null ? 'NULL' : typeof v === 'number' ? 'FLOAT NOT NULL' : typeof v === 'bigint' ? 'INTEGER NOT NULL' : typeof v === 'string' ? 'STRING NOT NULL' : typeof v === 'boolean' ? 'BOOLEAN NOT NULL' : 'ANY') }],
+]);
+
+export function isKnownFunction(name: string): boolean {
+  return functions.has(name.toLowerCase());
+}
+
+/** Checks the argument count at plan time. */
+export function checkArity(name: string, count: number): string | null {
+  const spec = functions.get(name.toLowerCase());
+  if (!spec) return `Unknown function '${name}'`;
+  if (count < spec.minArgs || count > spec.maxArgs) {
+    return `Function ${name}() takes ${spec.minArgs === spec.maxArgs ? spec.minArgs : `${spec.minArgs} to ${spec.maxArgs}`} argument(s), ${count} given`;
+  }
+  return null;
+}
+
+export function callFunction(e: Expr & { kind: 'Call' }, args: Value[], ctx: ExecContext): Value {
+  const spec = functions.get(e.name.toLowerCase());
+  if (!spec) throw new QuiverError('SemanticError', `Unknown function '${e.name}'`);
+  return spec.fn(args, ctx);
+}
+
+export { formatFloat };

@@ -1,0 +1,148 @@
+/**
+ * The public face of Cypher: `prepare(query)` parses, checks and plans once (cached by text in a
+ * bounded LRU) and returns a PreparedQuery that executes against a kernel transaction. Read
+ * queries stream lazily; write and schema queries run to completion inside `execute`.
+ */
+import type { GraphRead, GraphWrite } from '../kernel/api.js';
+import { QuiverError } from '../util/errors.js';
+import type { Value } from '../values/value.js';
+import type { AdminCommand, Statement } from './ast.js';
+import { emptyStats, refreshValue, type ExecContext, type QueryStats, type Row } from './context.js';
+import { preparedCacheEntriesMax } from './limits.js';
+import type { SubPlan } from './operators/call.js';
+import { parse } from './parser.js';
+import { planQuery } from './planner.js';
+import { runSchemaCommand, schemaColumns, modifierColumns } from './schema-commands.js';
+import { analyzeQuery } from './semantic.js';
+
+export type { AdminCommand, Statement } from './ast.js';
+export { parse } from './parser.js';
+
+export interface CypherExecution {
+  readonly columns: string[];
+  /** Lazily produced rows for read queries; write queries have already run. */
+  rows(): Iterator<Value[]>;
+  /** Counters; complete once the rows are exhausted. */
+  stats(): Record<string, number>;
+}
+
+export interface ExecuteOptions {
+  /** The statement clock (date(), datetime(), timestamp() ...); defaults to the system clock. */
+  now?: () => Date;
+}
+
+export interface PreparedQuery {
+  readonly columns: string[];
+  readonly kind: 'read' | 'write' | 'schema' | 'admin';
+  /** The parsed statement; for `admin` the DBMS executes the AdminCommand itself. */
+  readonly statement: Statement;
+  execute(graph: GraphRead | GraphWrite, parameters: Map<string, Value>, options?: ExecuteOptions): CypherExecution;
+  /** One line per operator, describing how the query would run against `graph` now (index use included). */
+  explain(graph: GraphRead): string[];
+}
+
+const cache = new Map<string, PreparedQuery>();
+
+export function prepare(query: string): PreparedQuery {
+  const hit = cache.get(query);
+  if (hit) {
+    // Re-insert to mark as most recently used.
+    cache.delete(query);
+    cache.set(query, hit);
+    return hit;
+  }
+  const prepared = build(query);
+  cache.set(query, prepared);
+  if (cache.size > preparedCacheEntriesMax) cache.delete(cache.keys().next().value!);
+  return prepared;
+}
+
+/** For tests: forget every prepared query. */
+export function clearPreparedCache(): void {
+  cache.clear();
+}
+
+function isWritable(graph: GraphRead | GraphWrite): graph is GraphWrite {
+  return typeof (graph as Partial<GraphWrite>).createNode === 'function';
+}
+
+function makeContext(graph: GraphRead | GraphWrite, parameters: Map<string, Value>, options?: ExecuteOptions): ExecContext {
+  return {
+    graph,
+    writer: isWritable(graph) ? graph : null,
+    params: parameters,
+    statementTime: (options?.now ?? (() => new Date()))(),
+    stats: emptyStats(),
+    deletedNodes: new Set(),
+    deletedRels: new Set(),
+  };
+}
+
+function build(text: string): PreparedQuery {
+  const statement = parse(text);
+  if (statement.kind === 'AdminCommand') return adminQuery(statement);
+  if (statement.kind !== 'Query') {
+    const columns = schemaColumns(statement);
+    return {
+      columns,
+      kind: 'schema',
+      statement,
+      execute(graph, parameters, options) {
+        const ctx = makeContext(graph, parameters, options);
+        const rows = [...runSchemaCommand(statement, ctx)].map((r) => columns.map((c) => r.get(c) ?? null));
+        return finished(columns, rows, ctx.stats);
+      },
+      explain: () => [statement.kind],
+    };
+  }
+  const analysis = analyzeQuery(statement, text);
+  const plan = planQuery(statement, analysis);
+  const columns = analysis.columns;
+  const kind = analysis.updating ? 'write' : 'read';
+  return {
+    columns,
+    kind,
+    statement,
+    execute(graph, parameters, options) {
+      const missing = [...analysis.parameters].filter((p) => !parameters.has(p));
+      if (missing.length) throw new QuiverError('ParameterMissing', `Expected parameter(s): ${missing.join(', ')}`);
+      const ctx = makeContext(graph, parameters, options);
+      if (kind === 'write') {
+        if (!ctx.writer) throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed: run this query in a write transaction');
+        const all = [...plan.run(new Map(), ctx)];
+        const rows = plan.returns ? all.map((r) => columns.map((c) => refreshValue(ctx, r.get(c) ?? null))) : [];
+        return finished(columns, rows, ctx.stats);
+      }
+      return streaming(columns, plan, ctx);
+    },
+    explain: (graph) => plan.describe(graph),
+  };
+}
+
+function finished(columns: string[], rows: Value[][], stats: QueryStats): CypherExecution {
+  return { columns, rows: () => rows[Symbol.iterator](), stats: () => ({ ...stats }) };
+}
+
+function streaming(columns: string[], plan: SubPlan, ctx: ExecContext): CypherExecution {
+  let iterator: Iterator<Value[]> | null = null;
+  function* produce(): Generator<Value[]> {
+    for (const r of plan.run(new Map(), ctx) as Iterable<Row>) if (plan.returns) yield columns.map((c) => r.get(c) ?? null);
+  }
+  return {
+    columns,
+    rows: () => (iterator ??= produce()),
+    stats: () => ({ ...ctx.stats }),
+  };
+}
+
+function adminQuery(cmd: AdminCommand): PreparedQuery {
+  return {
+    columns: cmd.modifiers && (cmd.modifiers.yields || cmd.modifiers.returnProjection) ? modifierColumns(cmd.modifiers, []) : [],
+    kind: 'admin',
+    statement: cmd,
+    execute() {
+      throw new QuiverError('SemanticError', `${cmd.action} is an administration command: it must be executed against the system database by the DBMS`);
+    },
+    explain: () => [`AdminCommand(${cmd.action})`],
+  };
+}

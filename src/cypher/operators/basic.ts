@@ -1,0 +1,177 @@
+/**
+ * The operator contract (rows in, rows out, lazily) and the simple row operators: filter, unwind,
+ * projection, distinct, sort, skip, limit, select. Each `run` is a generator, so a pipeline only
+ * computes what its consumer pulls.
+ */
+import type { GraphRead } from '../../kernel/api.js';
+import type { Expr, SortItem } from '../ast.js';
+import { QuiverError } from '../../util/errors.js';
+import type { Value } from '../../values/value.js';
+import { orderCompare, valueKey } from '../compare.js';
+import type { ExecContext, Row } from '../context.js';
+import { evaluate } from '../evaluate.js';
+import { rangeBounds, rangeValues } from '../functions.js';
+import { asInteger } from '../value-util.js';
+
+export interface Operator {
+  /** One line for the plan description (explain). */
+  describe(graph: GraphRead): string;
+  run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row>;
+}
+
+export class Filter implements Operator {
+  constructor(private readonly predicate: Expr) {}
+  describe(): string {
+    return 'Filter';
+  }
+  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+    for (const row of input) if (evaluate(this.predicate, row, ctx) === true) yield row;
+  }
+}
+
+export class Unwind implements Operator {
+  constructor(private readonly expr: Expr, private readonly variable: string) {}
+  describe(): string {
+    return `Unwind(${this.variable})`;
+  }
+  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+    const e = this.expr;
+    for (const row of input) {
+      // UNWIND range(...) streams instead of building the list, so huge ranges stay cheap.
+      if (e.kind === 'Call' && e.name.toLowerCase() === 'range' && (e.args.length === 2 || e.args.length === 3)) {
+        const args = e.args.map((a) => evaluate(a, row, ctx));
+        if (args.some((a) => a === null)) continue;
+        const { start, end, step } = rangeBounds(args);
+        for (const i of rangeValues(start, end, step)) yield new Map(row).set(this.variable, i);
+        continue;
+      }
+      const v = evaluate(e, row, ctx);
+      if (v === null) continue;
+      if (Array.isArray(v)) {
+        for (const item of v) yield new Map(row).set(this.variable, item);
+      } else {
+        yield new Map(row).set(this.variable, v);
+      }
+    }
+  }
+}
+
+/** Adds projected columns to each row (the input variables stay visible for ORDER BY). */
+export class Project implements Operator {
+  constructor(private readonly items: readonly { name: string; expr: Expr }[]) {}
+  describe(): string {
+    return `Projection(${this.items.map((i) => i.name).join(', ')})`;
+  }
+  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+    for (const row of input) {
+      const values = this.items.map((i) => evaluate(i.expr, row, ctx));
+      const out = new Map(row);
+      this.items.forEach((i, k) => out.set(i.name, values[k]!));
+      yield out;
+    }
+  }
+}
+
+/** Keeps only the named columns, in order. */
+export class Select implements Operator {
+  constructor(private readonly names: readonly string[]) {}
+  describe(): string {
+    return `Select(${this.names.join(', ')})`;
+  }
+  *run(input: Iterable<Row>): Iterable<Row> {
+    for (const row of input) {
+      const out = new Map<string, Value>();
+      for (const n of this.names) out.set(n, row.get(n) ?? null);
+      yield out;
+    }
+  }
+}
+
+export class Distinct implements Operator {
+  constructor(private readonly names: readonly string[]) {}
+  describe(): string {
+    return 'Distinct';
+  }
+  *run(input: Iterable<Row>): Iterable<Row> {
+    const seen = new Set<string>();
+    for (const row of input) {
+      const key = this.names.map((n) => valueKey(row.get(n) ?? null)).join('\u0001');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      yield row;
+    }
+  }
+}
+
+export class Sort implements Operator {
+  constructor(private readonly items: readonly SortItem[]) {}
+  describe(): string {
+    return 'Sort';
+  }
+  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+    const keyed = [...input].map((row) => ({ row, keys: this.items.map((s) => evaluate(s.expr, row, ctx)) }));
+    keyed.sort((a, b) => {
+      for (let i = 0; i < this.items.length; i++) {
+        const c = orderCompare(a.keys[i]!, b.keys[i]!);
+        if (c !== 0) return this.items[i]!.descending ? -c : c;
+      }
+      return 0;
+    });
+    for (const k of keyed) yield k.row;
+  }
+}
+
+function count(expr: Expr, ctx: ExecContext, what: 'SKIP' | 'LIMIT'): number {
+  const v = evaluate(expr, new Map(), ctx);
+  let n: bigint;
+  try {
+    n = asInteger(v, what);
+  } catch {
+    throw new QuiverError('SemanticError', `Invalid input. '${String(v)}' is not a valid value. Must be a non-negative integer.`);
+  }
+  if (n < 0n) throw new QuiverError('SemanticError', `Invalid input. '${n}' is not a valid value. Must be a non-negative integer.`);
+  return Number(n);
+}
+
+export class Skip implements Operator {
+  constructor(private readonly expr: Expr) {}
+  describe(): string {
+    return 'Skip';
+  }
+  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+    let toSkip = count(this.expr, ctx, 'SKIP');
+    for (const row of input) {
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
+      yield row;
+    }
+  }
+}
+
+export class Limit implements Operator {
+  constructor(private readonly expr: Expr) {}
+  describe(): string {
+    return 'Limit';
+  }
+  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+    const limit = count(this.expr, ctx, 'LIMIT');
+    if (limit === 0) return;
+    let n = 0;
+    for (const row of input) {
+      yield row;
+      if (++n >= limit) return;
+    }
+  }
+}
+
+/** Runs a list of operators over an input, optionally materialising between them (write queries). */
+export function runPipeline(ops: readonly Operator[], input: Iterable<Row>, ctx: ExecContext, eager: boolean): Iterable<Row> {
+  let rows = input;
+  for (const op of ops) {
+    rows = op.run(rows, ctx);
+    if (eager) rows = [...rows];
+  }
+  return rows;
+}

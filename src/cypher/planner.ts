@@ -1,0 +1,183 @@
+/**
+ * The planner: turns an analysed query into operator pipelines. It extracts index hints from
+ * WHERE (`n.p = v`, range comparisons) for the matcher's anchor choice, splits projections into
+ * aggregation / projection / distinct / sort / skip / limit, and plans subqueries and unions.
+ */
+import type { Clause, Expr, Projection, Query, SingleQuery, SortItem } from './ast.js';
+import type { GraphRead } from '../kernel/api.js';
+import type { ExecContext, Row } from './context.js';
+import { collectAggregates, containsAggregate, forEachChild, type AggregateExpr } from './aggregate-slots.js';
+import { Aggregate } from './aggregation.js';
+import { Distinct, Filter, Limit, Project, Select, Skip, Sort, Unwind, runPipeline, type Operator } from './operators/basic.js';
+import { CallProcedure, CallSubquery, UnionPlan, type SubPlan } from './operators/call.js';
+import { Match } from './operators/match.js';
+import { idHintKey, type PropertyHint } from './operators/pattern-match.js';
+import { Create, Delete, Foreach, Merge, Remove, SetClause } from './operators/write.js';
+import { sameExpression, type QueryAnalysis } from './semantic.js';
+
+export function planQuery(q: Query, analysis: QueryAnalysis): SubPlan {
+  const parts = q.parts.map((p) => planSingle(p, analysis));
+  if (parts.length === 1) return parts[0]!;
+  return new UnionPlan(parts[0]!.columns, parts, q.unionAll);
+}
+
+class PartPlan implements SubPlan {
+  constructor(readonly ops: Operator[], readonly columns: string[], readonly returns: boolean, private readonly eager: boolean) {}
+  run(seed: Row, ctx: ExecContext): Iterable<Row> {
+    return runPipeline(this.ops, [seed], ctx, this.eager);
+  }
+  describe(graph: GraphRead): string[] {
+    return this.ops.map((o) => o.describe(graph));
+  }
+}
+
+function planSingle(q: SingleQuery, analysis: QueryAnalysis): PartPlan {
+  const ops: Operator[] = [];
+  let columns: string[] = [];
+  let returns = false;
+  for (const c of q.clauses) {
+    const scope = analysis.scopeBefore.get(c) ?? [];
+    ops.push(...planClause(c, scope, analysis));
+    if (c.kind === 'Return') {
+      columns = projectionNames(c.projection, scope);
+      returns = true;
+    }
+  }
+  const last = q.clauses[q.clauses.length - 1]!;
+  if (last.kind === 'CallProcedure' && q.clauses.length === 1) {
+    columns = analysis.columns;
+    returns = true;
+  }
+  return new PartPlan(ops, columns, returns, analysis.updating);
+}
+
+function planClause(c: Clause, scope: readonly string[], analysis: QueryAnalysis): Operator[] {
+  switch (c.kind) {
+    case 'Match': {
+      const introduced = new Set<string>();
+      for (const p of c.patterns) {
+        if (p.pathVariable) introduced.add(p.pathVariable);
+        for (const n of p.nodes) if (n.variable && !scope.includes(n.variable)) introduced.add(n.variable);
+        for (const r of p.rels) if (r.variable && !scope.includes(r.variable)) introduced.add(r.variable);
+      }
+      const hints = c.where ? extractHints(c.where, introduced) : [];
+      return [new Match(c.patterns, c.where, c.optional, hints, scope, [...introduced])];
+    }
+    case 'Unwind':
+      return [new Unwind(c.expr, c.variable)];
+    case 'With': {
+      const ops = planProjection(c.projection, scope);
+      if (c.where) ops.push(new Filter(c.where));
+      return ops;
+    }
+    case 'Return':
+      return planProjection(c.projection, scope);
+    case 'Create':
+      return [new Create(c.patterns)];
+    case 'Merge':
+      return [new Merge(c.pattern, c.onCreate, c.onMatch)];
+    case 'Set':
+      return [new SetClause(c.items)];
+    case 'Remove':
+      return [new Remove(c.items)];
+    case 'Delete':
+      return [new Delete(c.exprs, c.detach)];
+    case 'Foreach': {
+      const inner = [...scope, c.variable];
+      return [new Foreach(c.variable, c.list, c.clauses.flatMap((ic) => planClause(ic, inner, analysis)))];
+    }
+    case 'CallSubquery':
+      return [new CallSubquery(planQuery(c.query, analysis))];
+    case 'CallProcedure':
+      return [new CallProcedure(c.name, c.args ?? [], c.yields, c.where)];
+  }
+}
+
+export function projectionItems(p: Projection, scope: readonly string[]): { name: string; expr: Expr }[] {
+  const items: { name: string; expr: Expr }[] = [];
+  if (p.star) {
+    for (const v of [...scope].filter((s) => !s.startsWith('\u0000')).sort()) items.push({ name: v, expr: { kind: 'Var', pos: 0, name: v } });
+  }
+  for (const i of p.items) items.push({ name: i.name, expr: i.expr });
+  return items;
+}
+
+function projectionNames(p: Projection, scope: readonly string[]): string[] {
+  return projectionItems(p, scope).map((i) => i.name);
+}
+
+/** The operators of a WITH or RETURN projection (also used by SHOW ... RETURN). */
+export function planProjection(p: Projection, scope: readonly string[]): Operator[] {
+  const items = projectionItems(p, scope);
+  const names = items.map((i) => i.name);
+  // ORDER BY may repeat a projected expression: sort on the column instead.
+  const orderBy: SortItem[] = p.orderBy.map((s) => {
+    const same = items.find((i) => sameExpression(i.expr, s.expr));
+    return same ? { expr: { kind: 'Var', pos: s.expr.pos, name: same.name }, descending: s.descending } : s;
+  });
+  const ops: Operator[] = [];
+  if (items.some((i) => containsAggregate(i.expr))) {
+    const keys = items.filter((i) => !containsAggregate(i.expr));
+    const aggregated = items.filter((i) => containsAggregate(i.expr));
+    const aggregates: AggregateExpr[] = [];
+    for (const i of aggregated) collectAggregates(i.expr, aggregates);
+    for (const s of orderBy) collectAggregates(s.expr, aggregates);
+    ops.push(new Aggregate(keys, aggregated, aggregates));
+  } else {
+    ops.push(new Project(items));
+  }
+  if (p.distinct) ops.push(new Distinct(names));
+  if (orderBy.length) ops.push(new Sort(orderBy));
+  if (p.skip) ops.push(new Skip(p.skip));
+  if (p.limit) ops.push(new Limit(p.limit));
+  ops.push(new Select(names));
+  return ops;
+}
+
+function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'Binary' && e.op === 'AND' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
+}
+
+function variablesIn(e: Expr, out = new Set<string>()): Set<string> {
+  if (e.kind === 'Var') out.add(e.name);
+  if (e.kind === 'MapProjection') out.add(e.variable);
+  forEachChild(e, (c) => variablesIn(c, out));
+  return out;
+}
+
+/** `v.key <op> expr` where `v` is introduced by this MATCH and `expr` does not depend on it. */
+export function extractHints(where: Expr, introduced: ReadonlySet<string>): PropertyHint[] {
+  const byProperty = new Map<string, PropertyHint>();
+  const flip: Record<string, string> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '=': '=' };
+  for (const c of conjuncts(where)) {
+    if (c.kind !== 'Binary' || !(c.op in flip)) continue;
+    let prop = c.left;
+    let other = c.right;
+    let op: string = c.op;
+    if (!(prop.kind === 'Prop' && prop.target.kind === 'Var')) {
+      [prop, other] = [c.right, c.left];
+      op = flip[op]!;
+    }
+    // id(n) = x and elementId(n) = x seek by id (hint keys that cannot be property names).
+    const idCall = (e: Expr) => e.kind === 'Call' && ['id', 'elementid'].includes(e.name.toLowerCase()) && e.args.length === 1 && e.args[0]!.kind === 'Var';
+    if (c.op === '=' && (idCall(c.left) || idCall(c.right))) {
+      const call = (idCall(c.left) ? c.left : c.right) as Expr & { kind: 'Call' };
+      const value = idCall(c.left) ? c.right : c.left;
+      const variable = (call.args[0] as Expr & { kind: 'Var' }).name;
+      if (introduced.has(variable) && ![...variablesIn(value)].some((v) => introduced.has(v))) {
+        byProperty.set(`${variable}\u0000#id`, { variable, key: idHintKey, eq: value });
+      }
+      continue;
+    }
+    if (prop.kind !== 'Prop' || prop.target.kind !== 'Var' || !introduced.has(prop.target.name)) continue;
+    if ([...variablesIn(other)].some((v) => introduced.has(v))) continue;
+    const variable = prop.target.name;
+    const id = `${variable}\u0000${prop.key}`;
+    const hint = byProperty.get(id) ?? { variable, key: prop.key };
+    if (op === '=') hint.eq = other;
+    else if (op === '>' || op === '>=') hint.lower = { expr: other, inclusive: op === '>=' };
+    else hint.upper = { expr: other, inclusive: op === '<=' };
+    byProperty.set(id, hint);
+  }
+  return [...byProperty.values()];
+}

@@ -1,0 +1,322 @@
+/**
+ * Semantic analysis of a parsed query: variable scoping (undefined variables, WITH aliasing,
+ * RETURN * expansion), aggregation placement, CREATE/MERGE pattern rules, UNION column agreement,
+ * known functions; it yields the result columns, the query kind, and the scope after each clause.
+ */
+import type { Clause, Expr, PatternPart, Projection, Query, SingleQuery } from './ast.js';
+import { aggregateFunctionNames, collectAggregates, containsAggregate, forEachChild, isAggregateExpr } from './aggregate-slots.js';
+import { checkArity } from './functions.js';
+import { procedureColumns } from './procedures.js';
+import { errorAt } from './syntax-error.js';
+
+export interface QueryAnalysis {
+  columns: string[];
+  updating: boolean;
+  /** Variables in scope before each clause (for `*` projections), keyed by the clause object. */
+  scopeBefore: Map<Clause, string[]>;
+  /** Parameter names referenced anywhere. */
+  parameters: Set<string>;
+}
+
+class Analyzer {
+  readonly scopeBefore = new Map<Clause, string[]>();
+  readonly parameters = new Set<string>();
+  updating = false;
+
+  constructor(private readonly text: string) {}
+
+  fail(pos: number, message: string): never {
+    throw errorAt('SemanticError', this.text, pos, message);
+  }
+
+  query(q: Query, outer: ReadonlySet<string>): string[] {
+    let columns: string[] | null = null;
+    for (const part of q.parts) {
+      const c = this.singleQuery(part, outer, q.parts.length > 1);
+      if (columns && (columns.length !== c.length || columns.some((x, i) => x !== c[i]))) {
+        this.fail(part.clauses[0]!.pos, 'All sub queries in an UNION must have the same return column names');
+      }
+      columns = c;
+    }
+    return columns ?? [];
+  }
+
+  singleQuery(q: SingleQuery, outer: ReadonlySet<string>, inUnion: boolean): string[] {
+    let scope = new Set(outer);
+    let columns: string[] = [];
+    q.clauses.forEach((c, i) => {
+      const last = i === q.clauses.length - 1;
+      this.scopeBefore.set(c, [...scope]);
+      if (c.kind === 'Return' && !last) this.fail(q.clauses[i + 1]!.pos, 'RETURN can only be used at the end of the query');
+      const result = this.clause(c, scope);
+      scope = result.scope;
+      if (c.kind === 'Return') columns = result.columns;
+    });
+    const last = q.clauses[q.clauses.length - 1]!;
+    const endsOk = ['Return', 'Create', 'Merge', 'Set', 'Remove', 'Delete', 'Foreach', 'CallSubquery', 'CallProcedure'].includes(last.kind);
+    if (!endsOk || (inUnion && last.kind !== 'Return')) {
+      this.fail(last.pos, `Query cannot conclude with ${clauseName(last)} (must be a RETURN clause, an update clause, a unit subquery call, or a procedure call with no YIELD)`);
+    }
+    if (last.kind === 'CallProcedure' && q.clauses.length === 1) columns = last.yields ? last.yields.map((y) => y.alias) : procedureColumns(last.name) ?? [];
+    return columns;
+  }
+
+  clause(c: Clause, scope: Set<string>): { scope: Set<string>; columns: string[] } {
+    const same = { scope, columns: [] as string[] };
+    switch (c.kind) {
+      case 'Match': {
+        const next = new Set(scope);
+        this.patterns(c.patterns, next, 'match');
+        if (c.where) this.expr(c.where, next, false);
+        return { scope: next, columns: [] };
+      }
+      case 'Unwind': {
+        this.expr(c.expr, scope, false);
+        const next = new Set(scope);
+        this.declare(c.variable, next, c.pos);
+        return { scope: next, columns: [] };
+      }
+      case 'With': {
+        const names = this.projection(c.projection, scope, 'WITH');
+        const next = new Set(names);
+        if (c.where) this.expr(c.where, next, false);
+        return { scope: next, columns: names };
+      }
+      case 'Return': {
+        const names = this.projection(c.projection, scope, 'RETURN');
+        return { scope: new Set(names), columns: names };
+      }
+      case 'Create': {
+        this.updating = true;
+        const next = new Set(scope);
+        for (const part of c.patterns) this.creatable(part, next, 'CREATE');
+        this.patterns(c.patterns, next, 'create');
+        return { scope: next, columns: [] };
+      }
+      case 'Merge': {
+        this.updating = true;
+        const next = new Set(scope);
+        this.creatable(c.pattern, next, 'MERGE');
+        this.patterns([c.pattern], next, 'merge');
+        for (const s of [...c.onCreate, ...c.onMatch]) this.setItem(s, next);
+        return { scope: next, columns: [] };
+      }
+      case 'Set':
+        this.updating = true;
+        for (const s of c.items) this.setItem(s, scope);
+        return same;
+      case 'Remove':
+        this.updating = true;
+        for (const r of c.items) {
+          if (r.kind === 'RemoveLabels') this.use(r.variable, scope, r.pos);
+          else this.expr(r.target, scope, false);
+        }
+        return same;
+      case 'Delete':
+        this.updating = true;
+        for (const e of c.exprs) this.expr(e, scope, false);
+        return same;
+      case 'Foreach': {
+        this.updating = true;
+        this.expr(c.list, scope, false);
+        let inner = new Set(scope);
+        inner.add(c.variable);
+        for (const ic of c.clauses) {
+          if (!['Create', 'Merge', 'Set', 'Remove', 'Delete', 'Foreach'].includes(ic.kind)) this.fail(ic.pos, `Invalid use of ${clauseName(ic)} inside FOREACH`);
+          inner = this.clause(ic, inner).scope;
+        }
+        return same;
+      }
+      case 'CallSubquery': {
+        const cols = this.query(c.query, scope);
+        const next = new Set(scope);
+        for (const col of cols) {
+          if (scope.has(col)) this.fail(c.pos, `Variable \`${col}\` already declared in outer scope`);
+          next.add(col);
+        }
+        return { scope: next, columns: [] };
+      }
+      case 'CallProcedure': {
+        const cols = procedureColumns(c.name);
+        if (!cols) this.fail(c.pos, `There is no procedure with the name \`${c.name}\` registered for this database instance. Please ensure you've spelled the procedure name correctly and that the procedure is properly deployed.`);
+        for (const a of c.args ?? []) this.expr(a, scope, false);
+        const next = new Set(scope);
+        for (const y of c.yields ?? cols.map((name) => ({ name, alias: name }))) {
+          if (!cols.includes(y.name)) this.fail(c.pos, `Unknown procedure output: \`${y.name}\``);
+          this.declare(y.alias, next, c.pos);
+        }
+        if (c.where) this.expr(c.where, next, false);
+        return { scope: next, columns: [] };
+      }
+    }
+  }
+
+  setItem(s: Clause & { kind: 'Set' } extends { items: (infer I)[] } ? I : never, scope: Set<string>): void {
+    if (s.kind === 'SetProperty') {
+      this.expr(s.target, scope, false);
+      this.expr(s.value, scope, false);
+    } else if (s.kind === 'SetAll') {
+      this.use(s.variable, scope, s.pos);
+      this.expr(s.value, scope, false);
+    } else {
+      this.use(s.variable, scope, s.pos);
+    }
+  }
+
+  creatable(part: PatternPart, scope: ReadonlySet<string>, clause: string): void {
+    for (const r of part.rels) {
+      if (r.types.length !== 1) this.fail(r.pos, `Exactly one relationship type must be specified for ${clause}. Did you forget to prefix your relationship type with a ':'?`);
+      if (r.length) this.fail(r.pos, `Variable length relationships cannot be used in ${clause}`);
+      if (clause === 'CREATE' && r.direction === 'both') this.fail(r.pos, 'Only directed relationships are supported in CREATE');
+      if (r.variable && scope.has(r.variable)) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
+    }
+    if (part.shortest) this.fail(part.pos, `${part.shortest}(...) cannot be used in ${clause}`);
+    for (const n of part.nodes) {
+      if (n.labelMode === 'any' && n.labels.length > 1) this.fail(n.pos, `Label expressions with '|' cannot be used in ${clause}`);
+      if (n.variable && scope.has(n.variable) && (n.labels.length || n.properties) && (clause === 'MERGE' ? part.nodes.length === 1 : true)) {
+        this.fail(n.pos, `Can't create node \`${n.variable}\` with labels or properties here. The variable is already declared in this context`);
+      }
+    }
+    if (clause === 'MERGE' && part.nodes.length === 1 && part.nodes[0]!.variable && scope.has(part.nodes[0]!.variable)) {
+      this.fail(part.pos, `Variable \`${part.nodes[0]!.variable}\` already declared`);
+    }
+  }
+
+  patterns(parts: PatternPart[], scope: Set<string>, mode: 'match' | 'create' | 'merge'): void {
+    // Property maps may refer to variables bound earlier in the same pattern.
+    for (const part of parts) {
+      for (let i = 0; i < part.nodes.length; i++) {
+        const n = part.nodes[i]!;
+        if (n.variable) scope.add(n.variable);
+        if (n.properties) this.expr(n.properties, scope, false);
+        const r = part.rels[i];
+        if (r) {
+          if (r.variable) {
+            if (mode === 'match' && scope.has(r.variable) && r.length) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
+            scope.add(r.variable);
+          }
+          if (r.properties) this.expr(r.properties, scope, false);
+          if (r.length && r.length.min !== null && r.length.max !== null && r.length.min > r.length.max) {
+            // Neo4j accepts it and matches nothing; nothing to check.
+          }
+        }
+      }
+      if (part.pathVariable) this.declare(part.pathVariable, scope, part.pos);
+    }
+  }
+
+  projection(p: Projection, scope: Set<string>, clause: 'WITH' | 'RETURN'): string[] {
+    const names: string[] = [];
+    if (p.star) {
+      const visible = [...scope].filter((v) => !v.startsWith('\u0000')).sort();
+      if (visible.length === 0 && p.items.length === 0) this.fail(0, `${clause} * is not allowed when there are no variables in scope`);
+      names.push(...visible);
+    }
+    const hasAggregate = p.items.some((i) => containsAggregate(i.expr));
+    for (const item of p.items) {
+      this.expr(item.expr, scope, true);
+      if (clause === 'WITH' && !item.aliased && item.expr.kind !== 'Var') this.fail(item.expr.pos, 'Expression in WITH must be aliased (use AS)');
+      if (names.includes(item.name)) this.fail(item.expr.pos, `Multiple result columns with the same name are not supported`);
+      names.push(item.name);
+    }
+    const after = new Set(names);
+    const orderScope = p.distinct || hasAggregate ? after : new Set([...scope, ...after]);
+    for (const s of p.orderBy) this.expr(s.expr, orderScope, hasAggregate, p.items);
+    for (const e of [p.skip, p.limit]) if (e) this.expr(e, new Set(), false);
+    return names;
+  }
+
+  declare(name: string, scope: Set<string>, pos: number): void {
+    if (scope.has(name)) this.fail(pos, `Variable \`${name}\` already declared`);
+    scope.add(name);
+  }
+
+  use(name: string, scope: ReadonlySet<string>, pos: number): void {
+    if (!scope.has(name)) this.fail(pos, `Variable \`${name}\` not defined`);
+  }
+
+  /** Checks an expression; `aggregates` tells whether aggregation functions may appear. */
+  expr(e: Expr, scope: ReadonlySet<string>, aggregates: boolean, projected?: readonly { expr: Expr; name: string }[]): void {
+    if (projected && projected.some((i) => sameExpression(i.expr, e))) return;
+    switch (e.kind) {
+      case 'Var':
+        return this.use(e.name, scope, e.pos);
+      case 'Param':
+        this.parameters.add(e.name);
+        return;
+      case 'Call': {
+        const problem = checkArity(e.name, e.args.length);
+        if (problem && !aggregateFunctionNames.has(e.name.toLowerCase())) this.fail(e.pos, problem);
+        break;
+      }
+      case 'ListComp':
+      case 'Quantifier': {
+        this.expr(e.list, scope, aggregates, projected);
+        const inner = new Set(scope).add(e.variable);
+        if (e.kind === 'ListComp') {
+          if (e.where) this.expr(e.where, inner, false);
+          if (e.map) this.expr(e.map, inner, false);
+        } else {
+          this.expr(e.where, inner, false);
+        }
+        return;
+      }
+      case 'Reduce': {
+        this.expr(e.init, scope, aggregates, projected);
+        this.expr(e.list, scope, aggregates, projected);
+        this.expr(e.body, new Set(scope).add(e.accumulator).add(e.variable), false);
+        return;
+      }
+      case 'MapProjection':
+        this.use(e.variable, scope, e.pos);
+        for (const i of e.items) {
+          if (i.kind === 'variable') this.use(i.name, scope, e.pos);
+          if (i.kind === 'literal') this.expr(i.value, scope, aggregates, projected);
+        }
+        return;
+      case 'PatternComp':
+      case 'Subquery': {
+        const inner = new Set(scope);
+        this.patterns(e.kind === 'PatternComp' ? [e.pattern] : e.patterns, inner, 'match');
+        if (e.where) this.expr(e.where, inner, false);
+        if (e.kind === 'PatternComp') this.expr(e.map, inner, false);
+        return;
+      }
+      default:
+        break;
+    }
+    if (isAggregateExpr(e)) {
+      if (!aggregates) this.fail(e.pos, `Invalid use of aggregating function ${e.kind === 'CountStar' ? 'count(*)' : `${e.name}(...)`} in this context`);
+      for (const a of e.kind === 'Call' ? e.args : []) {
+        if (collectAggregates(a).length) this.fail(a.pos, 'Can\'t use aggregate functions inside of aggregate functions.');
+        this.expr(a, scope, false);
+      }
+      return;
+    }
+    forEachChild(e, (c) => this.expr(c, scope, aggregates, projected));
+  }
+}
+
+function clauseName(c: Clause): string {
+  switch (c.kind) {
+    case 'Match': return c.optional ? 'OPTIONAL MATCH' : 'MATCH';
+    case 'CallSubquery': return 'CALL { ... }';
+    case 'CallProcedure': return 'CALL';
+    default: return c.kind.toUpperCase();
+  }
+}
+
+/** Structural equality of expressions, ignoring positions (ORDER BY n.name after RETURN n.name). */
+export function sameExpression(a: Expr, b: Expr): boolean {
+  return exprKey(a) === exprKey(b);
+}
+
+export function exprKey(e: Expr): string {
+  return JSON.stringify(e, (k, v: unknown) => (k === 'pos' ? undefined : typeof v === 'bigint' ? `${v}n` : v));
+}
+
+export function analyzeQuery(q: Query, text: string): QueryAnalysis {
+  const a = new Analyzer(text);
+  const columns = a.query(q, new Set());
+  return { columns, updating: a.updating, scopeBefore: a.scopeBefore, parameters: a.parameters };
+}
