@@ -99,3 +99,17 @@ function printSummary(r: BackupRunResult): void {
   lines.push(`${ok} of ${r.outcomes.length} database(s) backed up${r.unreachableServers.length ? `; ${r.unreachableServers.length} server(s) could not be reached` : ''}.`);
   process.stdout.write(lines.join('\n') + '\n');
 }
+
+/** `quiver-admin backup inspect <path>`: the same listing as `database backup --inspect-path`. */
+export function inspectCommand(run: (code: number) => void): Command {
+  return new Command('inspect')
+    .description('List backup artifacts with their metadata (reads only header and trailer).')
+    .argument('<path>', 'A folder of artifacts or one artifact file.')
+    .addOption(new Option('--format <format>', 'Output format.').choices(['text', 'json']).default('text'))
+    .option('--verbose', 'Show every column.')
+    .action(async (path: string, o: { format: 'text' | 'json'; verbose?: boolean }) => {
+      const r = await inspectPathReport(path, { format: o.format === 'json' ? 'json' : 'table', verbose: Boolean(o.verbose) });
+      process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
+      run(r.problems > 0 ? 1 : 0);
+    });
+}

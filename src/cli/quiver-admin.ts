@@ -2,7 +2,7 @@
  * Entry point of `bin/quiver-admin`: the operations tool. Only this file exits the process.
  */
 import { Command, CommanderError } from 'commander';
-import { backupBooleanFlags, backupCommand } from './backup-command.js';
+import { backupBooleanFlags, backupCommand, inspectCommand } from './backup-command.js';
 import { normalizeBooleanFlags } from './options.js';
 import { reportError } from './output.js';
 import { restoreBooleanFlags, restoreCommand } from './restore-command.js';
@@ -25,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
   const backup = new Command('backup').description('Backup artifact tools: aggregate, verify, inspect.');
   backup.addCommand(aggregateCommand('aggregate', setCode));
   backup.addCommand(verifyCommand(setCode));
+  backup.addCommand(inspectCommand(setCode));
   const dbms = new Command('dbms').description('DBMS administration.');
   dbms.addCommand(setInitialPasswordCommand(setCode));
   for (const c of [program, database, backup, dbms]) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -34,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
   program.addCommand(dbms);
   const args = normalizeBooleanFlags(argv, [...backupBooleanFlags, ...restoreBooleanFlags, ...aggregateBooleanFlags]);
   const verbose = args.includes('--verbose');
+  if (args.length === 0) {
+    process.stderr.write(program.helpInformation());
+    return 64;
+  }
   try {
     await program.parseAsync(args, { from: 'user' });
     return exitCode;
