@@ -4,9 +4,8 @@
  * how many blocks they keep in flight (OrderedQueue); the pool runs whatever it is given.
  */
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker-path.js';
 import { compressionWorkersMax, zstdLevelDefault } from './limits.js';
 import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
 
@@ -124,23 +123,9 @@ function failAll(slot: Slot, error: Error): void {
   slot.pending.clear();
 }
 
-/**
- * The worker module sits next to this one: compression-worker.ts under tsx, .js when compiled.
- * Under tsx, Node 20 does not apply `--import tsx` from a worker's execArgv to the worker's entry
- * module ("Unknown file extension .ts", checked on 20.20), so a tiny ESM bootstrap registers tsx in
- * the worker first and then imports the TypeScript worker.
- */
+/** The worker module sits next to this one (compression-worker.ts under tsx, .js when compiled). */
 function spawnWorker(level: number): Worker {
-  const extension = extname(fileURLToPath(import.meta.url));
-  const workerUrl = new URL(`./compression-worker${extension}`, import.meta.url);
-  const workerData = { level };
-  if (extension !== '.ts') return new Worker(workerUrl, { workerData });
-  const bootstrap = [
-    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};`,
-    'register();',
-    `await import(${JSON.stringify(workerUrl.href)});`,
-  ].join('\n');
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
+  return startWorker(import.meta.url, 'compression-worker', { workerData: { level } });
 }
 
 /**
