@@ -3,23 +3,12 @@
  * (through its backup service) which databases it has online. Restore and check refuse to touch a
  * database that is online.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { BackupConnection } from '../backup/remote.js';
 import { layoutOf } from '../server/home.js';
+import { runningPid } from '../server/pid-file.js';
 import { QuiverError } from '../util/errors.js';
 
-function runningPid(pidFile: string): number | null {
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
 
 export function databaseNotRunningCheck(config: Config): (database: string) => Promise<void> {
   return async (database: string) => {

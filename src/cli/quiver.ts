@@ -3,11 +3,12 @@
  * status, version. Only this file exits the process.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultHome, layoutOf, loadServerConfig } from '../server/home.js';
 import { consoleLogger } from '../server/logger.js';
+import { runningPid } from '../server/pid-file.js';
 import { startServer } from '../server/server.js';
 import { toolVersion } from '../util/version.js';
 import { reportError } from './output.js';
@@ -42,17 +43,6 @@ function parseFlags(args: string[]): Flags {
   return flags;
 }
 
-function readPid(pidFile: string): number | null {
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +50,7 @@ async function consoleCommand(flags: Flags): Promise<number> {
   const log = consoleLogger();
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: (m) => log('warn', m) });
   const layout = layoutOf(config);
-  const running = readPid(layout.pidFile);
+  const running = runningPid(layout.pidFile);
   if (running && running !== process.pid) {
     log('error', `Quiver is already running (pid ${running}).`);
     return 1;
@@ -94,7 +84,7 @@ async function consoleCommand(flags: Flags): Promise<number> {
 async function startCommand(flags: Flags, rawArgs: string[]): Promise<number> {
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
   const layout = layoutOf(config);
-  const running = readPid(layout.pidFile);
+  const running = runningPid(layout.pidFile);
   if (running) {
     process.stdout.write(`Quiver is already running (pid ${running}).\n`);
     return 0;
@@ -119,7 +109,7 @@ async function startCommand(flags: Flags, rawArgs: string[]): Promise<number> {
       process.stderr.write(`Quiver failed to start (exit code ${exited}). Last lines of ${logFile}:\n${tail}\n`);
       return 1;
     }
-    if (readPid(layout.pidFile) === child.pid) {
+    if (runningPid(layout.pidFile) === child.pid) {
       process.stdout.write(`Quiver ${toolVersion} started (pid ${child.pid}). Log: ${logFile}\n`);
       return 0;
     }
@@ -132,7 +122,7 @@ async function startCommand(flags: Flags, rawArgs: string[]): Promise<number> {
 async function stopCommand(flags: Flags): Promise<number> {
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: () => undefined });
   const layout = layoutOf(config);
-  const pid = readPid(layout.pidFile);
+  const pid = runningPid(layout.pidFile);
   if (!pid) {
     process.stdout.write('Quiver is not running.\n');
     rmSync(layout.pidFile, { force: true });
@@ -156,7 +146,7 @@ async function stopCommand(flags: Flags): Promise<number> {
 
 function statusCommand(flags: Flags): number {
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: () => undefined });
-  const pid = readPid(layoutOf(config).pidFile);
+  const pid = runningPid(layoutOf(config).pidFile);
   if (pid) {
     process.stdout.write(`Quiver is running at pid ${pid}\n`);
     return 0;
