@@ -22,6 +22,9 @@ import { KernelReadTx } from './read-tx.js';
 import { type CommitSink, KernelWriteTx } from './write-tx.js';
 import { WriterSlot } from './writer-slot.js';
 
+/** Transactions replayed per LMDB transaction during recovery. */
+const recoveryBatchTxs = 1000;
+
 export interface DatabaseSettings {
   rotationBytes: number;
   preallocate: boolean;
@@ -122,16 +125,23 @@ export class Database implements DatabaseHandle, CommitSink {
       if (log.lastTxId > meta.lastTxId) {
         let prevChain = meta.lastTxChecksum;
         let replayed = 0;
+        // Replay in batches: one LMDB commit per batch instead of one per transaction.
+        let batch: Parameters<GraphStore['applyBatch']>[0][number][] = [];
         for (const { record, raw } of log.readRaw(meta.lastTxId + 1, log.lastTxId)) {
           if (chainChecksum(prevChain, raw) !== record.chainCrc) {
             throw new QuiverError('LogCorrupt', `transaction ${record.txId} in the log of database "${name}" does not follow the store's last applied transaction ${record.txId - 1}`, {
               hint: 'the log and the store come from different histories; restore the database from a backup',
             });
           }
-          store.apply(record.txId, record.chainCrc, record.commitTimeMs, decodeCommands(record.body));
+          batch.push({ txId: record.txId, checksum: record.chainCrc, commitTimeMs: record.commitTimeMs, commands: decodeCommands(record.body) });
+          if (batch.length >= recoveryBatchTxs) {
+            store.applyBatch(batch);
+            batch = [];
+          }
           prevChain = record.chainCrc;
           replayed++;
         }
+        store.applyBatch(batch);
         warn(`database "${name}": recovered ${replayed} transaction(s) from the transaction log (now at tx ${log.lastTxId})`);
       }
     } catch (e) {
