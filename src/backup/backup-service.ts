@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Dbms } from '../kernel/dbms.js';
+import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import { startWorker } from '../util/worker-path.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
@@ -115,11 +116,13 @@ async function handle(opts: BackupServiceOptions, stream: http2.ServerHttp2Strea
     case 'transactions': {
       const from = Number(url.searchParams.get('from'));
       if (!Number.isSafeInteger(from) || from < 1) throw new QuiverError('UsageInvalid', `invalid "from" transaction id "${url.searchParams.get('from')}"`);
-      return streamTransactions(stream, db, from);
+      return streamTransactions(stream, db, from, opts.maxRateBytesPerSec);
     }
-    case 'metadata':
-      // Users and roles live in the system database; their export arrives with the security model.
-      return sendJson(stream, { include: url.searchParams.get('include') ?? 'all', commands: [] as string[] });
+    case 'metadata': {
+      const include = url.searchParams.get('include') ?? 'all';
+      if (include !== 'all' && include !== 'users' && include !== 'roles') throw new QuiverError('UsageInvalid', `invalid metadata selection "${include}": use all, users or roles`);
+      return sendJson(stream, { include, commands: exportSecurityMetadata(opts.dbms.systemDatabase(), db.name, include) });
+    }
     default:
       throw new QuiverError('UsageInvalid', `unknown backup protocol path "${url.pathname}"`);
   }
@@ -228,7 +231,12 @@ function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHttp2Str
   });
 }
 
-async function streamTransactions(stream: http2.ServerHttp2Stream, db: { log: { lastTxId: number; readRaw(a: number, b: number): Generator<{ raw: Buffer }> }; lastCommittedTxId(): number }, fromTxId: number): Promise<void> {
+async function streamTransactions(
+  stream: http2.ServerHttp2Stream,
+  db: { log: { lastTxId: number; readRaw(a: number, b: number): Generator<{ raw: Buffer }> }; lastCommittedTxId(): number },
+  fromTxId: number,
+  maxRateBytesPerSec: number,
+): Promise<void> {
   const last = db.lastCommittedTxId();
   // Validate before sending headers so that a pruned range is a clean 410, not a broken stream.
   const records = db.log.readRaw(fromTxId, last);
@@ -237,12 +245,21 @@ async function streamTransactions(stream: http2.ServerHttp2Stream, db: { log: { 
   stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', [headers.lastTxId]: String(last), [headers.protocol]: String(protocolVersion) });
   const batch: Buffer[] = [];
   let batchBytes = 0;
+  // server.backup.max_rate paces this stream as it paces snapshots (snapshot-worker.ts): after each
+  // write, wait until the bytes sent so far are within the rate.
+  const startedMs = Date.now();
+  let sentBytes = 0;
   const flush = async () => {
     if (!batch.length) return;
     const ok = stream.write(Buffer.concat(batch));
+    sentBytes += batchBytes;
     batch.length = 0;
     batchBytes = 0;
     if (!ok) await waitDrain(stream);
+    if (maxRateBytesPerSec > 0) {
+      const dueMs = (sentBytes / maxRateBytesPerSec) * 1000 - (Date.now() - startedMs);
+      if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
+    }
   };
   if (first && !first.done) {
     batch.push(first.value.raw);

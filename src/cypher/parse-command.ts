@@ -274,7 +274,8 @@ function parseAdmin(p: TokenCursor): AdminCommand {
     case 'GRANT':
     case 'DENY':
     case 'REVOKE': {
-      if ((p.isKw('ROLE') || p.isKw('ROLES')) && first !== 'DENY') {
+      // `GRANT ROLE r TO u` grants a role; `GRANT ROLE MANAGEMENT ON DBMS TO r` is a privilege.
+      if ((p.isKw('ROLE') || p.isKw('ROLES')) && first !== 'DENY' && !p.isKw('MANAGEMENT', 1)) {
         p.next();
         words.push('ROLE');
         cmd.args.set('roles', parseNameList(p));

@@ -1,13 +1,14 @@
 /**
  * Administration commands run against the system database: databases (SHOW / CREATE / DROP /
- * START / STOP) and the user's own password. Each returns rows like a query. Commands the parser
+ * START / STOP) and the user's own password; users, roles and privileges are in
+ * admin-security-commands.ts. Each returns rows like a query. Commands the parser
  * knows but this server does not implement yet fail with a clear message, never silently.
  */
 import type { AuthenticatedUser } from '../bolt/backend.js';
 import type { AdminCommand } from '../cypher/ast.js';
 import type { PreparedQuery } from '../cypher/index.js';
 import type { Dbms } from '../kernel/dbms.js';
-import { changeOwnPassword, listUsers } from '../security/users.js';
+import { changeOwnPassword } from '../security/users.js';
 import { QuiverError } from '../util/errors.js';
 import { QDateTime } from '../values/temporal.js';
 import type { Value } from '../values/value.js';
@@ -44,7 +45,7 @@ function argString(cmd: AdminCommand, key: string, params: Map<string, Value>): 
   if (v && typeof v === 'object' && 'kind' in (v as object)) {
     const e = v as { kind: string; value?: unknown; name?: string };
     if (e.kind === 'Literal' && typeof e.value === 'string') return e.value;
-    if (e.kind === 'Parameter' && e.name && typeof params.get(e.name) === 'string') return params.get(e.name) as string;
+    if (e.kind === 'Param' && e.name && typeof params.get(e.name) === 'string') return params.get(e.name) as string;
   }
   throw new QuiverError('SyntaxError', `${cmd.action}: expected a string for ${key}`);
 }
@@ -108,21 +109,13 @@ export async function executeAdmin(dbms: Dbms, user: AuthenticatedUser, q: Prepa
     case 'STOP DATABASE':
       await dbms.stopDatabase(targetName(cmd, params));
       return { columns: [], rows: [], systemUpdates: 1 };
-    case 'SHOW CURRENT USER':
-      return { columns: ['user', 'roles', 'passwordChangeRequired', 'suspended', 'home'], rows: [[user.username, [], user.passwordChangeRequired, false, null]], systemUpdates: 0 };
-    case 'SHOW USERS':
-      return {
-        columns: ['user', 'roles', 'passwordChangeRequired', 'suspended', 'home'],
-        rows: listUsers(dbms.systemDatabase()).map((u) => [u.name, [], u.passwordChangeRequired, u.suspended, null]),
-        systemUpdates: 0,
-      };
     default:
       if (/^ALTER CURRENT USER/.test(action)) {
         await changeOwnPassword(dbms.systemDatabase(), user.username, argString(cmd, 'oldPassword', params), argString(cmd, 'password', params));
         return { columns: [], rows: [], systemUpdates: 1 };
       }
       throw new QuiverError('SemanticError', `"${action}" is not supported by this version of Quiver yet`, {
-        hint: 'supported administration commands: SHOW/CREATE/DROP/START/STOP DATABASE, SHOW USERS, SHOW CURRENT USER, ALTER CURRENT USER SET PASSWORD',
+        hint: 'see docs/security.md and docs/server.md for the supported administration commands',
       });
   }
 }

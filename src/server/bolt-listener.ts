@@ -4,6 +4,7 @@
 import type { Config } from '../config/config.js';
 import { startBoltServer, type BoltServer } from '../bolt/server.js';
 import type { Dbms } from '../kernel/dbms.js';
+import { ensureSecurityModel } from '../security/security-store.js';
 import { ensureInitialUser } from '../security/users.js';
 import { QuiverError } from '../util/errors.js';
 import type { Logger } from './logger.js';
@@ -14,6 +15,8 @@ export type BoltListener = BoltServer;
 export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promise<BoltListener> {
   const authEnabled = config.get('dbms.security.auth_enabled');
   if (authEnabled) await ensureInitialUser(dbms.systemDatabase(), config.get('server.directories.data'));
+  // Built-in roles (and `admin` for the initial user) exist whether or not auth is enabled.
+  await ensureSecurityModel(dbms.systemDatabase());
   const addr = config.get('server.bolt.listen_address');
   const adv = config.get('server.bolt.advertised_address');
   const service = new QueryService(dbms, authEnabled, config.get('db.lock.acquisition.timeout'));

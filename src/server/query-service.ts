@@ -18,10 +18,12 @@ import { prepare, type PreparedQuery } from '../cypher/index.js';
 import type { ReadTransaction, WriteTransaction } from '../kernel/api.js';
 import type { Database } from '../kernel/database.js';
 import type { Dbms } from '../kernel/dbms.js';
+import { authorizeStatement, secureTransaction } from '../security/enforcement.js';
 import { authenticateUser } from '../security/users.js';
 import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { executeAdmin, isPasswordChange } from './admin-commands.js';
+import { executeSecurityAdmin } from './admin-security-commands.js';
 
 export const serverAgent = 'Neo4j/5.26.0';
 
@@ -41,8 +43,14 @@ class StreamingResult implements QueryResult {
   private summaryValue: ResultSummary | null = null;
   constructor(
     readonly fields: string[],
-    private readonly rows: Iterator<Value[]>,
+    private rows: Iterator<Value[]>,
     private readonly finish: () => Promise<ResultSummary>,
+    /**
+     * Whether DISCARD must run the remaining rows. Read rows have no side effects, and dropping
+     * them must not cost the server a full scan (drivers DISCARD when an application stops
+     * iterating early); write and admin results were produced eagerly, so draining them is cheap.
+     */
+    private readonly drainOnDiscard: boolean,
   ) {}
 
   async pull(n: number): Promise<{ records: Value[][]; hasMore: boolean }> {
@@ -74,8 +82,31 @@ class StreamingResult implements QueryResult {
   async discard(): Promise<void> {
     if (this.done) return;
     // Drain so that write statements complete their side effects, as Neo4j does on DISCARD.
-    for (let r = this.rows.next(); !r.done; r = this.rows.next()) void r;
+    if (this.drainOnDiscard) for (let r = this.rows.next(); !r.done; r = this.rows.next()) void r;
+    else this.rows.return?.();
     await this.end();
+  }
+
+  /** True once the rows are exhausted or discarded. */
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /**
+   * Computes the remaining rows now and keeps them for later pulls. A lazy read result must be
+   * fixed before a later statement of its transaction writes: it must not see that statement's
+   * changes, and must not lose rows either (Bolt lets clients keep several results open).
+   */
+  buffer(): void {
+    if (this.done) return;
+    const rest: Value[][] = [];
+    try {
+      for (let r = this.rows.next(); !r.done; r = this.rows.next()) rest.push(r.value);
+    } catch (e) {
+      this.done = true;
+      throw e;
+    }
+    this.rows = rest[Symbol.iterator]();
   }
 
   summary(): ResultSummary {
@@ -113,6 +144,12 @@ export class QueryService implements BoltBackend {
     if (q.kind === 'admin' && db.name !== 'system') {
       throw new QuiverError('SemanticError', `This is an administration command and it should be executed against the system database: ${query.trim().split(/\s+/).slice(0, 3).join(' ')}`);
     }
+    if (this.authEnabled) authorizeStatement(this.dbms, user.username, q, db.name);
+  }
+
+  /** The transaction as `user` may see and change it (docs/security.md); unchanged without auth. */
+  private secured(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction) {
+    return this.authEnabled ? secureTransaction(this.dbms, user.username, db.name, tx) : tx;
   }
 
   async beginTransaction(user: AuthenticatedUser, options: TxOptions): Promise<BoltTransaction> {
@@ -125,20 +162,20 @@ export class QueryService implements BoltBackend {
   /** Runs an administration command (its own system transaction). */
   async runAdmin(user: AuthenticatedUser, q: PreparedQuery, query: string, params: Map<string, Value>, db: Database): Promise<StreamingResult> {
     this.check(user, q, query, db);
-    const r = await executeAdmin(this.dbms, user, q, params);
+    const r = (await executeSecurityAdmin(this.dbms, user, q, params, this.authEnabled)) ?? (await executeAdmin(this.dbms, user, q, params));
     const stats: Record<string, number> = r.systemUpdates ? { 'system-updates': r.systemUpdates } : {};
-    return new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => ({ type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' }));
+    return new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => ({ type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' }), true);
   }
 
   /** Runs one statement in `tx`; used by explicit transactions. */
-  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, q: PreparedQuery, query: string, params: Map<string, Value>): QueryResult {
+  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, q: PreparedQuery, query: string, params: Map<string, Value>): StreamingResult {
     this.check(user, q, query, db);
     if (q.kind !== 'read' && tx.mode === 'read') {
       throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed. Attempted write to internal graph 0 (' + db.name + ')');
     }
-    const exec = q.execute(tx, params);
+    const exec = q.execute(this.secured(user, db, tx), params);
     const type = q.kind === 'read' ? 'r' : q.kind === 'schema' ? 's' : 'rw';
-    return new StreamingResult(exec.columns, exec.rows(), async () => ({ type, stats: kebab(exec.stats()), database: db.name }));
+    return new StreamingResult(exec.columns, exec.rows(), async () => ({ type, stats: kebab(exec.stats()), database: db.name }), q.kind !== 'read');
   }
 
   async runAutoCommit(user: AuthenticatedUser, query: string, params: Map<string, Value>, options: TxOptions): Promise<AutoCommitResult> {
@@ -152,11 +189,11 @@ export class QueryService implements BoltBackend {
     if (q.kind === 'read') {
       const tx = db.beginRead();
       try {
-        const exec = q.execute(tx, params);
+        const exec = q.execute(this.secured(user, db, tx), params);
         const result = new StreamingResult(exec.columns, exec.rows(), async () => {
           tx.close();
           return { type: 'r', stats: kebab(exec.stats()), database: db.name };
-        });
+        }, false);
         return Object.assign(result, { bookmark: () => null, rollback: async () => tx.close() });
       } catch (e) {
         tx.close();
@@ -169,7 +206,7 @@ export class QueryService implements BoltBackend {
     let rows: Value[][];
     let exec;
     try {
-      exec = q.execute(tx, params);
+      exec = q.execute(this.secured(user, db, tx), params);
       rows = [...{ [Symbol.iterator]: () => exec!.rows() }];
     } catch (e) {
       tx.rollback();
@@ -177,7 +214,7 @@ export class QueryService implements BoltBackend {
     }
     const { txId } = await tx.commit();
     const stats = kebab(exec.stats());
-    const result = new StreamingResult(exec.columns, rows[Symbol.iterator](), async () => ({ type: q.kind === 'schema' ? 's' : 'rw', stats, database: db.name }));
+    const result = new StreamingResult(exec.columns, rows[Symbol.iterator](), async () => ({ type: q.kind === 'schema' ? 's' : 'rw', stats, database: db.name }), true);
     return Object.assign(result, { bookmark: () => bookmarkOf(db.name, txId) });
   }
 
@@ -188,7 +225,8 @@ export class QueryService implements BoltBackend {
 }
 
 class ExplicitTransaction implements BoltTransaction {
-  private open: QueryResult | null = null;
+  /** Results not yet exhausted: clients may pull them in any order by qid. */
+  private open: StreamingResult[] = [];
   private tx: ReadTransaction | WriteTransaction | null = null;
   constructor(
     private readonly service: QueryService,
@@ -203,19 +241,24 @@ class ExplicitTransaction implements BoltTransaction {
   }
 
   async run(query: string, params: Map<string, Value>): Promise<QueryResult> {
-    if (this.open) await this.open.discard();
+    this.open = this.open.filter((r) => !r.ended);
     const q = prepare(query);
+    let result: StreamingResult;
     if (q.kind === 'admin') {
-      this.open = await this.service.runAdmin(this.user, q, query, params, this.db);
-      return this.open;
+      result = await this.service.runAdmin(this.user, q, query, params, this.db);
+    } else {
+      if (!this.tx) this.tx = this.mode === 'READ' ? this.db.beginRead() : await this.db.beginWrite(this.lockTimeoutMs);
+      // Reads may interleave lazily; a write first fixes what earlier statements return.
+      if (q.kind !== 'read' && this.tx.mode !== 'read') for (const r of this.open) r.buffer();
+      result = this.service.runIn(this.user, this.db, this.tx, q, query, params);
     }
-    if (!this.tx) this.tx = this.mode === 'READ' ? this.db.beginRead() : await this.db.beginWrite(this.lockTimeoutMs);
-    this.open = this.service.runIn(this.user, this.db, this.tx, q, query, params);
-    return this.open;
+    this.open.push(result);
+    return result;
   }
 
   async commit(): Promise<{ bookmark: string }> {
-    if (this.open) await this.open.discard();
+    for (const r of this.open) await r.discard();
+    this.open = [];
     const tx = this.tx;
     this.tx = null;
     if (!tx || tx.mode === 'read') {
@@ -227,6 +270,7 @@ class ExplicitTransaction implements BoltTransaction {
   }
 
   async rollback(): Promise<void> {
+    this.open = [];
     const tx = this.tx;
     this.tx = null;
     if (!tx) return;
