@@ -4,8 +4,9 @@
  * into a new artifact, and report one outcome per database. One database failing never stops
  * the others; an unreachable server makes the run's exit code 1 even when others served.
  */
-import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
 import type { BackupTarget } from '../targets/target.js';
 import { RecordStreamParser } from '../txlog/record-stream.js';
@@ -131,7 +132,7 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
           ? `Database '${p}' could not be backed up: no backup service in [${opts.from.join(', ')}] could be reached.`
           : `Database '${p}' does not exist on any of the servers [${listings.map((l) => l.server).join(', ')}].`;
       o.hint = listings.length === 0 ? 'start the server or correct --from' : 'check the name with SHOW DATABASES; quote patterns such as "n*"';
-      log('error', o.error);
+      log('error', `${o.error} (${o.hint})`);
       outcomes.push(o);
     }
     let existing: ExistingArtifact[] | null = null;
@@ -173,16 +174,22 @@ async function backupOne(opts: BackupRunOptions, name: string, listings: ServerL
       if (opts.verbose) for (const line of causeChain(e)) log('error', `  ${line}`);
       // A database-level refusal will not change on another server; a transport failure might.
       if (!isQuiverError(lastError, 'ServerUnreachable')) break;
-      log('warn', `backup of database '${name}' from ${host.server} failed: ${lastError.message}; trying the next server`);
+      if (host !== hosts.at(-1)) log('warn', `backup of database '${name}' from ${host.server} failed: ${lastError.message}; trying the next server`);
     }
   }
   const err = lastError ?? new QuiverError('DatabaseUnavailable', `database '${name}' is not online on any server`);
   outcome.outcome = 'failed';
   outcome.error = err.message;
-  outcome.hint = err.hint ?? null;
+  outcome.hint = err.hint ?? defaultRemedy(err);
   outcome.durationMs = Date.now() - started;
-  log('error', `Backup of database '${name}' failed: ${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+  log('error', `Backup of database '${name}' failed: ${err.message} (${outcome.hint})`);
   return outcome;
+}
+
+/** Every failure line says what to do; this is the remedy when the error itself carries none. */
+function defaultRemedy(err: QuiverError): string {
+  if (err.code === 'IoError') return 'check the free space and permissions of --to-path (and --temp-path), then run the backup again';
+  return 'run the backup again; if it fails the same way, run it with --verbose and check the server log';
 }
 
 async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, existing: ExistingArtifact[], outcome: DatabaseOutcome): Promise<void> {
@@ -210,7 +217,9 @@ async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: Re
     try {
       written = await writeDiff(opts, conn, db, plan.parent, plan.type === 'DIFF' ? plan.fromTxId : null, metadata, include);
     } catch (e) {
-      if (opts.type === 'AUTO' && isQuiverError(e, 'TransactionsPruned')) {
+      // The server cannot continue the chain: it pruned the transactions (raced the plan), or its
+      // history no longer contains the parent's last transaction (the database was restored).
+      if (opts.type === 'AUTO' && (isQuiverError(e, 'TransactionsPruned') || isQuiverError(e, 'ChainBroken'))) {
         fallbackReason = e.message;
         log('warn', `Differential backup of database '${db.name}' failed. Reason: ${e.message}`);
         log('warn', `Falling back to full backup of database '${db.name}'.`);
@@ -222,6 +231,7 @@ async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: Re
     written = await writeFull(opts, conn, db, metadata, include);
   }
   const kind = plannedType === 'FULL' ? 'FULL' : 'DIFF';
+  const parentLastTxChecksum = plannedType !== 'FULL' && plan.type !== 'FULL' ? plan.parent.lastTxChecksum : null;
   log('info', `Finished artifact creation '${written.name}' for database '${db.name}', took ${formatDuration(Date.now() - started)}.`);
   existing.push({
     name: written.name,
@@ -231,6 +241,7 @@ async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: Re
     lowestTx: written.lowestTx,
     highestTx: written.highestTx,
     lastTxChecksum: written.lastTxChecksum,
+    parentLastTxChecksum,
     createdAt: written.createdAt,
   });
   Object.assign(outcome, {
@@ -251,7 +262,8 @@ class FailedCopy {
   private fd = -1;
   readonly dir: string | null;
   constructor(opts: BackupRunOptions, base: string) {
-    this.dir = opts.keepFailed ? join(opts.tempPath ?? opts.target.uri().replace(/^file:\/\//, ''), `.${base}.failed`) : null;
+    // fileURLToPath, not a string replace: the URI is percent-encoded ("my backups" is "my%20backups").
+    this.dir = opts.keepFailed ? join(opts.tempPath ?? fileURLToPath(opts.target.uri()), `.${base}.failed`) : null;
     if (this.dir) {
       mkdirSync(this.dir, { recursive: true });
       this.fd = openSync(join(this.dir, 'payload.bin'), 'w');
@@ -268,15 +280,10 @@ class FailedCopy {
       writeFileSync(join(this.dir, 'reason.txt'), causeChain(error).join('\n') + '\n');
       log('warn', `--keep-failed: the received payload and the reason are kept in "${this.dir}"`);
     } else {
-      writeFileSync(join(this.dir, 'payload.bin'), '');
-      require_rm(this.dir);
+      // Success: the kept copy is not needed.
+      rmSync(this.dir, { recursive: true, force: true });
     }
   }
-}
-
-function require_rm(dir: string): void {
-  // Success: the kept copy is not needed.
-  import('node:fs').then((fs) => fs.rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
 }
 
 async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, metadata: string[], include: IncludeMetadata) {
@@ -367,6 +374,14 @@ async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: Rem
       try {
         for (const _ of parser.push(chunk)) void _;
       } catch (e) {
+        if (parser.count === 0 && /chain checksum mismatch/.test((e as Error).message)) {
+          // The first transaction does not follow the parent: same ids, another history.
+          throw new QuiverError(
+            'ChainBroken',
+            `transaction ${fromTxId} on the server does not follow transaction ${parent.highestTx} of artifact "${parent.name}": the database's history diverged from the backups (was it restored?)`,
+            { hint: 'take a full backup (--type=FULL or --type=AUTO) to start a new chain', cause: e },
+          );
+        }
         throw new QuiverError('BackupFailed', `the transactions received for '${db.name}' do not continue artifact "${parent.name}": ${(e as Error).message}`, { cause: e });
       }
       await writer.write(chunk);

@@ -18,6 +18,8 @@ export interface ExistingArtifact {
   lowestTx: number;
   highestTx: number;
   lastTxChecksum: number;
+  /** DIFF: the chain checksum of the transaction it follows (its header's parent.lastTxChecksum); FULL: null. */
+  parentLastTxChecksum: number | null;
   createdAt: string;
 }
 
@@ -30,16 +32,29 @@ export type BackupPlan =
 const needFull =
   'Differential backups require that a full backup of the same database exists in the folder defined in --to-path.';
 
-/** The newest non-empty artifact whose chain reaches back to a FULL, or why there is none. */
+/**
+ * The newest non-empty artifact (by backup time) whose chain reaches back to a FULL, or why there is
+ * none. Time, not highest tx, picks "newest": after a database was restored to an earlier state the
+ * latest backups have lower transaction ids than older ones, and they are the ones to continue.
+ */
 function usableParent(artifacts: ExistingArtifact[]): { parent: ExistingArtifact } | { problem: string } {
-  const nonEmpty = artifacts.filter((a) => a.highestTx > 0).sort((a, b) => b.highestTx - a.highestTx || b.createdAt.localeCompare(a.createdAt));
+  const nonEmpty = artifacts.filter((a) => a.highestTx > 0).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.highestTx - a.highestTx);
   const newest = nonEmpty[0];
   if (!newest) return { problem: 'none' };
-  // Walk back to a FULL: each DIFF must be preceded by an artifact ending at its lowestTx - 1.
+  // Walk back to a FULL: each DIFF must follow an artifact that ends at its lowestTx - 1 with the
+  // chain checksum the DIFF recorded for its parent (same range, same history).
   let cur = newest;
   for (let guard = 0; cur.kind === 'DIFF' && guard < nonEmpty.length; guard++) {
-    const prev = nonEmpty.find((a) => a.highestTx === cur.lowestTx - 1 && (a.kind === 'FULL' || a.lowestTx <= cur.lowestTx - 1));
-    if (!prev) return { problem: `the chain ending at "${newest.name}" is broken: no artifact covers transaction ${cur.lowestTx - 1}` };
+    const child = cur;
+    const prev = nonEmpty.find((a) => a.highestTx === child.lowestTx - 1 && a.lastTxChecksum === child.parentLastTxChecksum);
+    if (!prev) {
+      const sameRange = nonEmpty.some((a) => a.highestTx === child.lowestTx - 1);
+      return {
+        problem: sameRange
+          ? `the chain ending at "${newest.name}" is broken: the artifact ending at transaction ${child.lowestTx - 1} belongs to another history than "${child.name}"`
+          : `the chain ending at "${newest.name}" is broken: no artifact covers transaction ${child.lowestTx - 1}`,
+      };
+    }
     cur = prev;
   }
   if (cur.kind !== 'FULL') return { problem: `the chain ending at "${newest.name}" has no full artifact` };

@@ -20,6 +20,7 @@ export async function listExistingArtifacts(target: BackupTarget, warn: (message
         lowestTx: info.trailer.lowestTx,
         highestTx: info.trailer.highestTx,
         lastTxChecksum: info.trailer.lastTxChecksum,
+        parentLastTxChecksum: info.header.parent?.lastTxChecksum ?? null,
         createdAt: info.header.createdAt,
       });
     } catch (e) {

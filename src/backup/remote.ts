@@ -132,13 +132,16 @@ export class BackupConnection {
   }
 
   private async *body(stream: http2.ClientHttp2Stream, what: string): AsyncIterable<Buffer> {
+    const hint = `check that the server at ${this.address} is still running and what its log says about the backup, then run the backup again`;
     try {
       for await (const chunk of stream) yield chunk as Buffer;
     } catch (e) {
-      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${(e as Error).message}`, { cause: e });
+      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${(e as Error).message}`, { cause: e, hint });
     }
     if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted (stream reset, code ${stream.rstCode})`);
+      // CANCEL (8) is also what the client sees when the connection drops (server process gone).
+      const reason = stream.rstCode === http2.constants.NGHTTP2_CANCEL ? 'the stream was cancelled or the connection was lost' : `the server reset the stream, HTTP/2 error ${stream.rstCode}`;
+      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${reason}`, { hint });
     }
   }
 }

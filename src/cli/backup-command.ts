@@ -2,11 +2,13 @@
  * `quiver-admin database backup`: option parsing and output for the backup client. Exactly the
  * syntax of Neo4j's command, plus --temp-path and --format=json (a machine-readable summary).
  */
+import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import type { IncludeMetadata } from '../backup/artifact-header.js';
 import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
 import type { RequestedType } from '../backup/backup-plan.js';
 import { inspectPathReport } from '../backup/inspect.js';
+import { parseHostPort } from '../backup/remote.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
@@ -60,10 +62,13 @@ export function backupCommand(run: (code: number) => void): Command {
     if (type !== 'FULL' && type !== 'DIFF' && type !== 'AUTO') {
       throw new QuiverError('UsageInvalid', `invalid value "${o.type}" for --type`, { hint: 'use FULL, DIFF or AUTO' });
     }
+    const from = o.from && o.from.length ? o.from : ['localhost:6362'];
+    // A malformed address is a usage error (exit 64), not an unreachable server (exit 1).
+    for (const address of from) parseHostPort(address);
     const target = await resolveTarget(o.toPath, { mustExist: true });
     const result = await runBackup({
       databases: databases.length ? databases : ['neo4j'],
-      from: o.from && o.from.length ? o.from : ['localhost:6362'],
+      from,
       target,
       type: type as RequestedType,
       compress: o.compress,
@@ -80,8 +85,13 @@ export function backupCommand(run: (code: number) => void): Command {
   return cmd;
 }
 
+/** The --format=json summary (docs/backup.md): each outcome plus `path`, the artifact's local file path. */
 function summaryJson(r: BackupRunResult) {
-  return { exitCode: r.exitCode, unreachableServers: r.unreachableServers, databases: r.outcomes };
+  const databases = r.outcomes.map(({ database, databaseId, server, outcome, type, empty, artifact, uri, ...rest }) => {
+    const path = uri !== null && uri.startsWith('file:') ? fileURLToPath(uri) : null;
+    return { database, databaseId, server, outcome, type, empty, artifact, uri, path, ...rest };
+  });
+  return { exitCode: r.exitCode, unreachableServers: r.unreachableServers, databases };
 }
 
 function printSummary(r: BackupRunResult): void {
