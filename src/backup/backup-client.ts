@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
 import type { BackupTarget } from '../targets/target.js';
-import { RecordStreamParser } from '../txlog/record-stream.js';
+import { RecordStreamError, RecordStreamParser } from '../txlog/record-stream.js';
 import { causeChain, isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import { formatDuration } from '../util/format.js';
 import { chooseArtifactName } from './artifact-name.js';
@@ -374,7 +374,7 @@ async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: Rem
       try {
         for (const _ of parser.push(chunk)) void _;
       } catch (e) {
-        if (parser.count === 0 && /chain checksum mismatch/.test((e as Error).message)) {
+        if (parser.count === 0 && e instanceof RecordStreamError && e.chainBreak) {
           // The first transaction does not follow the parent: same ids, another history.
           throw new QuiverError(
             'ChainBroken',

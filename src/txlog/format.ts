@@ -97,7 +97,7 @@ export function encodeRecord(txId: number, commitTimeMs: number, body: Buffer, p
 
 export type RecordCheck =
   | { ok: true; record: LogRecord; bytes: number }
-  | { ok: false; reason: 'end' | 'truncated' | 'corrupt'; detail: string };
+  | { ok: false; reason: 'end' | 'truncated' | 'corrupt'; detail: string; chainBreak?: true };
 
 /**
  * Validates the record at `offset` of `buf` against the expected tx id and previous chain value.
@@ -119,7 +119,7 @@ export function checkRecord(buf: Buffer, offset: number, expectTxId: number, pre
   if (crc32(body) !== bodyCrc) return { ok: false, reason: 'corrupt', detail: `body checksum mismatch in transaction ${txId} at offset ${offset}` };
   if (txId !== expectTxId) return { ok: false, reason: 'corrupt', detail: `expected transaction ${expectTxId} at offset ${offset}, found ${txId}` };
   if (chainChecksum(prevChain, header) !== chainCrc) {
-    return { ok: false, reason: 'corrupt', detail: `chain checksum mismatch at transaction ${txId}: it does not follow the previous transaction` };
+    return { ok: false, reason: 'corrupt', chainBreak: true, detail: `chain checksum mismatch at transaction ${txId}: it does not follow the previous transaction` };
   }
   return {
     ok: true,

@@ -5,6 +5,17 @@
  */
 import { checkRecord, type LogRecord, recordHeaderBytes } from './format.js';
 
+/** A record that fails validation. `chainBreak`: well-formed, but it follows another history. */
+export class RecordStreamError extends Error {
+  constructor(
+    message: string,
+    readonly chainBreak: boolean,
+  ) {
+    super(message);
+    this.name = 'RecordStreamError';
+  }
+}
+
 export class RecordStreamParser {
   private pending: Buffer = Buffer.alloc(0);
   private offset = 0;
@@ -28,11 +39,11 @@ export class RecordStreamParser {
       if (buf.length - pos < recordHeaderBytes + len) {
         // Let checkRecord reject absurd lengths before we wait for bytes that will never come.
         const c = checkRecord(buf, pos, this.nextTxId, this.lastChecksum);
-        if (!c.ok && c.reason === 'corrupt') throw new Error(`${c.detail.replace(/offset (\d+)/, (_, o) => `byte ${this.offset + Number(o)}`)}`);
+        if (!c.ok && c.reason === 'corrupt') throw new RecordStreamError(c.detail.replace(/offset (\d+)/, (_, o) => `byte ${this.offset + Number(o)}`), c.chainBreak === true);
         break;
       }
       const c = checkRecord(buf, pos, this.nextTxId, this.lastChecksum);
-      if (!c.ok) throw new Error(c.detail.replace(/offset (\d+)/, (_, o) => `byte ${this.offset + Number(o)}`));
+      if (!c.ok) throw new RecordStreamError(c.detail.replace(/offset (\d+)/, (_, o) => `byte ${this.offset + Number(o)}`), c.chainBreak === true);
       const raw = buf.subarray(pos, pos + c.bytes);
       pos += c.bytes;
       this.nextTxId++;
@@ -47,6 +58,6 @@ export class RecordStreamParser {
 
   /** Throws when bytes of an incomplete record remain. */
   end(): void {
-    if (this.pending.length) throw new Error(`transaction stream ends inside a record (${this.pending.length} bytes after transaction ${this.nextTxId - 1})`);
+    if (this.pending.length) throw new RecordStreamError(`transaction stream ends inside a record (${this.pending.length} bytes after transaction ${this.nextTxId - 1})`, false);
   }
 }
