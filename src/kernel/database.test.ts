@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { Database, defaultDatabaseSettings } from './database.js';
+import { checkStoreConsistency } from '../storage/consistency.js';
+import { logicalDigest } from '../storage/digest.js';
+import { Database, type DatabaseSettings, defaultDatabaseSettings } from './database.js';
 import type { PropertyValue } from '../values/value.js';
 import { openScratchDatabase } from './testing.js';
 
@@ -116,6 +120,121 @@ test('detach delete removes relationships; plain delete of a connected node fail
     assert.deepEqual([...r.relationshipsOf(b, 'both')], []);
     assert.deepEqual([...r.allRelationshipIds()], []);
     r.close();
+  } finally {
+    await close();
+  }
+});
+
+/** Commits `count` transactions of one node each, with a property big enough to fill small segments. */
+async function commitNodes(db: Database, first: number, count: number, concurrency = 1): Promise<void> {
+  let next = first;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < first + count) {
+        const n = next++;
+        const tx = await db.beginWrite();
+        tx.createNode(['Item'], new Map<string, PropertyValue>([['n', BigInt(n)], ['pad', 'x'.repeat(300)]]));
+        await tx.commit();
+      }
+    }),
+  );
+}
+
+function digestOf(db: Database): string {
+  const r = db.beginRead();
+  try {
+    return logicalDigest(r);
+  } finally {
+    r.close();
+  }
+}
+
+test('a checkpoint prunes old segments under keep_none and the database still recovers', async () => {
+  const settings: Partial<DatabaseSettings> = { rotationBytes: 4096, retention: { kind: 'keep_none' } };
+  const { db, dir, close } = await openScratchDatabase(settings);
+  const loc = db.location;
+  const segments = () => readdirSync(loc.logDir).filter((n) => /^txlog\.\d{10}$/.test(n));
+  await commitNodes(db, 0, 60);
+  assert.ok(segments().length >= 5, `rotation at 4 KiB made ${segments().length} segments`);
+  await db.checkpoint();
+  assert.deepEqual(segments().length, 1, 'only the newest non-empty segment is left');
+  assert.ok(db.info().oldestTxIdInLog > 2);
+  const expected = digestOf(db);
+  await db.close();
+
+  let again = Database.open('scratch', loc, { ...defaultDatabaseSettings, ...settings }, () => undefined);
+  try {
+    assert.equal(digestOf(again), expected);
+    assert.equal(again.lastCommittedTxId(), 61);
+    await commitNodes(again, 60, 20);
+    await again.checkpoint();
+    assert.equal(segments().length, 1);
+    await again.close();
+    again = Database.open('scratch', loc, { ...defaultDatabaseSettings, ...settings }, () => undefined);
+    assert.equal(again.lastCommittedTxId(), 81);
+    const r = again.beginRead();
+    assert.equal(r.countNodes('Item'), 80);
+    r.close();
+    assert.deepEqual(checkStoreConsistency(again.store).problems, []);
+  } finally {
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  void close;
+});
+
+test('recovery replays every transaction a store lost, in batches, to the same graph', async () => {
+  const settings: Partial<DatabaseSettings> = { rotationBytes: 64 * 1024, retention: { kind: 'keep_all' } };
+  const { db, dir, close } = await openScratchDatabase(settings);
+  const loc = db.location;
+  await db.close();
+  // The store as it was before the transactions: recovery must bring it forward from the log.
+  const before = join(dir, 'store-before');
+  cpSync(loc.storeDir, before, { recursive: true });
+  const warnings: string[] = [];
+  let again = Database.open('scratch', loc, { ...defaultDatabaseSettings, ...settings }, () => undefined);
+  await commitNodes(again, 0, 1050, 8); // more than one replay batch, across several segments
+  const expected = digestOf(again);
+  await again.close();
+  rmSync(loc.storeDir, { recursive: true });
+  cpSync(before, loc.storeDir, { recursive: true });
+  again = Database.open('scratch', loc, { ...defaultDatabaseSettings, ...settings }, (m) => warnings.push(m));
+  try {
+    assert.deepEqual(warnings, ['database "scratch": recovered 1050 transaction(s) from the transaction log (now at tx 1051)']);
+    assert.equal(digestOf(again), expected);
+    assert.equal(again.lastCommittedTxId(), 1051);
+    assert.equal(again.info().lastCommittedChecksum, again.log.lastTxChecksum, 'the store records the chain value of the last replayed transaction');
+    assert.deepEqual(checkStoreConsistency(again.store).problems, []);
+    // New ids continue after the replayed ones.
+    const tx = await again.beginWrite();
+    const id = tx.createNode([], new Map());
+    await tx.commit();
+    assert.equal(id, 1050);
+  } finally {
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  void close;
+});
+
+test('a uniqueness constraint tells integers beyond 2^53 apart', async () => {
+  const { db, close } = await openScratchDatabase();
+  try {
+    let tx = await db.beginWrite();
+    tx.createUniqueConstraint('big', 'P', 'v', false);
+    await tx.commit();
+    for (const v of [2n ** 53n, 2n ** 53n + 1n]) {
+      tx = await db.beginWrite();
+      tx.createNode(['P'], new Map([['v', v]]));
+      await tx.commit();
+    }
+    tx = await db.beginWrite();
+    tx.createNode(['P'], new Map([['v', 2n ** 53n + 1n]]));
+    await assert.rejects(tx.commit(), /already exists with label `P` and property `v` = 9007199254740993/);
+    const r = db.beginRead();
+    assert.deepEqual([...(r.indexSeek('P', 'v', 2n ** 53n + 1n) ?? [])], [1]);
+    r.close();
+    assert.deepEqual(checkStoreConsistency(db.store).problems, []);
   } finally {
     await close();
   }

@@ -38,9 +38,20 @@ export function checkStoreConsistency(store: GraphStore): ConsistencyReport {
   let rels = 0;
   let maxNode = -1;
   let maxRel = -1;
+  // Property indexes: expected entries come from the node records (the truth), not from the label
+  // index, so that a damaged label index is not reported a second time as index damage.
+  const rules = store.indexes().map((rule) => ({
+    rule,
+    labelId: store.tokenId('L', rule.label),
+    propId: store.tokenId('P', rule.property),
+    /** Nodes whose expected entry is present. */
+    present: new Set<number>(),
+    /** Index value → first node holding it (unique indexes). */
+    seenValues: new Map<string, number>(),
+  }));
   try {
     const meta = store.meta();
-    // Nodes and the label index.
+    // Nodes, the label index and the property index entries each node needs.
     for (const { key, value } of db.nodes.getRange(opts())) {
       const id = key as unknown as number;
       nodes++;
@@ -57,6 +68,22 @@ export function checkStoreConsistency(store: GraphStore): ConsistencyReport {
         if ((db.labels as any).getBinary([l, id], opts()) === undefined) problem(`node ${id}: label index lacks label ${tokenName('L', l) ?? l}`);
       }
       for (const k of n.props.keys()) if (tokenName('P', k) === undefined) problem(`node ${id}: property key token ${k} does not resolve`);
+      for (const r of rules) {
+        if (r.labelId === undefined || r.propId === undefined || !n.labelIds.includes(r.labelId)) continue;
+        const v = n.props.get(r.propId);
+        if (v === undefined) continue;
+        const k = indexKeyValue(v);
+        if (r.rule.unique) {
+          const vk = `${k[0]}\u0000${k[1]}`;
+          const other = r.seenValues.get(vk);
+          if (other !== undefined) problem(`constraint "${r.rule.constraintName}": nodes ${other} and ${id} share the value of (:${r.rule.label} {${r.rule.property}})`);
+          else r.seenValues.set(vk, id);
+        }
+        // Looked up by key rather than compared with decoded keys: not every value survives the
+        // key decoder (±Infinity comes back as null), but each encodes to the key the store wrote.
+        if ((db.pidx as any).getBinary([r.rule.id, k[0], k[1], id], opts()) === undefined) problem(`index "${r.rule.name}": entry for node ${id} is missing`);
+        else r.present.add(id);
+      }
     }
     for (const key of db.labels.getKeys(opts())) {
       const [l, id] = key as unknown as [number, number];
@@ -92,33 +119,14 @@ export function checkStoreConsistency(store: GraphStore): ConsistencyReport {
       const ok = r.typeId === t && (d === 0 ? r.startId === n && r.endId === other : r.endId === n && r.startId === other);
       if (!ok) problem(`adjacency entry of node ${n} disagrees with relationship ${relId}`);
     }
-    // Property indexes and constraints.
-    for (const rule of store.indexes()) {
-      const labelId = store.tokenId('L', rule.label);
-      const propId = store.tokenId('P', rule.property);
-      const expected = new Set<string>();
-      const seenValues = new Map<string, number>();
-      if (labelId !== undefined && propId !== undefined) {
-        for (const key of db.labels.getKeys({ ...opts(), start: [labelId], end: [labelId + 1] })) {
-          const nodeId = (key as unknown as [number, number])[1];
-          const b = (db.nodes as any).getBinary(nodeId, opts()) as Buffer | undefined;
-          if (!b) continue;
-          const v = decodeNode(b).props.get(propId);
-          if (v === undefined) continue;
-          const k = indexKeyValue(v);
-          expected.add(`${k[0]}\u0000${k[1]}\u0000${nodeId}`);
-          if (rule.unique) {
-            const vk = `${k[0]}\u0000${k[1]}`;
-            const other = seenValues.get(vk);
-            if (other !== undefined) problem(`constraint "${rule.constraintName}": nodes ${other} and ${nodeId} share the value of (:${rule.label} {${rule.property}})`);
-            seenValues.set(vk, nodeId);
-          }
-          if ((db.pidx as any).getBinary([rule.id, k[0], k[1], nodeId], opts()) === undefined) problem(`index "${rule.name}": entry for node ${nodeId} is missing`);
-        }
-      }
-      for (const key of db.pidx.getKeys({ ...opts(), start: [rule.id], end: [rule.id + 1] })) {
-        const [, rank, v, nodeId] = key as unknown as [number, number, number | string, number];
-        if (!expected.has(`${rank}\u0000${v}\u0000${nodeId}`)) problem(`index "${rule.name}": stale entry for node ${nodeId}`);
+    // Property index entries no node needs: every entry of a node beyond its one expected entry.
+    for (const r of rules) {
+      const entries = new Map<number, number>();
+      for (const key of db.pidx.getKeys({ ...opts(), start: [r.rule.id], end: [r.rule.id + 1] })) {
+        const nodeId = (key as unknown as [number, number, unknown, number])[3];
+        const count = (entries.get(nodeId) ?? 0) + 1;
+        entries.set(nodeId, count);
+        if (count > (r.present.has(nodeId) ? 1 : 0)) problem(`index "${r.rule.name}": stale entry for node ${nodeId}`);
       }
     }
     for (const c of store.constraints()) {

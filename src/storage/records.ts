@@ -73,12 +73,23 @@ export const IndexRank = { Boolean: 1, Number: 2, String: 3, LongString: 8, Othe
 /** Strings longer than this are indexed by hash (equality only): LMDB keys are limited to 1978 bytes. */
 const indexStringCharsMax = 400;
 
-export type IndexKeyValue = [rank: number, value: number | string];
+/** An integer beyond float precision stays a bigint: the key encoder orders it exactly among the numbers. */
+export type IndexKeyValue = [rank: number, value: number | bigint | string];
 
 export function indexKeyValue(v: PropertyValue): IndexKeyValue {
   if (typeof v === 'boolean') return [IndexRank.Boolean, v ? 1 : 0];
-  if (typeof v === 'bigint') return [IndexRank.Number, Number(v)];
-  if (typeof v === 'number') return Number.isNaN(v) ? [IndexRank.Other, 'NaN'] : [IndexRank.Number, v];
+  if (typeof v === 'bigint') {
+    // As a float when that is exact (so 2^60 = 2.0^60, as in Cypher); otherwise rounding would
+    // make 2^53 + 1 share 2^53's key, and a unique index report a false violation.
+    const asFloat = Number(v);
+    return [IndexRank.Number, BigInt(asFloat) === v ? asFloat : v];
+  }
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return [IndexRank.Other, 'NaN'];
+    // The key encoder writes -0 as a malformed key that sorts after every number and decodes to
+    // garbage; -0.0 = 0.0 in Cypher, so both take the key of 0.
+    return [IndexRank.Number, v === 0 ? 0 : v];
+  }
   if (typeof v === 'string') {
     return v.length <= indexStringCharsMax ? [IndexRank.String, v] : [IndexRank.LongString, sha256Hex(Buffer.from(v))];
   }

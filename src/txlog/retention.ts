@@ -22,8 +22,12 @@ export function segmentsToPrune<S extends PrunableSegment>(segments: readonly S[
   const newestTxId = segments[segments.length - 1]!.lastTxId;
   const keep = new Set<number>();
   switch (policy.kind) {
-    case 'keep_none':
+    case 'keep_none': {
+      // The newest non-empty file: the active one is empty right after `rotate()`.
+      const newestNonEmpty = [...segments].reverse().find((s) => s.lastTxId >= s.firstTxId);
+      if (newestNonEmpty) keep.add(newestNonEmpty.seq);
       break;
+    }
     case 'files': {
       // Keep the newest `count` files, the active one included.
       const kept = segments.slice(-Math.max(1, policy.count));

@@ -7,18 +7,20 @@
  * commit). Segments are preallocated with zeros because extending a file costs a journal commit
  * on every fsync (5-8 ms measured, against 0.2 ms for overwriting allocated blocks).
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { QuiverError } from '../util/errors.js';
 import { encodeRecord, encodeSegmentHeader, parseSegmentFileName, segmentFileName, segmentHeaderBytes, txlogFormatVersion } from './format.js';
 import { readSegmentHeader, type ScanEnd, scanSegment } from './segment-scanner.js';
-import type { LogRecord } from './format.js';
+import type { LogRecord, SegmentHeader } from './format.js';
 import type { RetentionPolicy } from './retention.js';
 import { segmentsToPrune } from './retention.js';
 
 /** Preallocation step: each step costs one metadata journal commit, amortised over this many bytes. */
 const preallocateStepBytes = 8 * 1024 * 1024;
 const zeroChunk = Buffer.alloc(preallocateStepBytes);
+/** Suffix of a segment being created: it gets its final name only once its header is durable. */
+const creatingSuffix = '.tmp';
 
 export interface SegmentInfo {
   seq: number;
@@ -56,6 +58,9 @@ export class TxLog {
   private lastTimeMs = 0;
   private durableTxId = 0;
   private syncInFlight: Promise<void> | null = null;
+  /** Files closed by rotation or close() while an fdatasync on them was queued: closed when it ends. */
+  private fdsToCloseAfterSync: number[] = [];
+  private fsyncsBySync = 0;
   private failure: Error | null = null;
   private closed = false;
 
@@ -68,7 +73,10 @@ export class TxLog {
   static open(opts: TxLogOptions, startAfter: { txId: number; checksum: number }): TxLog {
     mkdirSync(opts.dir, { recursive: true });
     const log = new TxLog(opts);
-    const seqs = readdirSync(opts.dir)
+    const names = readdirSync(opts.dir);
+    // A crash while creating a segment leaves only its temporary file, which holds no records.
+    for (const n of names) if (n.endsWith(creatingSuffix) && parseSegmentFileName(n.slice(0, -creatingSuffix.length)) !== undefined) rmSync(join(opts.dir, n), { force: true });
+    const seqs = names
       .map((n) => parseSegmentFileName(n))
       .filter((s): s is number => s !== undefined)
       .sort((a, b) => a - b);
@@ -77,7 +85,15 @@ export class TxLog {
     for (let i = 0; i < seqs.length; i++) {
       const seq = seqs[i]!;
       const path = join(opts.dir, segmentFileName(seq));
-      const header = readSegmentHeader(path);
+      let header: SegmentHeader;
+      try {
+        header = readSegmentHeader(path);
+      } catch (e) {
+        throw new QuiverError('LogCorrupt', (e as Error).message, {
+          cause: e,
+          hint: 'the segment file was damaged or replaced; restore the database from a backup',
+        });
+      }
       if (header.databaseId !== opts.databaseId) {
         throw new QuiverError('LogCorrupt', `transaction log segment "${path}" belongs to database id ${header.databaseId}, not ${opts.databaseId}`, {
           hint: 'transaction logs of another database were copied into this folder; move them away',
@@ -162,7 +178,9 @@ export class TxLog {
   private createSegment(seq: number, firstTxId: number, prevChecksum: number): void {
     const path = join(this.opts.dir, segmentFileName(seq));
     if (existsSync(path)) throw new QuiverError('LogCorrupt', `transaction log segment "${path}" already exists`);
-    const fd = openSync(path, 'wx');
+    // Temp name → fsync → rename → fsync folder: a crash never leaves a segment without its header.
+    const creatingPath = path + creatingSuffix;
+    const fd = openSync(creatingPath, 'w');
     const header = encodeSegmentHeader({ formatVersion: txlogFormatVersion, seq, firstTxId, prevChecksum, databaseId: this.opts.databaseId });
     writeSync(fd, header, 0, header.length, 0);
     let end = segmentHeaderBytes;
@@ -171,6 +189,8 @@ export class TxLog {
       end += preallocateStepBytes;
     }
     fdatasyncSync(fd);
+    renameSync(creatingPath, path);
+    fsyncFolder(this.opts.dir);
     this.fd = fd;
     this.writePos = segmentHeaderBytes;
     this.preallocatedEnd = end;
@@ -182,7 +202,8 @@ export class TxLog {
     if (!force && current && current.usedBytes === 0) return;
     if (this.fd >= 0) {
       fdatasyncSync(this.fd);
-      closeSync(this.fd);
+      this.durableTxId = this.lastTxIdWritten;
+      this.retireFd(this.fd);
       this.fd = -1;
     }
     this.createSegment((current?.seq ?? -1) + 1, firstTxId, prevChecksum);
@@ -204,6 +225,11 @@ export class TxLog {
 
   segmentList(): readonly SegmentInfo[] {
     return this.segments;
+  }
+
+  /** Number of fdatasyncs `sync()` has completed: commits per fsync measures group commit. */
+  get syncCount(): number {
+    return this.fsyncsBySync;
   }
 
   /** Appends one transaction (no fsync). Returns its chain checksum. */
@@ -250,10 +276,12 @@ export class TxLog {
         this.syncInFlight = new Promise<void>((resolve, reject) => {
           fdatasync(fd, (err) => {
             this.syncInFlight = null;
+            for (const retired of this.fdsToCloseAfterSync.splice(0)) closeSync(retired);
             if (err) {
               this.fail(err);
               reject(this.failure);
             } else {
+              this.fsyncsBySync++;
               if (target > this.durableTxId) this.durableTxId = target;
               resolve();
             }
@@ -262,6 +290,16 @@ export class TxLog {
       }
       await this.syncInFlight;
     }
+  }
+
+  /**
+   * Closes a file that no more records go to. An fdatasync queued on it may not have started yet:
+   * closing now would fail it with EBADF (or sync whichever file reuses the number), so such a
+   * file is closed when that fdatasync ends.
+   */
+  private retireFd(fd: number): void {
+    if (this.syncInFlight) this.fdsToCloseAfterSync.push(fd);
+    else closeSync(fd);
   }
 
   private fail(e: unknown): void {
@@ -334,12 +372,26 @@ export class TxLog {
     this.closed = true;
     if (this.fd >= 0) {
       try {
-        if (!this.failure) fdatasyncSync(this.fd);
+        if (!this.failure) {
+          fdatasyncSync(this.fd);
+          // Waiters on an fdatasync still in flight are acknowledged by this one.
+          this.durableTxId = this.lastTxIdWritten;
+        }
       } finally {
-        closeSync(this.fd);
+        this.retireFd(this.fd);
         this.fd = -1;
       }
     }
+  }
+}
+
+/** Makes a folder's entries (a created, renamed or removed file) durable. */
+function fsyncFolder(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,0 +1,198 @@
+/**
+ * Backup benchmark: generates a store (2 GiB by default) through the kernel API, starts a real
+ * server on it and measures, with the real `quiver-admin` processes:
+ *   - FULL backup throughput (MiB of data.mdb per second of the backup process), compressed and not,
+ *     against `tar | zstd -1 -T2` of the same store folder measured in the same run, alternating;
+ *   - DIFF backup time after 10k small transactions;
+ *   - foreground write throughput and p99 latency through the driver before, during and after a
+ *     concurrent FULL backup;
+ *   - peak RSS of the backup client.
+ * Prints plain lines, then one JSON line with every figure. Removes everything it wrote.
+ *
+ *   node dist/bench/backup.js [--store-mb=2048] [--reps=2] [--work-dir=/tmp] [--max-rate=0]
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
+import { adminBin, createBenchHome, fileBytes, makeScratchDir, removeTree, treeBytes } from './support/home.js';
+import { runPipeline, runTimedOk, shellQuote, type TimedRun, warmPageCache } from './support/process.js';
+import { describeEnvironment, printEnvironment, printJson, say } from './support/report.js';
+import { mebibyte, median, mibPerSec, round } from './support/stats.js';
+import { generateStore } from './support/store-gen.js';
+import { commitSmallTransactions, WriteLoad, type WindowStats } from './support/write-load.js';
+
+/** Targets from the brief, checked and printed at the end. */
+const targets = {
+  fullVsBaselineRatioMin: 0.8,
+  foregroundDuringBackupRatioMin: 0.85,
+  clientPeakRssBytesMax: 300 * mebibyte,
+};
+
+const options = parseBenchOptions(
+  process.argv.slice(2),
+  [
+    { name: 'diff-transactions', defaultValue: '10000', doc: 'small transactions committed before the DIFF backup' },
+    { name: 'writers', defaultValue: '8', doc: 'concurrent driver sessions of the foreground write load' },
+    { name: 'foreground-seconds', defaultValue: '20', doc: 'length of the baseline window before (and after) the concurrent backup' },
+    { name: 'max-rate', defaultValue: '0', doc: 'server.backup.max_rate in bytes per second for the server (0: unlimited)' },
+  ],
+  'node dist/bench/backup.js [options]',
+);
+const storeBytesTarget = numberOption(options, 'store-mb') * mebibyte;
+const reps = Math.max(1, numberOption(options, 'reps'));
+const diffTransactions = numberOption(options, 'diff-transactions');
+const writers = Math.max(1, numberOption(options, 'writers'));
+const foregroundMs = numberOption(options, 'foreground-seconds') * 1000;
+const maxRate = numberOption(options, 'max-rate');
+const keep = booleanOption(options, 'keep');
+
+interface FullRun {
+  ms: number;
+  mibPerSec: number;
+  artifactBytes: number;
+  peakRssBytes?: number;
+}
+
+function summarize(runs: FullRun[]) {
+  return {
+    runs,
+    medianMs: round(median(runs.map((r) => r.ms)), 0),
+    medianMiBPerSec: round(median(runs.map((r) => r.mibPerSec))),
+  };
+}
+
+function windowLine(label: string, w: WindowStats): string {
+  return `${label}: ${round(w.txPerSec)} tx/s over ${round(w.seconds)} s (${w.transactions} tx), latency p50 ${round(w.p50Ms, 2)} ms, p99 ${round(w.p99Ms, 2)} ms, max ${round(w.maxMs, 1)} ms`;
+}
+
+async function main(): Promise<void> {
+  const env = describeEnvironment();
+  printEnvironment(env);
+  const scratch = makeScratchDir(options.get('work-dir') ?? '', 'quiver-bench-backup-');
+  say(`scratch folder ${scratch}`);
+  const conf: Record<string, string> = maxRate > 0 ? { 'server.backup.max_rate': String(maxRate) } : {};
+  const h = await createBenchHome(scratch, 'home', conf);
+  let serverRunning = false;
+  const driverHolder: { close(): Promise<void> }[] = [];
+  try {
+    say(`generating a store of at least ${storeBytesTarget / mebibyte} MiB through the kernel API`);
+    const gen = await generateStore(h, 'neo4j', storeBytesTarget, say);
+    const dataMdb = join(h.storeDir('neo4j'), 'data.mdb');
+    say(`generated ${round(gen.storeBytes / mebibyte)} MiB (${gen.nodes} nodes, ${gen.relationships} relationships, ${gen.transactions} transactions) in ${round(gen.ms / 1000)} s`);
+    await h.server.start();
+    serverRunning = true;
+    const from = `--from=${h.server.backupAddress}`;
+    const adminEnv = { QUIVER_HOME: h.home };
+
+    const backup = async (dir: string, extra: string[]): Promise<TimedRun> => {
+      mkdirSync(dir, { recursive: true });
+      return runTimedOk(adminBin, ['database', 'backup', from, `--to-path=${dir}`, ...extra, 'neo4j'], { env: adminEnv });
+    };
+
+    // ---- FULL backup against tar | zstd, alternating, same bytes, page cache warmed before each ----
+    const baselineRuns: FullRun[] = [];
+    const compressedRuns: FullRun[] = [];
+    const uncompressedRuns: FullRun[] = [];
+    const chainDir = join(scratch, 'chain');
+    for (let rep = 1; rep <= reps; rep++) {
+      const storeBytes = fileBytes(dataMdb);
+      const tarFile = join(scratch, 'baseline.tar.zst');
+      await warmPageCache(dataMdb);
+      const b = await runPipeline(`tar -c -C ${shellQuote(h.databasesDir)} neo4j | zstd -1 -T2 -q -o ${shellQuote(tarFile)}`);
+      baselineRuns.push({ ms: round(b.ms, 0), mibPerSec: round(mibPerSec(storeBytes, b.ms)), artifactBytes: fileBytes(tarFile) });
+      rmSync(tarFile);
+      say(`rep ${rep} baseline tar | zstd -1 -T2: ${round(b.ms / 1000, 2)} s, ${round(mibPerSec(storeBytes, b.ms))} MiB/s, output ${round(baselineRuns.at(-1)!.artifactBytes / mebibyte)} MiB`);
+
+      // The last compressed FULL is kept: the DIFF below continues its chain.
+      const dir = rep === reps ? chainDir : join(scratch, `full-${rep}`);
+      await warmPageCache(dataMdb);
+      const c = await backup(dir, ['--type=FULL']);
+      compressedRuns.push({ ms: round(c.ms, 0), mibPerSec: round(mibPerSec(storeBytes, c.ms)), artifactBytes: treeBytes(dir), peakRssBytes: c.peakRssBytes });
+      if (dir !== chainDir) removeTree(dir);
+      say(`rep ${rep} quiver FULL (zstd): ${round(c.ms / 1000, 2)} s, ${round(mibPerSec(storeBytes, c.ms))} MiB/s, artifact ${round(compressedRuns.at(-1)!.artifactBytes / mebibyte)} MiB, client peak RSS ${round(c.peakRssBytes / mebibyte)} MiB`);
+
+      const rawDir = join(scratch, `full-raw-${rep}`);
+      await warmPageCache(dataMdb);
+      const u = await backup(rawDir, ['--type=FULL', '--compress=false']);
+      uncompressedRuns.push({ ms: round(u.ms, 0), mibPerSec: round(mibPerSec(storeBytes, u.ms)), artifactBytes: treeBytes(rawDir), peakRssBytes: u.peakRssBytes });
+      removeTree(rawDir);
+      say(`rep ${rep} quiver FULL (--compress=false): ${round(u.ms / 1000, 2)} s, ${round(mibPerSec(storeBytes, u.ms))} MiB/s, artifact ${round(uncompressedRuns.at(-1)!.artifactBytes / mebibyte)} MiB, client peak RSS ${round(u.peakRssBytes / mebibyte)} MiB`);
+    }
+    const baseline = summarize(baselineRuns);
+    const compressed = summarize(compressedRuns);
+    const uncompressed = summarize(uncompressedRuns);
+    const fullRatio = baseline.medianMs / compressed.medianMs;
+    say(`FULL (zstd) / baseline throughput ratio: ${round(fullRatio, 2)} (median of ${reps}; target >= ${targets.fullVsBaselineRatioMin})`);
+
+    // ---- DIFF after small transactions ----
+    const driver = h.server.driver();
+    driverHolder.push(driver);
+    const committed = await commitSmallTransactions(driver, diffTransactions, writers);
+    say(`committed ${diffTransactions} small transactions through the driver in ${round(committed.ms / 1000, 2)} s (${round(diffTransactions / (committed.ms / 1000))} tx/s, ${writers} sessions)`);
+    const diffBefore = treeBytes(chainDir);
+    const d = await backup(chainDir, ['--type=DIFF']);
+    say(`quiver DIFF of ${diffTransactions} transactions: ${round(d.ms / 1000, 2)} s, artifact ${round((treeBytes(chainDir) - diffBefore) / 1024)} KiB, client peak RSS ${round(d.peakRssBytes / mebibyte)} MiB`);
+    removeTree(chainDir);
+
+    // ---- foreground writes before, during and after a concurrent FULL backup ----
+    const load = new WriteLoad(driver, writers);
+    load.start();
+    await sleep(3000); // warm-up: connections, query cache
+    const beforeFrom = performance.now();
+    await sleep(foregroundMs);
+    const duringFrom = performance.now();
+    const concurrentDir = join(scratch, 'concurrent');
+    const concurrent = await backup(concurrentDir, ['--type=FULL']);
+    const duringTo = performance.now();
+    await sleep(foregroundMs);
+    const afterTo = performance.now();
+    await load.stop();
+    removeTree(concurrentDir);
+    const before = load.window(beforeFrom, duringFrom);
+    const during = load.window(duringFrom, duringTo);
+    const after = load.window(duringTo, afterTo);
+    const foregroundRatio = during.txPerSec / before.txPerSec;
+    say(windowLine('foreground writes before the backup', before));
+    say(windowLine('foreground writes during a FULL backup', during));
+    say(windowLine('foreground writes after the backup', after));
+    say(`concurrent FULL backup took ${round(concurrent.ms / 1000, 2)} s (${round(mibPerSec(fileBytes(dataMdb), concurrent.ms))} MiB/s), client peak RSS ${round(concurrent.peakRssBytes / mebibyte)} MiB`);
+    say(`foreground during / before: ${round(foregroundRatio, 2)} (target >= ${targets.foregroundDuringBackupRatioMin}); during / after: ${round(during.txPerSec / after.txPerSec, 2)}`);
+    if (load.errors.length) say(`foreground errors: ${load.errors.length}, first: ${load.errors[0]}`);
+
+    const peakRssBytes = Math.max(...compressedRuns.map((r) => r.peakRssBytes ?? 0), ...uncompressedRuns.map((r) => r.peakRssBytes ?? 0), d.peakRssBytes, concurrent.peakRssBytes);
+    say(`backup client peak RSS over all runs: ${round(peakRssBytes / mebibyte)} MiB (target < ${targets.clientPeakRssBytesMax / mebibyte} MiB)`);
+    const met = {
+      fullVsBaseline: fullRatio >= targets.fullVsBaselineRatioMin,
+      foregroundDuringBackup: foregroundRatio >= targets.foregroundDuringBackupRatioMin,
+      clientPeakRss: peakRssBytes < targets.clientPeakRssBytesMax,
+    };
+    say(`targets met: ${Object.entries(met).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    printJson({
+      benchmark: 'backup',
+      environment: env,
+      environmentAtEnd: describeEnvironment(),
+      options: Object.fromEntries(options),
+      store: { bytes: fileBytes(dataMdb), generated: gen },
+      full: { baseline, compressed, uncompressed, ratioCompressedToBaseline: round(fullRatio, 3), ratioUncompressedToBaseline: round(baseline.medianMs / uncompressed.medianMs, 3) },
+      diff: { transactions: diffTransactions, commitMs: round(committed.ms, 0), backupMs: round(d.ms, 0), peakRssBytes: d.peakRssBytes },
+      foreground: { writers, before, during, after, ratioDuringToBefore: round(foregroundRatio, 3), concurrentBackupMs: round(concurrent.ms, 0), errors: load.errors.length },
+      clientPeakRssBytes: peakRssBytes,
+      targets,
+      met,
+    });
+  } finally {
+    for (const d of driverHolder) await d.close().catch(() => undefined);
+    if (serverRunning) await h.server.stop();
+    if (keep) say(`kept ${scratch}`);
+    else removeTree(scratch);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+main().catch((e) => {
+  process.stderr.write(`backup benchmark failed: ${(e as Error).stack ?? e}\n`);
+  process.exitCode = 1;
+});

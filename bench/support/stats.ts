@@ -1,0 +1,25 @@
+/** Small numeric helpers for benchmark reports: medians, percentiles, rates with their units. */
+
+export const mebibyte = 1024 * 1024;
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+/** Nearest-rank percentile; NaN for an empty list. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function mibPerSec(bytes: number, ms: number): number {
+  return bytes / mebibyte / (ms / 1000);
+}
+
+/** Rounds for the report: enough digits to compare, not more. */
+export function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
