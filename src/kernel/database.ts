@@ -1,11 +1,14 @@
 /**
- * One database: a graph store plus its transaction log, with recovery on open, the single-writer
- * commit path (log append → apply → group fsync → acknowledge), checkpoints and log pruning.
+ * One database: a graph store plus its transaction log, with recovery on open, the commit path,
+ * checkpoints and log pruning.
  *
- * Visibility note: a transaction becomes visible to readers when it is applied, which happens just
- * before the group fsync completes; it is acknowledged to its client only after the fsync. A crash
- * in between loses only unacknowledged transactions, and the log order guarantees that any
- * acknowledged transaction's predecessors are durable too.
+ * Commit path (group commit without visibility before durability): a write transaction holds the
+ * single writer slot while it runs; on commit its record is appended to the log (no fsync yet), its
+ * changes join the queue of pending transactions, and the slot is released, so the next transaction
+ * starts at once (it sees pending transactions through its change-set layers). One flusher then
+ * fsyncs the log for every transaction appended so far and applies them to the store in one LMDB
+ * transaction; only then are they visible to readers and acknowledged. The store is therefore never
+ * ahead of the durable log, even after a power loss.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -19,7 +22,7 @@ import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
 import type { DatabaseHandle, ReadTransaction, WriteTransaction } from './api.js';
 import { KernelReadTx } from './read-tx.js';
-import { type CommitSink, KernelWriteTx } from './write-tx.js';
+import { type ChangeSet, type CommitSink, KernelWriteTx } from './write-tx.js';
 import { WriterSlot } from './writer-slot.js';
 
 /** Transactions replayed per LMDB transaction during recovery. */
@@ -76,6 +79,10 @@ export class Database implements DatabaseHandle, CommitSink {
   private lastCheckpointMs = Date.now();
   private checkpointRunning: Promise<void> | null = null;
   private closed = false;
+  /** Appended to the log, not yet durable and applied, in commit order. */
+  private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
+  private flushing: Promise<void> | null = null;
+  private lastCommitTimeMs = 0;
   checkpointTxId: number;
 
   private constructor(
@@ -91,6 +98,7 @@ export class Database implements DatabaseHandle, CommitSink {
     this.nextNodeId = meta.nextNodeId;
     this.nextRelId = meta.nextRelId;
     this.checkpointTxId = meta.lastTxId;
+    this.lastCommitTimeMs = meta.lastTxTimeMs;
   }
 
   get databaseId(): string {
@@ -104,7 +112,7 @@ export class Database implements DatabaseHandle, CommitSink {
     const log = TxLog.open({ dir: loc.logDir, databaseId, rotationBytes: settings.rotationBytes, preallocate: settings.preallocate, onWarning: warn }, { txId: 0, checksum: 0 });
     const db = new Database(name, loc, store, log, settings, warn);
     await db.slot.acquire(0);
-    await db.commit([]);
+    await db.commit([], { nodes: new Map(), rels: new Map(), schema: [] });
     db.startCheckpointer();
     return db;
   }
@@ -193,7 +201,9 @@ export class Database implements DatabaseHandle, CommitSink {
     await this.slot.acquire(timeoutMs);
     try {
       this.assertUsable();
-      return new KernelWriteTx(StoreReader.begin(this.store), this);
+      // Snapshot and pending layers are taken in the same tick, so every committed transaction is
+      // seen exactly once: either applied in the snapshot or as a pending layer.
+      return new KernelWriteTx(StoreReader.begin(this.store), this, this.pending.map((p) => p.changes));
     } catch (e) {
       this.slot.release();
       throw e;
@@ -235,30 +245,59 @@ export class Database implements DatabaseHandle, CommitSink {
     this.slot.release();
   }
 
-  async commit(commands: Command[]): Promise<number> {
+  async commit(commands: Command[], changes: ChangeSet): Promise<number> {
     let txId: number;
     try {
       this.assertUsable();
       txId = this.log.lastTxId + 1;
-      const timeMs = Math.max(Date.now(), this.store.meta().lastTxTimeMs);
-      const checksum = this.log.append(txId, timeMs, encodeCommands(commands));
-      try {
-        this.store.apply(txId, checksum, timeMs, commands);
-      } catch (e) {
-        // The log holds a transaction the store could not apply: stop accepting work; a restart
-        // replays it from the log.
-        this.failure = new QuiverError('StoreCorrupt', `database "${this.name}" failed to apply transaction ${txId}: ${(e as Error).message}`, {
-          cause: e,
-          hint: 'restart the server; recovery replays the transaction from the log',
-        });
-        throw this.failure;
-      }
+      const commitTimeMs = Math.max(Date.now(), this.lastCommitTimeMs);
+      const checksum = this.log.append(txId, commitTimeMs, encodeCommands(commands));
+      this.lastCommitTimeMs = commitTimeMs;
+      this.pending.push({ txId, checksum, commitTimeMs, commands, changes });
     } finally {
       this.slot.release();
     }
-    await this.log.sync(txId);
+    await this.flushThrough(txId);
     this.txSinceCheckpoint++;
     return txId;
+  }
+
+  /** Resolves once `txId` is durable in the log and applied to the store. */
+  private async flushThrough(txId: number): Promise<void> {
+    while (this.store.meta().lastTxId < txId) {
+      if (this.failure) throw this.failure;
+      if (!this.flushing) {
+        this.flushing = this.flushOnce().finally(() => {
+          this.flushing = null;
+        });
+      }
+      await this.flushing;
+    }
+  }
+
+  /** One group: fsync the log for everything appended so far, then apply those transactions together. */
+  private async flushOnce(): Promise<void> {
+    const target = this.log.lastTxId;
+    try {
+      await this.log.sync(target);
+    } catch (e) {
+      this.failure ??= e instanceof QuiverError ? e : new QuiverError('IoError', `database "${this.name}": transaction log sync failed: ${(e as Error).message}`, { cause: e });
+      throw this.failure;
+    }
+    const end = this.pending.findIndex((p) => p.txId > target);
+    const group = this.pending.splice(0, end < 0 ? this.pending.length : end);
+    if (group.length === 0) return;
+    try {
+      this.store.applyBatch(group);
+    } catch (e) {
+      // The log holds transactions the store could not apply: stop accepting work; a restart
+      // replays them from the log.
+      this.failure = new QuiverError('StoreCorrupt', `database "${this.name}" failed to apply transactions ${group[0]!.txId}..${group[group.length - 1]!.txId}: ${(e as Error).message}`, {
+        cause: e,
+        hint: 'restart the server; recovery replays the transactions from the log',
+      });
+      throw this.failure;
+    }
   }
 
   /** Waits for the running write transaction, checkpoints, and closes store and log. */
@@ -270,6 +309,7 @@ export class Database implements DatabaseHandle, CommitSink {
     } catch {
       this.warn(`database "${this.name}": closing while a write transaction is still open; it is rolled back`);
     }
+    if (this.pending.length) await this.flushThrough(this.pending[this.pending.length - 1]!.txId).catch(() => undefined);
     if (this.checkpointRunning) await this.checkpointRunning.catch(() => undefined);
     this.closed = true;
     try {

@@ -20,13 +20,24 @@ import type {
   WriteTransaction,
 } from './api.js';
 
+/**
+ * The changes of one committed transaction, as after-images (null = deleted). Transactions that
+ * are committed but not yet applied to the store are layered under every new write transaction,
+ * so it sees them although its store snapshot does not.
+ */
+export interface ChangeSet {
+  nodes: Map<number, NodeRecord | null>;
+  rels: Map<number, RelRecord | null>;
+  schema: Command[];
+}
+
 /** What a write transaction needs from its database. */
 export interface CommitSink {
   readonly databaseName: string;
   allocateNodeId(): number;
   allocateRelId(): number;
-  /** Appends, applies and syncs; releases the writer slot in every case. */
-  commit(commands: Command[]): Promise<number>;
+  /** Appends, syncs and applies; releases the writer slot in every case. */
+  commit(commands: Command[], changes: ChangeSet): Promise<number>;
   /** Releases the writer slot without committing. */
   abandon(): void;
   lastCommittedTxId(): number;
@@ -37,6 +48,9 @@ export class KernelWriteTx implements WriteTransaction {
   private readonly nodes = new Map<number, NodeRecord | null>();
   private readonly rels = new Map<number, RelRecord | null>();
   private readonly createdRelsByNode = new Map<number, Set<number>>();
+  /** Ids this transaction changed itself (the rest of the maps is inherited from pending transactions). */
+  private readonly ownNodes = new Set<number>();
+  private readonly ownRels = new Set<number>();
   private readonly schemaCommands: Command[] = [];
   private schemaIndexes: IndexDescriptor[];
   private schemaConstraints: ConstraintDescriptor[];
@@ -45,9 +59,32 @@ export class KernelWriteTx implements WriteTransaction {
   constructor(
     private readonly base: StoreReader,
     private readonly sink: CommitSink,
+    inherited: readonly ChangeSet[] = [],
   ) {
     this.schemaIndexes = base.store.indexes().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
     this.schemaConstraints = base.store.constraints().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
+    for (const cs of inherited) this.inherit(cs);
+  }
+
+  /** Layers a committed-but-unapplied transaction under this one (in commit order). */
+  private inherit(cs: ChangeSet): void {
+    for (const [id, n] of cs.nodes) this.nodes.set(id, n);
+    for (const [id, r] of cs.rels) {
+      this.rels.set(id, r);
+      if (r && this.base.getRelationship(id) === undefined) {
+        for (const n of [r.startId, r.endId]) {
+          let set = this.createdRelsByNode.get(n);
+          if (!set) this.createdRelsByNode.set(n, (set = new Set()));
+          set.add(id);
+        }
+      }
+    }
+    for (const c of cs.schema) {
+      if (c.op === 'index.create') this.schemaIndexes.push({ name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName });
+      else if (c.op === 'index.drop') this.schemaIndexes = this.schemaIndexes.filter((i) => i.name !== c.name);
+      else if (c.op === 'constraint.create') this.schemaConstraints.push({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE', indexName: c.indexName });
+      else if (c.op === 'constraint.drop') this.schemaConstraints = this.schemaConstraints.filter((x) => x.name !== c.name);
+    }
   }
 
   private assertOpen(): void {
@@ -191,22 +228,25 @@ export class KernelWriteTx implements WriteTransaction {
   private mutableNode(id: number): NodeRecord {
     this.assertOpen();
     const o = this.nodes.get(id);
-    if (o) return o;
-    const n = o === null ? undefined : this.base.getNode(id);
+    if (o && this.ownNodes.has(id)) return o;
+    // Copy on write: inherited records belong to pending transactions and must not change.
+    const n = o === null ? undefined : (o ?? this.base.getNode(id));
     if (!n) throw new QuiverError('NotFound', `node ${id} does not exist (it may have been deleted)`);
     const copy: NodeRecord = { id, labels: [...n.labels], properties: new Map(n.properties) };
     this.nodes.set(id, copy);
+    this.ownNodes.add(id);
     return copy;
   }
 
   private mutableRel(id: number): RelRecord {
     this.assertOpen();
     const o = this.rels.get(id);
-    if (o) return o;
-    const r = o === null ? undefined : this.base.getRelationship(id);
+    if (o && this.ownRels.has(id)) return o;
+    const r = o === null ? undefined : (o ?? this.base.getRelationship(id));
     if (!r) throw new QuiverError('NotFound', `relationship ${id} does not exist (it may have been deleted)`);
     const copy: RelRecord = { ...r, properties: new Map(r.properties) };
     this.rels.set(id, copy);
+    this.ownRels.add(id);
     return copy;
   }
 
@@ -214,6 +254,7 @@ export class KernelWriteTx implements WriteTransaction {
     this.assertOpen();
     const id = this.sink.allocateNodeId();
     this.nodes.set(id, { id, labels: [...new Set(labels)], properties: new Map(properties) });
+    this.ownNodes.add(id);
     return id;
   }
 
@@ -250,6 +291,7 @@ export class KernelWriteTx implements WriteTransaction {
       for (const r of rels) this.deleteRelationship(r.relId);
     }
     this.nodes.set(id, null);
+    this.ownNodes.add(id);
   }
 
   createRelationship(type: string, startId: number, endId: number, properties: Properties): number {
@@ -259,6 +301,7 @@ export class KernelWriteTx implements WriteTransaction {
     }
     const id = this.sink.allocateRelId();
     this.rels.set(id, { id, type, startId, endId, properties: new Map(properties) });
+    this.ownRels.add(id);
     for (const n of [startId, endId]) {
       let s = this.createdRelsByNode.get(n);
       if (!s) this.createdRelsByNode.set(n, (s = new Set()));
@@ -380,16 +423,29 @@ export class KernelWriteTx implements WriteTransaction {
     }
   }
 
+  /** After-images of what this transaction changed itself. Deletes are idempotent, so every deletion is logged. */
   private buildCommands(): Command[] {
     const commands: Command[] = [];
-    for (const [id, n] of this.nodes) if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
-    for (const [id, r] of this.rels) {
+    for (const id of this.ownNodes) {
+      const n = this.nodes.get(id);
+      if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
+    }
+    for (const id of this.ownRels) {
+      const r = this.rels.get(id);
       if (r) commands.push({ op: 'rel.put', id, type: r.type, startId: r.startId, endId: r.endId, properties: r.properties });
     }
-    for (const [id, r] of this.rels) if (r === null && this.base.getRelationship(id)) commands.push({ op: 'rel.delete', id });
-    for (const [id, n] of this.nodes) if (n === null && this.base.getNode(id)) commands.push({ op: 'node.delete', id });
+    for (const id of this.ownRels) if (this.rels.get(id) === null) commands.push({ op: 'rel.delete', id });
+    for (const id of this.ownNodes) if (this.nodes.get(id) === null) commands.push({ op: 'node.delete', id });
     commands.push(...this.schemaCommands);
     return commands;
+  }
+
+  private ownChanges(): ChangeSet {
+    const nodes = new Map<number, NodeRecord | null>();
+    const rels = new Map<number, RelRecord | null>();
+    for (const id of this.ownNodes) nodes.set(id, this.nodes.get(id) ?? null);
+    for (const id of this.ownRels) rels.set(id, this.rels.get(id) ?? null);
+    return { nodes, rels, schema: [...this.schemaCommands] };
   }
 
   async commit(): Promise<{ txId: number }> {
@@ -411,7 +467,7 @@ export class KernelWriteTx implements WriteTransaction {
       return { txId: this.sink.lastCommittedTxId() };
     }
     try {
-      const txId = await this.sink.commit(commands);
+      const txId = await this.sink.commit(commands, this.ownChanges());
       return { txId };
     } finally {
       this.state = 'closed';

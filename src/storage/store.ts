@@ -51,9 +51,10 @@ export interface StoreMeta {
   nextRelId: number;
 }
 
-/** LMDB write flags: abortable + synchronous commit, but do not wait for the disk flush
- * (the transaction log is the durability point; overlapping sync keeps the env intact). */
-const applyTxnFlags = 0x10003;
+/** LMDB write flags: abortable, and the commit waits until the store is on disk. Each call applies a
+ * whole group of transactions that are already durable in the log, so the store never runs ahead of
+ * the log and one store sync serves the whole group. */
+const applyTxnFlags = 0x3;
 
 export class GraphStore {
   readonly env: RootDatabase;
