@@ -524,3 +524,26 @@ describe('TxLog', () => {
     assert.deepEqual(ids, [1, 2, 3, 4, 5]);
   });
 });
+
+describe('readers and pruning', () => {
+  it('a running reader pins its segments against pruning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-pin-'));
+    try {
+      const log = TxLog.open({ dir, databaseId: '00000000-0000-4000-8000-000000000001', rotationBytes: 128 * 1024, preallocate: false }, { txId: 0, checksum: 0 });
+      const body = Buffer.alloc(4096, 7);
+      for (let tx = 1; tx <= 200; tx++) log.append(tx, Date.now(), body);
+      await log.sync(200);
+      assert.ok(log.segmentList().length > 3, 'the log rotated');
+      const reader = log.readRaw(1, 200);
+      assert.equal(reader.next().value?.record.txId, 1);
+      assert.equal(log.prune({ kind: 'keep_none' }, 200, Date.now()), 0, 'nothing pruned while the reader runs');
+      let last = 1;
+      for (const { record } of { [Symbol.iterator]: () => reader }) last = record.txId;
+      assert.equal(last, 200, 'the reader saw every transaction');
+      assert.ok(log.prune({ kind: 'keep_none' }, 200, Date.now()) > 0, 'pruned once the reader finished');
+      log.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

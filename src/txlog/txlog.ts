@@ -50,6 +50,8 @@ export interface OpenResult {
 
 export class TxLog {
   private segments: SegmentInfo[] = [];
+  /** Open readRaw iterations and the first transaction each needs. */
+  private readonly readers = new Map<symbol, number>();
   private fd = -1;
   private writePos = 0;
   private preallocatedEnd = 0;
@@ -328,6 +330,17 @@ export class TxLog {
         hint: 'take a FULL backup; raise db.tx_log.rotation.retention_policy so that differentials can reach back further',
       });
     }
+    // Pin the segments being read: a checkpoint must not prune them under a running backup.
+    const pin = Symbol('reader');
+    this.readers.set(pin, txIdFirst);
+    try {
+      yield* this.scanRange(txIdFirst, txIdLast);
+    } finally {
+      this.readers.delete(pin);
+    }
+  }
+
+  private *scanRange(txIdFirst: number, txIdLast: number): Generator<{ record: LogRecord; raw: Buffer }> {
     const segs = this.segments.filter((s) => s.lastTxId >= txIdFirst && s.firstTxId <= txIdLast);
     for (const s of segs) {
       const it = scanSegment(s.path);
@@ -349,7 +362,10 @@ export class TxLog {
 
   /** Removes whole segments the policy no longer keeps; never one holding a tx after `checkpointTxId`. */
   prune(policy: RetentionPolicy, checkpointTxId: number, nowMs: number): number {
-    const victims = segmentsToPrune(this.segments, policy, checkpointTxId, nowMs);
+    // Segments a running reader still needs count as needed by recovery.
+    let keepFrom = checkpointTxId;
+    for (const from of this.readers.values()) keepFrom = Math.min(keepFrom, from - 1);
+    const victims = segmentsToPrune(this.segments, policy, keepFrom, nowMs);
     for (const v of victims) {
       rmSync(v.path, { force: true });
     }
