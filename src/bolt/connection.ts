@@ -23,6 +23,11 @@ export interface ConnectionOptions {
   log: (line: string) => void;
 }
 
+/** Lets timers and other sockets' I/O run before we continue. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Socket errors that only mean the client went away. */
 const disconnectCodes = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']);
 
@@ -164,6 +169,10 @@ export class BoltConnection {
     if (this.pendingBytes >= writeCoalesceBytesMax) {
       this.flush();
       if (this.socket.writableLength > socketWriteBytesHighWater) return this.drained();
+      // A client that reads as fast as we write never fills the socket buffer, so the wait above
+      // never happens: without this turn of the event loop, one long result would starve every
+      // other connection (and this one's own close) until it ends.
+      return yieldToEventLoop();
     }
   };
 
