@@ -27,6 +27,8 @@ export interface AggregateOptions {
   database: string | undefined;
   keepOldBackup: boolean;
   tempPath: string | undefined;
+  /** Decode differentials on a worker thread while applying (same result, see restore-replay.ts). */
+  parallelRecovery?: boolean;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -59,7 +61,7 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
   const targetOf = new Map<string, BackupTarget>(step.artifacts.map((a) => [a.uri, target]));
   let writer: ArtifactWriter | null = null;
   try {
-    await buildStagedStore(step, targetOf, join(staging, 'store'), join(staging, 'transactions'), null, defaultDatabaseSettings, opts.log);
+    await buildStagedStore(step, targetOf, join(staging, 'store'), join(staging, 'transactions'), null, defaultDatabaseSettings, opts.log, { parallelRecovery: opts.parallelRecovery ?? false });
     const full = step.artifacts[0]!;
     const newest = step.artifacts.at(-1)!;
     const createdAt = new Date();
@@ -99,7 +101,11 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
     if (verified.info.trailer.highestTx !== step.chainHighestTx || verified.info.trailer.lastTxChecksum !== newest.trailer.lastTxChecksum) {
       throw new QuiverError('BackupFailed', `the new artifact "${name}" does not end where the chain ends; the old chain is kept`);
     }
-    const old = [chainInfo.full, ...chainInfo.diffs, ...chainInfo.emptyDiffs].map((a) => a.name).filter((n) => n !== name);
+    // Only what was aggregated goes (with the empty DIFFs taken after it): when --from-path named a
+    // DIFF in the middle of a chain, the DIFFs after it continue the new full artifact and stay.
+    const aggregated = new Set(step.artifacts.map((a) => a.name));
+    const emptyAfter = chainInfo.emptyDiffs.filter((e) => e.header.parent !== null && aggregated.has(e.header.parent.artifactName));
+    const old = [...step.artifacts, ...emptyAfter].map((a) => a.name).filter((n) => n !== name);
     if (!opts.keepOldBackup) {
       for (const n of old) await target.remove(n);
       opts.log('info', `Removed the old chain: ${old.join(', ')}`);

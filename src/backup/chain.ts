@@ -56,8 +56,17 @@ export function buildChains(infos: readonly ArtifactInfo[]): ChainReport {
   const chains: Chain[] = [];
   const problems: ChainProblem[] = [];
   for (const [databaseId, group] of byDatabase) {
-    const ordered = [...group].sort((a, b) => compareText(a.header.createdAt, b.header.createdAt) || compareText(a.name, b.name));
-    const report = chainsOfOneDatabase(databaseId, ordered);
+    // Linked by transaction ranges, not by creation time: a FULL written by aggregate-backup is
+    // newer than the DIFFs that continue it. FULLs first (in time order), then DIFFs in
+    // transaction order, empty DIFFs last (they never link).
+    const byTime = (a: ArtifactInfo, b: ArtifactInfo) => compareText(a.header.createdAt, b.header.createdAt) || compareText(a.name, b.name);
+    const isEmpty = (i: ArtifactInfo) => i.trailer.lowestTx === 0 && i.trailer.highestTx === 0;
+    const fulls = group.filter((i) => i.header.kind === 'FULL').sort(byTime);
+    const diffs = group.filter((i) => i.header.kind === 'DIFF' && !isEmpty(i)).sort((a, b) => a.trailer.lowestTx - b.trailer.lowestTx || byTime(a, b));
+    const empties = group.filter((i) => i.header.kind === 'DIFF' && isEmpty(i)).sort(byTime);
+    const report = chainsOfOneDatabase(databaseId, [...fulls, ...diffs, ...empties]);
+    // A chain is named as its newest artifact names the database.
+    for (const c of report.chains) c.databaseName = [c.full, ...c.diffs, ...c.emptyDiffs].sort(byTime).at(-1)!.header.databaseName;
     chains.push(...report.chains);
     problems.push(...report.problems);
   }
@@ -99,7 +108,7 @@ function chainsOfOneDatabase(databaseId: string, ordered: readonly ArtifactInfo[
     const empty = trailer.lowestTx === 0 && trailer.highestTx === 0;
     if (empty) {
       // Skipped when linking: it carries no transactions, so it neither extends nor breaks a chain.
-      const owner = chains.find((c) => parent !== null && c.tipName === parent.artifactName) ?? newest;
+      const owner = chains.find((c) => parent !== null && (c.full.name === parent.artifactName || c.diffs.some((d) => d.name === parent.artifactName))) ?? newest;
       owner.emptyDiffs.push(info);
       owner.databaseName = header.databaseName;
       continue;
@@ -128,7 +137,9 @@ function chainsOfOneDatabase(databaseId: string, ordered: readonly ArtifactInfo[
       candidate.databaseName = header.databaseName;
       continue;
     }
-    const reference = chains.find((c) => parent !== null && (c.tipName === parent.artifactName || c.diffs.some((d) => d.name === parent.artifactName))) ?? newest;
+    // The chain it would have continued: its parent's, else the one ending closest before it.
+    const before = chains.filter((c) => c.highestTx < trailer.lowestTx).sort((a, b) => a.highestTx - b.highestTx).at(-1);
+    const reference = chains.find((c) => parent !== null && (c.tipName === parent.artifactName || c.diffs.some((d) => d.name === parent.artifactName))) ?? before ?? newest;
     const expectedLowestTx = reference.highestTx + 1;
     const gap = trailer.lowestTx > expectedLowestTx;
     problems.push({

@@ -7,12 +7,15 @@ import { QuiverError } from '../util/errors.js';
 
 export type RestoreUntil = { kind: 'tx'; txId: number } | { kind: 'time'; epochMs: number; text: string };
 
+const restoreUntilHint = 'use a transaction id such as 123 or a UTC time such as "2026-11-28 13:50:45" (quote it: it contains a space)';
+
 export function parseRestoreUntil(raw: string): RestoreUntil {
   const text = raw.trim();
   if (/^\d+$/.test(text)) {
     const txId = Number(text);
     if (!Number.isSafeInteger(txId) || txId < 2) {
-      throw new QuiverError('UsageInvalid', `invalid --restore-until "${raw}": a transaction id must be 2 or more`);
+      // Tx 1 is the database's creation: "before tx 1" would restore nothing.
+      throw new QuiverError('UsageInvalid', `invalid --restore-until "${raw}": a transaction id must be an integer from 2 to ${Number.MAX_SAFE_INTEGER}`, { hint: restoreUntilHint });
     }
     return { kind: 'tx', txId };
   }
@@ -20,11 +23,11 @@ export function parseRestoreUntil(raw: string): RestoreUntil {
   if (m) {
     const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), m[7] ? Math.round(Number(m[7]) * 1000) : 0);
     const check = new Date(ms);
-    if (!Number.isNaN(ms) && check.getUTCDate() === Number(m[3]) && check.getUTCHours() === Number(m[4])) return { kind: 'time', epochMs: ms, text };
+    // Date.UTC rolls over out-of-range fields (month 13, second 61): every field must survive unchanged.
+    const fields = [check.getUTCFullYear(), check.getUTCMonth() + 1, check.getUTCDate(), check.getUTCHours(), check.getUTCMinutes(), check.getUTCSeconds()];
+    if (!Number.isNaN(ms) && fields.every((f, i) => f === Number(m[i + 1]))) return { kind: 'time', epochMs: ms, text };
   }
-  throw new QuiverError('UsageInvalid', `invalid --restore-until "${raw}"`, {
-    hint: 'use a transaction id such as 123 or a UTC time such as "2026-11-28 13:50:45" (quote it: it contains a space)',
-  });
+  throw new QuiverError('UsageInvalid', `invalid --restore-until "${raw}"`, { hint: restoreUntilHint });
 }
 
 /** True when the transaction must not be restored. */

@@ -6,21 +6,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
 import { GraphStore } from '../storage/store.js';
 import { StoreLoader } from '../storage/store-loader.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
-import { decodeCommands } from '../txlog/commands.js';
-import { RecordStreamParser } from '../txlog/record-stream.js';
 import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
 import type { ArtifactInfo } from './artifact-info.js';
+import { parseArtifactFileName } from './artifact-name.js';
 import { readArtifactInfo, readPayload } from './artifact-reader.js';
+import { mapOrdered } from './compression-queue.js';
 import { planRestore, type RestoreStep } from './restore-plan.js';
-import { isPastLimit, type RestoreUntil } from './restore-until.js';
+import { decodeChunksInFlightMax, decodeRecord, type DecodedTx, ReplayDecoder, type ReplayDecoderInit, type ValidatedChunk, WorkerReplayDecoder } from './restore-replay.js';
+import type { RestoreUntil } from './restore-until.js';
 import { SnapshotParser, snapshotPayloadFormat, txlogPayloadFormat } from './snapshot-format.js';
 
 /** Transactions applied per LMDB transaction during replay. */
@@ -39,6 +40,8 @@ export interface RestoreOptions {
   toPathTxn: string | undefined;
   tempPath: string | undefined;
   settings?: DatabaseSettings;
+  /** Decode differentials on a worker thread while applying (same result, see restore-replay.ts). */
+  parallelRecovery?: boolean;
   /** Throws DatabaseRunning when a local server has this database online. */
   assertNotRunning: (database: string) => Promise<void>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -64,8 +67,15 @@ interface Source {
   info: ArtifactInfo;
 }
 
-async function collectSources(paths: string[], log: RestoreOptions['log']): Promise<{ sources: Source[]; named: string | undefined }> {
+/** An artifact found in a folder whose header or trailer cannot be read. */
+interface Unreadable {
+  name: string;
+  message: string;
+}
+
+async function collectSources(paths: string[], log: RestoreOptions['log']): Promise<{ sources: Source[]; named: string | undefined; unreadable: Unreadable[] }> {
   const sources: Source[] = [];
+  const unreadable: Unreadable[] = [];
   let named: string | undefined;
   for (const p of paths) {
     const { target, fileName } = await resolveArtifactPath(p);
@@ -81,24 +91,53 @@ async function collectSources(paths: string[], log: RestoreOptions['log']): Prom
       try {
         sources.push({ target, info: await readArtifactInfo(target, n) });
       } catch (e) {
-        if (!fileName) log('warn', `ignoring "${n}": ${(e as Error).message}`);
+        if (!fileName) {
+          log('warn', `ignoring "${n}": ${(e as Error).message}`);
+          unreadable.push({ name: n, message: (e as Error).message });
+        }
       }
     }
   }
   // The same artifact reached twice (a file and its folder) counts once.
   const seen = new Set<string>();
-  return { sources: sources.filter((s) => (seen.has(s.info.uri) ? false : (seen.add(s.info.uri), true))), named };
+  return { sources: sources.filter((s) => (seen.has(s.info.uri) ? false : (seen.add(s.info.uri), true))), named, unreadable };
+}
+
+/**
+ * An unreadable artifact must not be skipped silently when it may belong to the restored chain: it
+ * could hold its newest transactions. File names carry the database name and sort in time order.
+ */
+function assertNoUnreadableInChain(step: RestoreStep, unreadable: Unreadable[], name: string): void {
+  if (step.pointInChain) return;
+  const full = step.artifacts[0]!.name;
+  const suspect = unreadable.find((u) => parseArtifactFileName(u.name)?.databaseName === step.sourceDatabase && u.name > full);
+  if (suspect) {
+    throw new QuiverError('ArtifactCorrupt', `cannot restore database "${name}": artifact "${suspect.name}" may belong to the chain being restored but cannot be read: ${suspect.message}`, {
+      hint: 'move it out of the folder to restore without it, or name the artifact to restore up to in --from-path',
+    });
+  }
 }
 
 export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResult> {
   const { log } = opts;
-  const { sources, named } = await collectSources(opts.fromPaths, log);
-  const step: RestoreStep = planRestore({ infos: sources.map((s) => s.info), namedArtifact: named, sourceDatabase: opts.sourceDatabase, until: opts.until });
+  const { sources, named, unreadable } = await collectSources(opts.fromPaths, log);
+  let step: RestoreStep;
+  try {
+    step = planRestore({ infos: sources.map((s) => s.info), namedArtifact: named, sourceDatabase: opts.sourceDatabase, targetName: opts.database, until: opts.until });
+  } catch (e) {
+    // Say which artifacts were left out: they are often why no chain could be built.
+    if (!(e instanceof QuiverError) || unreadable.length === 0) throw e;
+    throw new QuiverError(e.code, `${e.message}; skipped ${unreadable.length} unreadable artifact(s): ${unreadable.map((u) => u.message).join('; ')}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+  }
   const targetOf = new Map(sources.map((s) => [s.info.uri, s.target]));
   const name = normalizeDatabaseName(opts.database ?? step.sourceDatabase);
+  assertNoUnreadableInChain(step, unreadable, name);
   const storeDir = join(opts.toPathData ?? opts.dataDir, 'databases', name);
   const logDir = join(opts.toPathTxn ?? opts.txRoot, name);
-  await opts.assertNotRunning(name);
+  // A server running from this home only matters when the restore writes where that server reads.
+  const serverStoreDir = join(opts.dataDir, 'databases', name);
+  const serverLogDir = join(opts.txRoot, name);
+  if (resolve(storeDir) === resolve(serverStoreDir) || resolve(logDir) === resolve(serverLogDir)) await opts.assertNotRunning(name);
   const exists = (existsSync(storeDir) && readdirSync(storeDir).length > 0) || (existsSync(logDir) && readdirSync(logDir).length > 0);
   if (exists && !opts.overwrite) {
     throw new QuiverError('DestinationExists', `cannot restore database "${name}": destination "${storeDir}" is not empty`, {
@@ -113,8 +152,9 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
   const stagedStore = join(staging, 'store');
   const stagedLog = join(staging, 'transactions');
   mkdirSync(staging, { recursive: true });
+  let inPlace = false;
   try {
-    const built = await buildStagedStore(step, targetOf, stagedStore, stagedLog, opts.until, opts.settings ?? defaultDatabaseSettings, log);
+    const built = await buildStagedStore(step, targetOf, stagedStore, stagedLog, opts.until, opts.settings ?? defaultDatabaseSettings, log, { parallelRecovery: opts.parallelRecovery ?? false });
     const full = built.full;
     const replayed = built.replayed;
     const reached = built.reached;
@@ -123,19 +163,9 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
     const info = check.info();
     await check.close();
 
-    // Move into place.
-    let replaced = false;
-    const trash = join(staging, 'replaced');
-    if (exists) {
-      mkdirSync(trash, { recursive: true });
-      if (existsSync(storeDir)) renameSync(storeDir, join(trash, 'store'));
-      if (existsSync(logDir)) renameSync(logDir, join(trash, 'transactions'));
-      replaced = true;
-    }
-    mkdirSync(dirname(storeDir), { recursive: true });
-    mkdirSync(dirname(logDir), { recursive: true });
-    renameSync(stagedStore, storeDir);
-    moveDir(stagedLog, logDir);
+    moveIntoPlace([{ staged: stagedStore, dest: storeDir }, { staged: stagedLog, dest: logDir }], join(staging, 'replaced'), exists);
+    inPlace = true;
+    const replaced = exists;
 
     const metadataCommands = [...step.artifacts].reverse().find((a) => a.header.metadataCommands.length > 0)?.header.metadataCommands ?? [];
     let metadataScript: string | null = null;
@@ -160,7 +190,10 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
       replaced,
     };
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    // After a failed move whose rollback failed too, the replaced database is still in the
+    // staging folder: never delete it (the error names it).
+    const trash = join(staging, 'replaced');
+    if (inPlace || !existsSync(trash) || readdirSync(trash).length === 0) rmSync(staging, { recursive: true, force: true });
   }
 }
 
@@ -184,6 +217,7 @@ export async function buildStagedStore(
   until: RestoreUntil | null,
   settings: DatabaseSettings,
   log: RestoreOptions['log'],
+  options: { parallelRecovery?: boolean } = {},
 ): Promise<StagedStore> {
   const full = step.artifacts[0]!;
   if (full.header.payloadFormat !== snapshotPayloadFormat) {
@@ -221,7 +255,7 @@ export async function buildStagedStore(
     }
     for (const diff of step.artifacts.slice(1)) {
       if (reached) break;
-      const r = await replayDiff(store, targetOf.get(diff.uri)!, diff, until);
+      const r = await replayDiff(store, targetOf.get(diff.uri)!, diff, until, options);
       replayed += r.replayed;
       reached = r.reachedLimit;
     }
@@ -233,8 +267,10 @@ export async function buildStagedStore(
     );
     log2.close();
     await store.flush();
+    // A tx id right after the chain's last transaction is reached exactly; anything later is not.
+    if (until && !reached && until.kind === 'tx' && until.txId === finalMeta.lastTxId + 1) reached = true;
     if (until && !reached) {
-      log('warn', `The requested restore point is after the last transaction in the chain (tx ${finalMeta.lastTxId}): everything the chain holds was restored.`);
+      log('warn', `The requested restore point is after the last transaction in the chain (tx ${finalMeta.lastTxId}${finalMeta.lastTxTimeMs ? `, committed ${new Date(finalMeta.lastTxTimeMs).toISOString()}` : ''}): everything the chain holds was restored.`);
     }
   } finally {
     store.close();
@@ -242,12 +278,52 @@ export async function buildStagedStore(
   return { full, replayed, reached };
 }
 
+/**
+ * Moves the staged folders to their destinations, first moving what they replace aside into
+ * `trash` (inside the staging folder, removed with it). If any step fails, whatever was placed is
+ * removed and what was moved aside is put back: the destination ends as it began.
+ */
+function moveIntoPlace(moves: Array<{ staged: string; dest: string }>, trash: string, replace: boolean): void {
+  const aside: Array<{ dest: string; kept: string }> = [];
+  const placed: string[] = [];
+  try {
+    if (replace) {
+      mkdirSync(trash, { recursive: true });
+      for (const [i, m] of moves.entries()) {
+        if (!existsSync(m.dest)) continue;
+        const kept = join(trash, String(i));
+        renameSync(m.dest, kept);
+        aside.push({ dest: m.dest, kept });
+      }
+    }
+    for (const m of moves) {
+      mkdirSync(dirname(m.dest), { recursive: true });
+      placed.push(m.dest);
+      moveDir(m.staged, m.dest);
+    }
+  } catch (e) {
+    try {
+      for (const dest of placed) rmSync(dest, { recursive: true, force: true });
+      for (const a of aside) renameSync(a.kept, a.dest);
+    } catch (undo) {
+      throw new QuiverError('IoError', `cannot move the restored database into place at "${moves[0]!.dest}" (${(e as Error).message}), nor put the replaced one back (${(undo as Error).message})`, {
+        cause: e,
+        hint: `the replaced database is kept in "${trash}": move its folders back by hand`,
+      });
+    }
+    throw new QuiverError('IoError', `cannot move the restored database into place at "${moves[0]!.dest}": ${(e as Error).message}; the destination was left as it was`, {
+      cause: e,
+      hint: 'check that the --to-path-data and --to-path-txn folders can be created and written',
+    });
+  }
+}
+
 function moveDir(from: string, to: string): void {
   try {
     renameSync(from, to);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-    // --to-path-txn on another file system: copy, then remove.
+    // --temp-path or --to-path-txn on another file system: copy, then remove.
     cpSync(from, to, { recursive: true });
     rmSync(from, { recursive: true, force: true });
   }
@@ -258,8 +334,18 @@ function asCorrupt(e: unknown, artifact: string): QuiverError {
   return new QuiverError('ArtifactCorrupt', `artifact "${artifact}" is damaged: ${(e as Error).message}`, { cause: e });
 }
 
-/** Replays a DIFF's transactions that the store does not have yet, stopping at the limit. */
-export async function replayDiff(store: GraphStore, target: BackupTarget, diff: ArtifactInfo, until: RestoreUntil | null): Promise<{ replayed: number; reachedLimit: boolean }> {
+/**
+ * Replays a DIFF's transactions that the store does not have yet, stopping at the limit. With
+ * `parallelRecovery` the records are framed and validated on a worker thread while this thread
+ * decodes and applies the previous ones; the transactions applied, and their grouping, are the same.
+ */
+export async function replayDiff(
+  store: GraphStore,
+  target: BackupTarget,
+  diff: ArtifactInfo,
+  until: RestoreUntil | null,
+  options: { parallelRecovery?: boolean } = {},
+): Promise<{ replayed: number; reachedLimit: boolean }> {
   if (diff.header.payloadFormat !== txlogPayloadFormat) {
     throw new QuiverError('ArtifactCorrupt', `artifact "${diff.name}" has payload format "${diff.header.payloadFormat}", expected "${txlogPayloadFormat}"`);
   }
@@ -272,8 +358,24 @@ export async function replayDiff(store: GraphStore, target: BackupTarget, diff: 
   if (diff.trailer.lowestTx === meta.lastTxId + 1 && parentChecksum !== meta.lastTxChecksum) {
     throw new QuiverError('ChainBroken', `artifact "${diff.name}" does not continue the restored store at tx ${meta.lastTxId}: chain checksum mismatch`);
   }
-  const parser = new RecordStreamParser(diff.trailer.lowestTx, parentChecksum);
-  let batch: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: ReturnType<typeof decodeCommands> }> = [];
+  const init: ReplayDecoderInit = {
+    artifactName: diff.name,
+    lowestTx: diff.trailer.lowestTx,
+    parentChecksum,
+    highestTx: diff.trailer.highestTx,
+    storeLastTxId: meta.lastTxId,
+    storeLastChecksum: meta.lastTxChecksum,
+    until,
+  };
+  const local = options.parallelRecovery ? null : new ReplayDecoder(init);
+  const remote = options.parallelRecovery ? new WorkerReplayDecoder(init) : null;
+  const payload = readPayload(target, diff.name, { info: diff });
+  const validated: AsyncIterable<ValidatedChunk> = remote
+    ? mapOrdered(payload, (chunk) => remote.push(chunk), decodeChunksInFlightMax)
+    : (async function* () {
+        for await (const chunk of payload) yield local!.push(chunk);
+      })();
+  let batch: DecodedTx[] = [];
   let replayed = 0;
   let reachedLimit = false;
   const flush = () => {
@@ -282,32 +384,24 @@ export async function replayDiff(store: GraphStore, target: BackupTarget, diff: 
     batch = [];
   };
   try {
-    outer: for await (const chunk of readPayload(target, diff.name, { info: diff })) {
-      for (const { record } of parser.push(chunk)) {
-        const current = batch.length ? batch[batch.length - 1]!.txId : store.meta().lastTxId;
-        if (record.txId <= current) {
-          // Overlap with what the store already has: it must be the same history.
-          if (record.txId === current && record.chainCrc !== store.meta().lastTxChecksum && batch.length === 0) {
-            throw new QuiverError('ChainBroken', `artifact "${diff.name}" disagrees with the restored store about tx ${record.txId}`);
-          }
-          continue;
-        }
-        if (isPastLimit(until, record.txId, record.commitTimeMs)) {
-          reachedLimit = true;
-          break outer;
-        }
-        batch.push({ txId: record.txId, checksum: record.chainCrc, commitTimeMs: record.commitTimeMs, commands: decodeCommands(record.body) });
+    for await (const chunk of validated) {
+      for (const record of chunk.records) {
+        batch.push(decodeRecord(record));
         if (batch.length >= replayBatchTxs) flush();
+      }
+      if (chunk.reachedLimit) {
+        reachedLimit = true;
+        break;
       }
     }
     if (!reachedLimit) {
-      parser.end();
-      if (parser.nextTxId - 1 !== diff.trailer.highestTx) {
-        throw new QuiverError('ArtifactCorrupt', `artifact "${diff.name}" holds transactions up to ${parser.nextTxId - 1}, but its trailer says ${diff.trailer.highestTx}`);
-      }
+      if (remote) await remote.end();
+      else local!.end();
     }
   } catch (e) {
     throw asCorrupt(e, diff.name);
+  } finally {
+    await remote?.close();
   }
   flush();
   return { replayed, reachedLimit };

@@ -7,7 +7,7 @@ import { QuiverError } from '../util/errors.js';
 import { addCommonOptions, type CommonAdminOptions, parseBool } from './options.js';
 import { adminLogger } from './output.js';
 
-export const aggregateBooleanFlags = ['--keep-old-backup'];
+export const aggregateBooleanFlags = ['--keep-old-backup', '--parallel-recovery'];
 
 interface AggregateCliOptions extends CommonAdminOptions {
   fromPath?: string;
@@ -23,7 +23,7 @@ export function aggregateCommand(name: string, run: (code: number) => void): Com
     .argument('[database]', 'Database whose newest chain to aggregate (needed when the folder holds several).')
     .option('--from-path <dir|file>', 'Folder of artifacts, or an artifact of the chain to aggregate.')
     .option('--keep-old-backup <true|false>', 'Keep the old chain after aggregation.', parseBool, false)
-    .option('--parallel-recovery <true|false>', 'Accepted for compatibility; replay is serial (the store has one writer).', parseBool, false)
+    .option('--parallel-recovery <true|false>', 'Decode differentials on a worker thread while applying (application itself is serial: the store has one writer).', parseBool, false)
     .option('--temp-path <dir>', 'Staging folder for the replayed store (default: the system temp folder).')
     .addOption(new Option('--format <format>', 'Output format.').choices(['text', 'json']).default('text'));
   addCommonOptions(cmd);
@@ -31,7 +31,7 @@ export function aggregateCommand(name: string, run: (code: number) => void): Com
     const json = o.format === 'json';
     const log = adminLogger(json);
     if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path', { hint: 'pass the folder that holds the chain' });
-    const r = await aggregateBackup({ fromPath: o.fromPath, database, keepOldBackup: o.keepOldBackup, tempPath: o.tempPath, log });
+    const r = await aggregateBackup({ fromPath: o.fromPath, database, keepOldBackup: o.keepOldBackup, tempPath: o.tempPath, parallelRecovery: o.parallelRecovery, log });
     if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else process.stdout.write(`Successfully aggregated backup chain of database '${r.database}', new artifact: '${r.uri.replace(/^file:\/\//, '')}'.\n`);
     run(0);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { ArtifactInfo } from '../backup/artifact-info.js';
+import { parseArtifactFileName } from '../backup/artifact-name.js';
 import { readArtifactInfo, verifyArtifact } from '../backup/artifact-reader.js';
 import { buildChains } from '../backup/chain.js';
 import { planRestore } from '../backup/restore-plan.js';
@@ -88,7 +89,10 @@ export function checkCommand(run: (code: number) => void): Command {
         try {
           if ((await readArtifactInfo(target, n)).header.databaseName === name) relevant.push(n);
         } catch (e) {
-          problems.push(toQuiverError(e).message);
+          // Unreadable: its file name still tells whether it belongs to this database.
+          const owner = parseArtifactFileName(n)?.databaseName;
+          if (owner === undefined || owner === name) problems.push(toQuiverError(e).message);
+          else log('warn', `ignoring "${n}" (another database's artifact): ${toQuiverError(e).message}`);
         }
       }
       const verified = await verifyAll(target, relevant, log);
@@ -105,6 +109,13 @@ export function checkCommand(run: (code: number) => void): Command {
         } finally {
           store.close();
         }
+      } catch (e) {
+        // A chain that cannot be built is a finding like any other: it goes in the report with the
+        // problems found so far (often the reason, e.g. a damaged full artifact).
+        const err = toQuiverError(e);
+        if (err.code === 'Internal') throw e;
+        problems.push(`the backup cannot be restored to check its graph: ${err.message}`);
+        consistency = { nodes: 0, relationships: 0, problems: [], problemCount: 0 };
       } finally {
         rmSync(staging, { recursive: true, force: true });
       }

@@ -7,12 +7,12 @@ import { restoreDatabase, type RestoreResult } from '../backup/restore.js';
 import { parseRestoreUntil } from '../backup/restore-until.js';
 import { databaseSettingsOf, layoutOf } from '../server/home.js';
 import { QuiverError } from '../util/errors.js';
-import { databaseNotRunningCheck } from './local-server.js';
+import { databaseNotRunningCheck, localDatabaseState } from './local-server.js';
 import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool } from './options.js';
 import { adminLogger } from './output.js';
 import { applyMetadataScript } from './apply-metadata.js';
 
-export const restoreBooleanFlags = ['--overwrite-destination'];
+export const restoreBooleanFlags = ['--overwrite-destination', '--parallel-recovery'];
 
 interface RestoreCliOptions extends CommonAdminOptions {
   fromPath?: string;
@@ -38,7 +38,7 @@ export function restoreCommand(run: (code: number) => void): Command {
     .option('--to-path-data <dir>', 'Base folder for stores (default: server.directories.data).')
     .option('--to-path-txn <dir>', 'Base folder for transaction logs (default: server.directories.transaction.logs.root).')
     .option('--temp-path <dir>', 'Staging folder (default: beside the destination).')
-    .option('--parallel-recovery <true|false>', 'Decode differentials on worker threads while applying (application itself is serial: the store has one writer).', parseBool, false)
+    .option('--parallel-recovery <true|false>', 'Decode differentials on a worker thread while applying (application itself is serial: the store has one writer).', parseBool, false)
     .option('--apply-metadata <bolt-uri>', 'After restoring, run restore_metadata.cypher against this server (e.g. bolt://localhost:7687; credentials from QUIVER_USER / QUIVER_PASSWORD).')
     .addOption(new Option('--format <format>', 'Output format of the result.').choices(['text', 'json']).default('text'));
   addCommonOptions(cmd);
@@ -65,6 +65,7 @@ export function restoreCommand(run: (code: number) => void): Command {
       toPathTxn: o.toPathTxn,
       tempPath: o.tempPath,
       settings: databaseSettingsOf(config),
+      parallelRecovery: o.parallelRecovery,
       assertNotRunning: databaseNotRunningCheck(config),
       log,
     });
@@ -73,14 +74,24 @@ export function restoreCommand(run: (code: number) => void): Command {
       await applyMetadataScript(o.applyMetadata, result.metadataScript, result.database, log);
       metadataApplied = true;
     }
+    // Whether the next step is CREATE or START depends on what the server knows, not on the files.
+    const known = await localDatabaseState(config, result.database);
     if (json) process.stdout.write(JSON.stringify({ ...result, durationMs: Date.now() - started, metadataApplied }, null, 2) + '\n');
-    else printNextSteps(result, metadataApplied, Date.now() - started);
+    else printNextSteps(result, known, metadataApplied, Date.now() - started);
     run(0);
   });
   return cmd;
 }
 
-function printNextSteps(r: RestoreResult, metadataApplied: boolean, ms: number): void {
+function printNextSteps(r: RestoreResult, known: 'absent' | 'online' | 'stopped' | null, metadataApplied: boolean, ms: number): void {
+  const create = `  1. Bring it online: run  CREATE DATABASE ${r.database}  against the system database (it adopts the restored store).`;
+  const start = `  1. Start the database again: run  START DATABASE ${r.database}  against the system database.`;
+  const first =
+    known === 'absent' ? create
+    : known === 'stopped' ? start
+    : known === 'online' ? `  1. A database named ${r.database} is online on the local server and does not use this restored store: restore into the server's own folders under another name, or stop it and restore over it.`
+    : r.replaced ? `  1. Start the server, then run  START DATABASE ${r.database}  against the system database (or  CREATE DATABASE ${r.database}  if the server never had it).`
+    : create;
   const lines = [
     '',
     `Restored database '${r.database}' (id ${r.databaseId}) up to transaction ${r.lastTxId}${r.lastCommitTimeMs ? ` (committed ${new Date(r.lastCommitTimeMs).toISOString()})` : ''} in ${(ms / 1000).toFixed(1)} s:`,
@@ -89,9 +100,7 @@ function printNextSteps(r: RestoreResult, metadataApplied: boolean, ms: number):
     `  transaction log: ${r.logDir}`,
     '',
     'Next steps:',
-    r.replaced
-      ? `  1. Start the database again: run  START DATABASE ${r.database}  against the system database.`
-      : `  1. Bring it online: run  CREATE DATABASE ${r.database}  against the system database (it adopts the restored store).`,
+    first,
   ];
   if (r.metadataScript) {
     lines.push(
