@@ -4,7 +4,7 @@
  * replayed up to --restore-until, every checksum and chain link verified on the way) and moved into
  * place only when complete: a failed restore modifies nothing.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
@@ -154,7 +154,11 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
   mkdirSync(staging, { recursive: true });
   let inPlace = false;
   try {
-    const built = await buildStagedStore(step, targetOf, stagedStore, stagedLog, opts.until, opts.settings ?? defaultDatabaseSettings, log, { parallelRecovery: opts.parallelRecovery ?? false });
+    const built = await buildStagedStore(step, targetOf, stagedStore, stagedLog, opts.until, opts.settings ?? defaultDatabaseSettings, log, {
+      parallelRecovery: opts.parallelRecovery ?? false,
+      // Under another name the copy is a new database with its own id and backup chains.
+      newIdentity: name !== step.sourceDatabase,
+    });
     const full = built.full;
     const replayed = built.replayed;
     const reached = built.reached;
@@ -217,7 +221,7 @@ export async function buildStagedStore(
   until: RestoreUntil | null,
   settings: DatabaseSettings,
   log: RestoreOptions['log'],
-  options: { parallelRecovery?: boolean } = {},
+  options: { parallelRecovery?: boolean; newIdentity?: boolean } = {},
 ): Promise<StagedStore> {
   const full = step.artifacts[0]!;
   if (full.header.payloadFormat !== snapshotPayloadFormat) {
@@ -259,6 +263,7 @@ export async function buildStagedStore(
       replayed += r.replayed;
       reached = r.reachedLimit;
     }
+    if (options.newIdentity) store.assignNewIdentity({ databaseId: randomUUID(), storeId: randomUUID() });
     const finalMeta = store.meta();
     // Continue the transaction id sequence: the new log starts right after the restored state.
     const log2 = TxLog.open(

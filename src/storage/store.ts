@@ -113,6 +113,18 @@ export class GraphStore {
     this.env.close();
   }
 
+  /**
+   * Gives the store a new database id and store id (a restored copy under a new name is a new
+   * database: it must not share an id, and so a backup chain, with its source).
+   */
+  assignNewIdentity(identity: { databaseId: string; storeId: string }): void {
+    this.env.transactionSync(() => {
+      this.db.meta.put('databaseId', encodeValue(identity.databaseId));
+      this.db.meta.put('storeId', encodeValue(identity.storeId));
+    });
+    this.cachedMeta = { ...this.meta(), databaseId: identity.databaseId, storeId: identity.storeId };
+  }
+
   /** Waits until every applied transaction is on disk (a checkpoint). */
   async flush(): Promise<void> {
     await this.env.flushed;
