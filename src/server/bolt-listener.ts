@@ -19,7 +19,7 @@ export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promis
   await ensureSecurityModel(dbms.systemDatabase());
   const addr = config.get('server.bolt.listen_address');
   const adv = config.get('server.bolt.advertised_address');
-  const service = new QueryService(dbms, authEnabled, config.get('db.lock.acquisition.timeout'));
+  const service = new QueryService(dbms, authEnabled, config.get('db.lock.acquisition.timeout'), config.get('db.transaction.timeout'));
   const server = await startBoltServer({
     host: addr.host,
     port: addr.port,

@@ -122,6 +122,8 @@ export class QueryService implements BoltBackend {
     private readonly dbms: Dbms,
     private readonly authEnabled: boolean,
     private readonly lockTimeoutMs: number,
+    /** db.transaction.timeout: explicit transactions older than this are rolled back (0 = none). */
+    private readonly txTimeoutMs: number = 0,
   ) {}
 
   async authenticate(token: AuthToken): Promise<AuthenticatedUser> {
@@ -156,7 +158,8 @@ export class QueryService implements BoltBackend {
     const db = this.resolveDb(options.database);
     // The kernel transaction starts with the first data statement: administration commands in
     // the same transaction (drivers' executeQuery wraps everything in one) commit on their own.
-    return new ExplicitTransaction(this, user, db, options.mode, this.lockTimeoutMs);
+    const timeoutMs = options.txTimeoutMs !== undefined && options.txTimeoutMs > 0 ? options.txTimeoutMs : this.txTimeoutMs;
+    return new ExplicitTransaction(this, user, db, options.mode, this.lockTimeoutMs, timeoutMs);
   }
 
   /** Runs an administration command (its own system transaction). */
@@ -228,19 +231,38 @@ class ExplicitTransaction implements BoltTransaction {
   /** Results not yet exhausted: clients may pull them in any order by qid. */
   private open: StreamingResult[] = [];
   private tx: ReadTransaction | WriteTransaction | null = null;
+  private readonly timer: NodeJS.Timeout | undefined;
+  /** Set when the timeout rolled the transaction back; every later request fails with it. */
+  private terminated: QuiverError | null = null;
   constructor(
     private readonly service: QueryService,
     private readonly user: AuthenticatedUser,
     private readonly db: Database,
     private readonly mode: 'READ' | 'WRITE',
     private readonly lockTimeoutMs: number,
-  ) {}
+    timeoutMs: number,
+  ) {
+    // With one writer per database, an abandoned write transaction would block every other writer:
+    // the timeout frees the writer slot.
+    if (timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.terminated = new QuiverError('TransactionTimedOut', `The transaction has been terminated: it did not complete within ${timeoutMs} ms (the client's transaction timeout, or db.transaction.timeout). Retry it in a new transaction.`);
+        void this.rollback();
+      }, timeoutMs);
+      this.timer.unref();
+    }
+  }
+
+  private assertAlive(): void {
+    if (this.terminated) throw this.terminated;
+  }
 
   get database(): string {
     return this.db.name;
   }
 
   async run(query: string, params: Map<string, Value>): Promise<QueryResult> {
+    this.assertAlive();
     this.open = this.open.filter((r) => !r.ended);
     const q = prepare(query);
     let result: StreamingResult;
@@ -257,6 +279,8 @@ class ExplicitTransaction implements BoltTransaction {
   }
 
   async commit(): Promise<{ bookmark: string }> {
+    this.assertAlive();
+    if (this.timer) clearTimeout(this.timer);
     for (const r of this.open) await r.discard();
     this.open = [];
     const tx = this.tx;
@@ -270,6 +294,7 @@ class ExplicitTransaction implements BoltTransaction {
   }
 
   async rollback(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
     this.open = [];
     const tx = this.tx;
     this.tx = null;

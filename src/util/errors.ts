@@ -22,6 +22,7 @@ export const errorTable = {
   SchemaRuleExists: { status: 'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists', exitCode: 1, retryable: false },
   SchemaRuleMissing: { status: 'Neo.ClientError.Schema.IndexNotFound', exitCode: 1, retryable: false },
   LockTimeout: { status: 'Neo.TransientError.Transaction.LockClientStopped', exitCode: 1, retryable: true },
+  TransactionTimedOut: { status: 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', exitCode: 1, retryable: false },
   TransactionClosed: { status: 'Neo.ClientError.Transaction.TransactionNotFound', exitCode: 1, retryable: false },
   DatabaseNotFound: { status: 'Neo.ClientError.Database.DatabaseNotFound', exitCode: 1, retryable: false },
   DatabaseUnavailable: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 3, retryable: true },
