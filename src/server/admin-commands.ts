@@ -61,7 +61,7 @@ const databaseColumns = [
   'lastStartTime', 'lastStopTime', 'store',
 ];
 
-export async function executeAdmin(dbms: Dbms, user: AuthenticatedUser, q: PreparedQuery, params: Map<string, Value>): Promise<AdminResult> {
+export async function executeAdmin(dbms: Dbms, user: AuthenticatedUser, q: PreparedQuery, params: Map<string, Value>, boltAddress = 'localhost:7687'): Promise<AdminResult> {
   const cmd = statementOf(q);
   const action = cmd.action;
   switch (action) {
@@ -84,7 +84,7 @@ export async function executeAdmin(dbms: Dbms, user: AuthenticatedUser, q: Prepa
           lastTx = null;
         }
         return [
-          e.name, e.name === 'system' ? 'system' : 'standard', [], 'read-write', 'localhost:7687', 'primary', true,
+          e.name, e.name === 'system' ? 'system' : 'standard', [], 'read-write', boltAddress, 'primary', true,
           e.requestedStatus, e.currentStatus, e.statusMessage, e.name === defaultName, e.name === defaultName, null,
           e.databaseId, null, lastTx, 0n, dt(e.creationTimeMs), dt(e.lastStartTimeMs), dt(e.lastStopTimeMs), 'quiver-lmdb-1',
         ];

@@ -19,12 +19,16 @@ export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promis
   await ensureSecurityModel(dbms.systemDatabase());
   const addr = config.get('server.bolt.listen_address');
   const adv = config.get('server.bolt.advertised_address');
-  const service = new QueryService(dbms, authEnabled, config.get('db.lock.acquisition.timeout'), config.get('db.transaction.timeout'));
+  // Unless set explicitly, advertise the port actually listened on: changing only
+  // server.bolt.listen_address must not send neo4j:// clients to the wrong port.
+  const advertisedSet = config.sources.get('server.bolt.advertised_address')?.kind !== 'default';
+  const advertised = `${adv.host}:${advertisedSet && adv.port !== 0 ? adv.port : addr.port}`;
+  const service = new QueryService(dbms, authEnabled, config.get('db.lock.acquisition.timeout'), config.get('db.transaction.timeout'), advertised);
   const server = await startBoltServer({
     host: addr.host,
     port: addr.port,
     backend: service,
-    advertisedAddress: `${adv.host}:${adv.port === 0 ? addr.port : adv.port}`,
+    advertisedAddress: advertised,
     log: (line) => log('info', `bolt: ${line}`),
   }).catch((e) => {
     throw new QuiverError('ConfigInvalid', `cannot start the Bolt server on ${addr.host}:${addr.port}: ${(e as Error).message}`, {

@@ -124,6 +124,8 @@ export class QueryService implements BoltBackend {
     private readonly lockTimeoutMs: number,
     /** db.transaction.timeout: explicit transactions older than this are rolled back (0 = none). */
     private readonly txTimeoutMs: number = 0,
+    /** host:port clients use to reach this server (SHOW DATABASES `address`). */
+    private readonly boltAddress: string = 'localhost:7687',
   ) {}
 
   async authenticate(token: AuthToken): Promise<AuthenticatedUser> {
@@ -165,7 +167,7 @@ export class QueryService implements BoltBackend {
   /** Runs an administration command (its own system transaction). */
   async runAdmin(user: AuthenticatedUser, q: PreparedQuery, query: string, params: Map<string, Value>, db: Database): Promise<StreamingResult> {
     this.check(user, q, query, db);
-    const r = (await executeSecurityAdmin(this.dbms, user, q, params, this.authEnabled)) ?? (await executeAdmin(this.dbms, user, q, params));
+    const r = (await executeSecurityAdmin(this.dbms, user, q, params, this.authEnabled)) ?? (await executeAdmin(this.dbms, user, q, params, this.boltAddress));
     const stats: Record<string, number> = r.systemUpdates ? { 'system-updates': r.systemUpdates } : {};
     return new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => ({ type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' }), true);
   }
