@@ -10,7 +10,7 @@ import { QuiverError } from '../util/errors.js';
 import { databaseNotRunningCheck, localDatabaseState } from './local-server.js';
 import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool } from './options.js';
 import { adminLogger } from './output.js';
-import { applyMetadataScript } from './apply-metadata.js';
+import { bringOnlineAndApplyMetadata } from './apply-metadata.js';
 
 export const restoreBooleanFlags = ['--overwrite-destination', '--parallel-recovery'];
 
@@ -39,7 +39,7 @@ export function restoreCommand(run: (code: number) => void): Command {
     .option('--to-path-txn <dir>', 'Base folder for transaction logs (default: server.directories.transaction.logs.root).')
     .option('--temp-path <dir>', 'Staging folder (default: beside the destination).')
     .option('--parallel-recovery <true|false>', 'Decode differentials on a worker thread while applying (application itself is serial: the store has one writer).', parseBool, false)
-    .option('--apply-metadata <bolt-uri>', 'After restoring, run restore_metadata.cypher against this server (e.g. bolt://localhost:7687; credentials from QUIVER_USER / QUIVER_PASSWORD).')
+    .option('--apply-metadata <bolt-uri>', 'After restoring, bring the database online on this server (the one whose data folder was restored into) and run restore_metadata.cypher there (e.g. bolt://localhost:7687; credentials from QUIVER_USER / QUIVER_PASSWORD).')
     .addOption(new Option('--format <format>', 'Output format of the result.').choices(['text', 'json']).default('text'));
   addCommonOptions(cmd);
   cmd.action(async (database: string | undefined, o: RestoreCliOptions) => {
@@ -70,8 +70,8 @@ export function restoreCommand(run: (code: number) => void): Command {
       log,
     });
     let metadataApplied = false;
-    if (o.applyMetadata && result.metadataScript) {
-      await applyMetadataScript(o.applyMetadata, result.metadataScript, result.database, log);
+    if (o.applyMetadata) {
+      await bringOnlineAndApplyMetadata(o.applyMetadata, result.database, result.databaseId, result.metadataScript, log);
       metadataApplied = true;
     }
     // Whether the next step is CREATE or START depends on what the server knows, not on the files.
@@ -92,6 +92,7 @@ function printNextSteps(r: RestoreResult, known: 'absent' | 'online' | 'stopped'
     : known === 'online' ? `  1. A database named ${r.database} is online on the local server and does not use this restored store: restore into the server's own folders under another name, or stop it and restore over it.`
     : r.replaced ? `  1. Start the server, then run  START DATABASE ${r.database}  against the system database (or  CREATE DATABASE ${r.database}  if the server never had it).`
     : create;
+  const done = metadataApplied ? `  1. Done: the database is online and its users and roles${r.metadataScript ? '' : ' (none in the backup)'} were applied.` : first;
   const lines = [
     '',
     `Restored database '${r.database}' (id ${r.databaseId}) up to transaction ${r.lastTxId}${r.lastCommitTimeMs ? ` (committed ${new Date(r.lastCommitTimeMs).toISOString()})` : ''} in ${(ms / 1000).toFixed(1)} s:`,
@@ -100,13 +101,11 @@ function printNextSteps(r: RestoreResult, known: 'absent' | 'online' | 'stopped'
     `  transaction log: ${r.logDir}`,
     '',
     'Next steps:',
-    first,
+    done,
   ];
-  if (r.metadataScript) {
+  if (r.metadataScript && !metadataApplied) {
     lines.push(
-      metadataApplied
-        ? `  2. Users and roles from ${r.metadataScript} were applied.`
-        : `  2. Recreate its users and roles: run the commands in ${r.metadataScript} against the system database (or restore again with --apply-metadata=bolt://host:7687).`,
+      `  2. Recreate its users and roles: run the commands in ${r.metadataScript} against the system database, with $database bound to '${r.database}' (or pass --apply-metadata=bolt://host:7687 next time).`,
     );
   }
   process.stdout.write(lines.join('\n') + '\n');

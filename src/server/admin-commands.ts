@@ -9,6 +9,7 @@ import type { AdminCommand } from '../cypher/ast.js';
 import type { PreparedQuery } from '../cypher/index.js';
 import type { Dbms } from '../kernel/dbms.js';
 import { changeOwnPassword } from '../security/users.js';
+import { showResult } from './admin-security-commands.js';
 import { QuiverError } from '../util/errors.js';
 import { QDateTime } from '../values/temporal.js';
 import type { Value } from '../values/value.js';
@@ -90,6 +91,10 @@ export async function executeAdmin(dbms: Dbms, user: AuthenticatedUser, q: Prepa
         ];
       });
       const cols = action === 'SHOW DEFAULT DATABASE' || action === 'SHOW HOME DATABASE' ? ['name', 'address', 'role', 'requestedStatus', 'currentStatus', 'statusMessage'] : databaseColumns;
+      // YIELD / WHERE / RETURN see every column; without them Neo4j's default columns are shown.
+      if (cmd.modifiers && (cmd.modifiers.yields || cmd.modifiers.yieldStar || cmd.modifiers.where || cmd.modifiers.returnProjection)) {
+        return showResult(dbms, cmd, databaseColumns, rows, params);
+      }
       const idx = cols.map((c) => databaseColumns.indexOf(c));
       return { columns: cols, rows: rows.map((r) => idx.map((i) => r[i] ?? null)), systemUpdates: 0 };
     }

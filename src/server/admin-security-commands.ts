@@ -101,7 +101,7 @@ function result(columns: string[], rows: Value[][] = [], systemUpdates = 0): Adm
 }
 
 /** Applies YIELD / WHERE / RETURN of a SHOW command to rows with columns `all`. */
-function showResult(dbms: Dbms, cmd: AdminCommand, all: string[], rows: Value[][], params: Map<string, Value>): AdminResult {
+export function showResult(dbms: Dbms, cmd: AdminCommand, all: string[], rows: Value[][], params: Map<string, Value>): AdminResult {
   const m = cmd.modifiers;
   if (!m || (!m.yields && !m.where && !m.returnProjection)) return result(all, rows);
   const r = dbms.systemDatabase().beginRead();
