@@ -14,7 +14,7 @@ import { causeChain, isQuiverError, QuiverError, toQuiverError } from '../util/e
 import { formatDuration } from '../util/format.js';
 import { chooseArtifactName } from './artifact-name.js';
 import type { IncludeMetadata } from './artifact-header.js';
-import { ArtifactWriter } from './artifact-writer.js';
+import { ArtifactWriter, type ArtifactHeaderInput } from './artifact-writer.js';
 import { listExistingArtifacts } from './existing-artifacts.js';
 import { type BackupPlan, type ExistingArtifact, planBackup, type RequestedType } from './backup-plan.js';
 import { Progress } from './progress.js';
@@ -286,31 +286,32 @@ class FailedCopy {
   }
 }
 
+/** Names and opens the artifact of one backup run (header written, payload to follow). */
+async function openArtifact(
+  opts: BackupRunOptions,
+  db: RemoteDatabase,
+  kind: Pick<ArtifactHeaderInput, 'kind' | 'storeId' | 'payloadFormat' | 'parent'>,
+  metadata: string[],
+  include: IncludeMetadata,
+): Promise<{ createdAt: Date; name: string; writer: ArtifactWriter }> {
+  const createdAt = new Date();
+  const name = await chooseArtifactName(opts.target, db.name, createdAt);
+  const writer = await ArtifactWriter.create(
+    opts.target,
+    name,
+    { ...kind, databaseName: db.name, databaseId: db.databaseId, createdAt: createdAt.toISOString(), metadataCommands: metadata, includeMetadata: include, toolVersion },
+    { compress: opts.compress },
+  );
+  return { createdAt, name, writer };
+}
+
 async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, metadata: string[], include: IncludeMetadata) {
   opts.log('info', `Start full backup of database '${db.name}'.`);
   const snap = await conn.snapshot(db.name);
   if (snap.databaseId !== db.databaseId) {
     throw new QuiverError('BackupFailed', `database '${db.name}' changed identity during the backup (id ${db.databaseId} → ${snap.databaseId})`, { hint: 'run the backup again' });
   }
-  const createdAt = new Date();
-  const name = await chooseArtifactName(opts.target, db.name, createdAt);
-  const writer = await ArtifactWriter.create(
-    opts.target,
-    name,
-    {
-      databaseName: db.name,
-      databaseId: db.databaseId,
-      storeId: snap.storeId,
-      kind: 'FULL',
-      createdAt: createdAt.toISOString(),
-      payloadFormat: snapshotPayloadFormat,
-      parent: null,
-      metadataCommands: metadata,
-      includeMetadata: include,
-      toolVersion,
-    },
-    { compress: opts.compress },
-  );
+  const { createdAt, name, writer } = await openArtifact(opts, db, { kind: 'FULL', storeId: snap.storeId, payloadFormat: snapshotPayloadFormat, parent: null }, metadata, include);
   const failed = new FailedCopy(opts, name);
   const progress = new Progress(`full backup of '${db.name}'`, db.storeBytes ?? null);
   try {
@@ -341,25 +342,8 @@ async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: Rem
   opts.log('info', `Start differential backup of database '${db.name}'.`);
   const stream = fromTxId === null ? null : await conn.transactions(db.name, fromTxId);
   if (stream === null) opts.log('info', `The remote server (${conn.address}) has no new transactions for database '${db.name}' since tx ${parent.highestTx}: writing an empty differential artifact.`);
-  const createdAt = new Date();
-  const name = await chooseArtifactName(opts.target, db.name, createdAt);
-  const writer = await ArtifactWriter.create(
-    opts.target,
-    name,
-    {
-      databaseName: db.name,
-      databaseId: db.databaseId,
-      storeId: db.storeId,
-      kind: 'DIFF',
-      createdAt: createdAt.toISOString(),
-      payloadFormat: txlogPayloadFormat,
-      parent: { artifactName: parent.name, highestTx: parent.highestTx, lastTxChecksum: parent.lastTxChecksum },
-      metadataCommands: metadata,
-      includeMetadata: include,
-      toolVersion,
-    },
-    { compress: opts.compress },
-  );
+  const parentLink = { artifactName: parent.name, highestTx: parent.highestTx, lastTxChecksum: parent.lastTxChecksum };
+  const { createdAt, name, writer } = await openArtifact(opts, db, { kind: 'DIFF', storeId: db.storeId, payloadFormat: txlogPayloadFormat, parent: parentLink }, metadata, include);
   const failed = new FailedCopy(opts, name);
   const progress = new Progress(`differential backup of '${db.name}'`, null);
   try {
