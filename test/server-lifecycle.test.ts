@@ -90,3 +90,15 @@ test('a bad setting stops the start with the key and the value, and unknown comm
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^quiver \d+\.\d+\.\d+/);
 });
+
+test('a backup service on a non-loopback address without TLS logs a prominent warning', async () => {
+  const server = await createServer_();
+  cleanups.push(() => server.cleanup());
+  writeFileSync(join(server.home, 'conf', 'quiver.conf'), readFileSync(join(server.home, 'conf', 'quiver.conf'), 'utf8').replace(/server\.backup\.listen_address=127\.0\.0\.1:/, 'server.backup.listen_address=0.0.0.0:'));
+  await server.start();
+  try {
+    assert.match(server.output, /WARN  \*\*\* the backup service listens on 0\.0\.0\.0:\d+, which is not a loopback address, without a TLS policy/);
+  } finally {
+    await server.stop();
+  }
+});
