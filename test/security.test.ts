@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import neo4j, { type Driver } from 'neo4j-driver';
-import { startTestServer, type TestServer } from './support/harness.js';
+import { runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
 
 const adminPassword = 'admin-secret';
 let server: TestServer;
@@ -248,5 +248,29 @@ describe('bad input', () => {
       }, command);
     }
     assert.equal(await snapshot(), before);
+  });
+});
+
+describe('home database', () => {
+  it('a connection without a database uses the user home database', async () => {
+    const home = tempDir('quiver-home-');
+    const set = await runAdmin(['dbms', 'set-initial-password', 'admin-password'], { home });
+    assert.equal(set.code, 0, set.stderr);
+    const server = await startTestServer({ home, auth: true });
+    try {
+      const admin = server.driver({ user: 'neo4j', password: 'admin-password' });
+      await admin.executeQuery('CREATE DATABASE sales', {}, { database: 'system' });
+      await admin.executeQuery("CREATE USER homer SET PASSWORD 'homer-password' CHANGE NOT REQUIRED SET HOME DATABASE sales", {}, { database: 'system' });
+      await admin.executeQuery('GRANT ROLE editor TO homer', {}, { database: 'system' });
+      await admin.executeQuery('CREATE (:Marker {db: "sales"})', {}, { database: 'sales' });
+      await admin.close();
+      const homer = server.driver({ user: 'homer', password: 'homer-password' });
+      const r = await homer.executeQuery('MATCH (m:Marker) RETURN m.db AS db');
+      assert.deepEqual(r.records.map((x) => x.get('db')), ['sales']);
+      await homer.close();
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
   });
 });

@@ -19,6 +19,7 @@ import type { ReadTransaction, WriteTransaction } from '../kernel/api.js';
 import type { Database } from '../kernel/database.js';
 import type { Dbms } from '../kernel/dbms.js';
 import { authorizeStatement, secureTransaction } from '../security/enforcement.js';
+import { loadSecurityState } from '../security/security-store.js';
 import { authenticateUser } from '../security/users.js';
 import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
@@ -137,8 +138,11 @@ export class QueryService implements BoltBackend {
     return { username: user.name, passwordChangeRequired: user.passwordChangeRequired };
   }
 
-  private resolveDb(name: string | undefined): Database {
-    return this.dbms.database(name && name.length ? name : this.dbms.defaultDatabaseName);
+  /** The named database, else the user's home database, else the default database. */
+  private resolveDb(name: string | undefined, user?: AuthenticatedUser): Database {
+    if (name && name.length) return this.dbms.database(name);
+    const home = user && this.authEnabled ? loadSecurityState(this.dbms.systemDatabase()).users.get(user.username)?.home : null;
+    return this.dbms.database(home ?? this.dbms.defaultDatabaseName);
   }
 
   private check(user: AuthenticatedUser, q: PreparedQuery, query: string, db: Database): void {
@@ -157,7 +161,7 @@ export class QueryService implements BoltBackend {
   }
 
   async beginTransaction(user: AuthenticatedUser, options: TxOptions): Promise<BoltTransaction> {
-    const db = this.resolveDb(options.database);
+    const db = this.resolveDb(options.database, user);
     // The kernel transaction starts with the first data statement: administration commands in
     // the same transaction (drivers' executeQuery wraps everything in one) commit on their own.
     const timeoutMs = options.txTimeoutMs !== undefined && options.txTimeoutMs > 0 ? options.txTimeoutMs : this.txTimeoutMs;
@@ -184,7 +188,7 @@ export class QueryService implements BoltBackend {
   }
 
   async runAutoCommit(user: AuthenticatedUser, query: string, params: Map<string, Value>, options: TxOptions): Promise<AutoCommitResult> {
-    const db = this.resolveDb(options.database);
+    const db = this.resolveDb(options.database, user);
     const q = prepare(query);
     this.check(user, q, query, db);
     if (q.kind === 'admin') {
@@ -224,7 +228,7 @@ export class QueryService implements BoltBackend {
   }
 
   async route(_user: AuthenticatedUser, database: string | undefined, _bookmarks: string[], advertisedAddress: string): Promise<RoutingTable> {
-    const db = this.resolveDb(database);
+    const db = this.resolveDb(database, _user);
     return { ttlSeconds: 300, database: db.name, routers: [advertisedAddress], readers: [advertisedAddress], writers: [advertisedAddress] };
   }
 }
