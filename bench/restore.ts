@@ -13,7 +13,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
-import { adminBin, type BenchHome, createBenchHome, fileBytes, makeScratchDir, onlyFile, removeTree, treeBytes } from './support/home.js';
+import { adminBin, type BenchHome, cleanupOnInterrupt, createBenchHome, fileBytes, makeScratchDir, onlyFile, removeTree, treeBytes } from './support/home.js';
 import { runPipeline, runTimedOk, shellQuote, type TimedRun, warmPageCache } from './support/process.js';
 import { describeEnvironment, printEnvironment, printJson, say } from './support/report.js';
 import { mebibyte, median, mibPerSec, round } from './support/stats.js';
@@ -28,7 +28,8 @@ const options = parseBenchOptions(
   [
     { name: 'chain-transactions', defaultValue: '100000', doc: 'small transactions in the DIFF chain' },
     { name: 'chain-diffs', defaultValue: '10', doc: 'DIFF artifacts the chain transactions are spread over' },
-    { name: 'writers', defaultValue: '8', doc: 'concurrent driver sessions committing the chain transactions' },
+    { name: 'chain', defaultValue: 'true', doc: 'measure the DIFF chain replay and aggregate-backup (false: FULL restore only)' },
+    { name: 'writers', defaultValue: '16', doc: 'concurrent driver sessions committing the chain transactions (more sessions share each log fsync)' },
   ],
   'node dist/bench/restore.js [options]',
 );
@@ -38,6 +39,7 @@ const chainTransactions = numberOption(options, 'chain-transactions');
 const chainDiffs = Math.max(1, numberOption(options, 'chain-diffs'));
 const writers = Math.max(1, numberOption(options, 'writers'));
 const keep = booleanOption(options, 'keep');
+const measureChain = booleanOption(options, 'chain');
 
 interface RestoreResultJson {
   transactionsReplayed: number;
@@ -56,6 +58,10 @@ async function main(): Promise<void> {
   const scratch = makeScratchDir(options.get('work-dir') ?? '', 'quiver-bench-restore-');
   say(`scratch folder ${scratch}`);
   const running = new Set<BenchHome>();
+  cleanupOnInterrupt(async () => {
+    for (const h of running) await h.server.stop().catch(() => undefined);
+    removeTree(scratch);
+  });
   try {
     // ---- a FULL artifact and a tar.zst of the same store ----
     const big = await createBenchHome(scratch, 'home-full');
@@ -117,73 +123,90 @@ async function main(): Promise<void> {
     say(`restore throughput ratio quiver / baseline: ${round(restoreRatio, 2)} (median of ${reps}; target >= ${targets.restoreVsBaselineRatioMin}); against baseline + fsync: ${round(baselineSyncedMs / quiverMs, 2)}`);
 
     // ---- a chain: small FULL, then DIFFs holding the small transactions ----
-    const small = await createBenchHome(scratch, 'home-chain');
-    await small.server.start();
-    running.add(small);
-    const chainDir = join(scratch, 'chain');
-    mkdirSync(chainDir);
-    const backupChain = (type: string) =>
-      runTimedOk(adminBin, ['database', 'backup', `--from=${small.server.backupAddress}`, `--to-path=${chainDir}`, `--type=${type}`, 'neo4j'], { env: { QUIVER_HOME: small.home } });
-    await backupChain('FULL');
-    const chainFull = onlyFile(chainDir, '.backup');
-    const driver = small.server.driver();
-    let commitMs = 0;
-    let diffMs = 0;
-    try {
-      const perDiff = Math.ceil(chainTransactions / chainDiffs);
-      for (let i = 0, left = chainTransactions; i < chainDiffs && left > 0; i++, left -= perDiff) {
-        commitMs += (await commitSmallTransactions(driver, Math.min(perDiff, left), writers)).ms;
-        diffMs += (await backupChain('DIFF')).ms;
-      }
-    } finally {
-      await driver.close();
-    }
-    await small.server.stop();
-    running.delete(small);
-    removeTree(small.storeDir('neo4j'));
-    removeTree(small.logDir('neo4j'));
-    const chainArtifacts = readdirSync(chainDir).filter((n) => n.endsWith('.backup')).length;
-    say(`chain: ${chainArtifacts} artifacts, ${round(treeBytes(chainDir) / mebibyte)} MiB; ${chainTransactions} transactions committed in ${round(commitMs / 1000, 1)} s (${round(chainTransactions / (commitMs / 1000))} tx/s through the driver), DIFF backups took ${round(diffMs / 1000, 1)} s in total`);
-
-    const restoreChain = async (from: string, extra: string[]): Promise<{ run: TimedRun; result: RestoreResultJson }> => {
-      const dst = join(scratch, 'chain-dst');
+    const chainPhase = async () => {
+      const small = await createBenchHome(scratch, 'home-chain');
+      await small.server.start();
+      running.add(small);
+      const chainDir = join(scratch, 'chain');
+      mkdirSync(chainDir);
+      const backupChain = (type: string) =>
+        runTimedOk(adminBin, ['database', 'backup', `--from=${small.server.backupAddress}`, `--to-path=${chainDir}`, `--type=${type}`, 'neo4j'], { env: { QUIVER_HOME: small.home } });
+      await backupChain('FULL');
+      const chainFull = onlyFile(chainDir, '.backup');
+      const driver = small.server.driver();
+      let commitMs = 0;
+      let diffMs = 0;
       try {
-        const run = await runTimedOk(
-          adminBin,
-          ['database', 'restore', `--from-path=${from}`, `--to-path-data=${join(dst, 'data')}`, `--to-path-txn=${join(dst, 'transactions')}`, '--format=json', ...extra, 'neo4j'],
-          { env: { QUIVER_HOME: restoreHome } },
-        );
-        return { run, result: parseRestoreJson(run) };
+        const perDiff = Math.ceil(chainTransactions / chainDiffs);
+        for (let i = 0, left = chainTransactions; i < chainDiffs && left > 0; i++, left -= perDiff) {
+          commitMs += (await commitSmallTransactions(driver, Math.min(perDiff, left), writers)).ms;
+          diffMs += (await backupChain('DIFF')).ms;
+        }
       } finally {
-        removeTree(dst);
+        await driver.close();
       }
-    };
-    const fullOnlyRuns: number[] = [];
-    const sequentialRuns: number[] = [];
-    const parallelRuns: number[] = [];
-    let replayed = 0;
-    for (let rep = 1; rep <= reps; rep++) {
-      const f = await restoreChain(chainFull, []);
-      fullOnlyRuns.push(round(f.run.ms, 0));
-      const s = await restoreChain(chainDir, []);
-      sequentialRuns.push(round(s.run.ms, 0));
-      replayed = s.result.transactionsReplayed;
-      const p = await restoreChain(chainDir, ['--parallel-recovery=true']);
-      parallelRuns.push(round(p.run.ms, 0));
-      if (p.result.transactionsReplayed !== replayed || p.result.lastTxId !== s.result.lastTxId) {
-        throw new Error(`--parallel-recovery restored to tx ${p.result.lastTxId} (${p.result.transactionsReplayed} replayed), sequential to tx ${s.result.lastTxId} (${replayed})`);
-      }
-      say(`rep ${rep} restore: FULL only ${round(f.run.ms / 1000, 2)} s; chain sequential ${round(s.run.ms / 1000, 2)} s; chain --parallel-recovery ${round(p.run.ms / 1000, 2)} s (${replayed} transactions replayed, to tx ${s.result.lastTxId})`);
-    }
-    const replayRate = (ms: number) => replayed / ((ms - median(fullOnlyRuns)) / 1000);
-    const sequentialRate = replayRate(median(sequentialRuns));
-    const parallelRate = replayRate(median(parallelRuns));
-    say(`replay rate (chain restore minus FULL-only restore): sequential ${round(sequentialRate)} tx/s, --parallel-recovery ${round(parallelRate)} tx/s`);
+      await small.server.stop();
+      running.delete(small);
+      removeTree(small.storeDir('neo4j'));
+      removeTree(small.logDir('neo4j'));
+      const chainArtifacts = readdirSync(chainDir).filter((n) => n.endsWith('.backup')).length;
+      say(`chain: ${chainArtifacts} artifacts, ${round(treeBytes(chainDir) / mebibyte)} MiB; ${chainTransactions} transactions committed in ${round(commitMs / 1000, 1)} s (${round(chainTransactions / (commitMs / 1000))} tx/s through the driver), DIFF backups took ${round(diffMs / 1000, 1)} s in total`);
 
-    const aggregate = await runTimedOk(adminBin, ['database', 'aggregate-backup', `--from-path=${chainDir}`, 'neo4j'], { env: { QUIVER_HOME: restoreHome } });
-    const afterAggregate = readdirSync(chainDir).filter((n) => n.endsWith('.backup'));
-    say(`aggregate-backup of the chain (${chainArtifacts} artifacts, ${replayed} transactions): ${round(aggregate.ms / 1000, 2)} s, ${afterAggregate.length} artifact(s) left, peak RSS ${round(aggregate.peakRssBytes / mebibyte)} MiB`);
-    removeTree(chainDir);
+      const restoreChain = async (from: string, extra: string[]): Promise<{ run: TimedRun; result: RestoreResultJson }> => {
+        const dst = join(scratch, 'chain-dst');
+        try {
+          const run = await runTimedOk(
+            adminBin,
+            ['database', 'restore', `--from-path=${from}`, `--to-path-data=${join(dst, 'data')}`, `--to-path-txn=${join(dst, 'transactions')}`, '--format=json', ...extra, 'neo4j'],
+            { env: { QUIVER_HOME: restoreHome } },
+          );
+          return { run, result: parseRestoreJson(run) };
+        } finally {
+          removeTree(dst);
+        }
+      };
+      const fullOnlyRuns: number[] = [];
+      const sequentialRuns: number[] = [];
+      const parallelRuns: number[] = [];
+      let replayed = 0;
+      for (let rep = 1; rep <= reps; rep++) {
+        const f = await restoreChain(chainFull, []);
+        fullOnlyRuns.push(round(f.run.ms, 0));
+        const s = await restoreChain(chainDir, []);
+        sequentialRuns.push(round(s.run.ms, 0));
+        replayed = s.result.transactionsReplayed;
+        const p = await restoreChain(chainDir, ['--parallel-recovery=true']);
+        parallelRuns.push(round(p.run.ms, 0));
+        if (p.result.transactionsReplayed !== replayed || p.result.lastTxId !== s.result.lastTxId) {
+          throw new Error(`--parallel-recovery restored to tx ${p.result.lastTxId} (${p.result.transactionsReplayed} replayed), sequential to tx ${s.result.lastTxId} (${replayed})`);
+        }
+        say(`rep ${rep} restore: FULL only ${round(f.run.ms / 1000, 2)} s; chain sequential ${round(s.run.ms / 1000, 2)} s; chain --parallel-recovery ${round(p.run.ms / 1000, 2)} s (${replayed} transactions replayed, to tx ${s.result.lastTxId})`);
+      }
+      const replayRate = (ms: number) => replayed / ((ms - median(fullOnlyRuns)) / 1000);
+      const sequentialRate = replayRate(median(sequentialRuns));
+      const parallelRate = replayRate(median(parallelRuns));
+      say(`replay rate (chain restore minus FULL-only restore): sequential ${round(sequentialRate)} tx/s, --parallel-recovery ${round(parallelRate)} tx/s`);
+
+      const aggregate = await runTimedOk(adminBin, ['database', 'aggregate-backup', `--from-path=${chainDir}`, 'neo4j'], { env: { QUIVER_HOME: restoreHome } });
+      const afterAggregate = readdirSync(chainDir).filter((n) => n.endsWith('.backup'));
+      say(`aggregate-backup of the chain (${chainArtifacts} artifacts, ${replayed} transactions): ${round(aggregate.ms / 1000, 2)} s, ${afterAggregate.length} artifact(s) left, peak RSS ${round(aggregate.peakRssBytes / mebibyte)} MiB`);
+      removeTree(chainDir);
+      return {
+        artifacts: chainArtifacts,
+        transactions: replayed,
+        commitMs: round(commitMs, 0),
+        diffBackupsMs: round(diffMs, 0),
+        fullOnlyRestoreMs: fullOnlyRuns,
+        sequentialRestoreMs: sequentialRuns,
+        parallelRestoreMs: parallelRuns,
+        sequentialTxPerSec: round(sequentialRate),
+        parallelTxPerSec: round(parallelRate),
+        aggregateMs: round(aggregate.ms, 0),
+        aggregatePeakRssBytes: aggregate.peakRssBytes,
+      };
+    };
+
+    const chain = measureChain ? await chainPhase() : null;
 
     const met = { restoreVsBaseline: restoreRatio >= targets.restoreVsBaselineRatioMin };
     say(`targets met: restoreVsBaseline=${met.restoreVsBaseline}`);
@@ -199,19 +222,7 @@ async function main(): Promise<void> {
         ratioQuiverToBaseline: round(restoreRatio, 3),
         ratioQuiverToBaselineWithFsync: round(baselineSyncedMs / quiverMs, 3),
       },
-      chain: {
-        artifacts: chainArtifacts,
-        transactions: replayed,
-        commitMs: round(commitMs, 0),
-        diffBackupsMs: round(diffMs, 0),
-        fullOnlyRestoreMs: fullOnlyRuns,
-        sequentialRestoreMs: sequentialRuns,
-        parallelRestoreMs: parallelRuns,
-        sequentialTxPerSec: round(sequentialRate),
-        parallelTxPerSec: round(parallelRate),
-        aggregateMs: round(aggregate.ms, 0),
-        aggregatePeakRssBytes: aggregate.peakRssBytes,
-      },
+      chain,
       targets,
       met,
     });

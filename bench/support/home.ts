@@ -3,7 +3,7 @@
  * through the test harness, with its store and transaction log locations, and a sweep that
  * removes everything the benchmark wrote (stores and artifacts are gigabytes on a shared disk).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminBin, createServer_, type TestServer } from '../../test/support/harness.js';
@@ -68,4 +68,24 @@ export function onlyFile(dir: string, suffix: string): string {
 
 export function removeTree(path: string): void {
   rmSync(path, { recursive: true, force: true });
+}
+
+/**
+ * On Ctrl-C or SIGTERM, runs `cleanup` (stop servers, remove the scratch folder: gigabytes on a
+ * shared disk) before exiting with 130, instead of leaving everything behind.
+ */
+export function cleanupOnInterrupt(cleanup: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`${signal}: cleaning up\n`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+}
+
+/** Sets one setting in the home's conf/quiver.conf (replacing an earlier value); restart the server to apply it. */
+export function setServerConf(home: string, key: string, value: string): void {
+  const path = join(home, 'conf', 'quiver.conf');
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.startsWith(`${key}=`));
+  writeFileSync(path, [...lines, `${key}=${value}`, ''].join('\n'));
 }

@@ -2,8 +2,12 @@
 
 export const mebibyte = 1024 * 1024;
 
+/** The middle value, or the mean of the two middle values; NaN for an empty list. */
 export function median(values: number[]): number {
-  return percentile(values, 50);
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Nearest-rank percentile; NaN for an empty list. */

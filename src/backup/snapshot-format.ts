@@ -39,6 +39,17 @@ export class SnapshotParser {
   private pending: Buffer = Buffer.alloc(0);
   private finished = false;
   private offset = 0;
+  private readonly yieldEntries: boolean;
+  /** Bytes of an entry that is checked but not yielded, still to arrive: skipped, never buffered. */
+  private skipBytes = 0;
+
+  /**
+   * `entries: false` checks entry frames without yielding them: the backup client only needs the
+   * other events, and creating two views per entry was a third of its CPU time (docs/performance.md).
+   */
+  constructor(options: { entries?: boolean } = {}) {
+    this.yieldEntries = options.entries ?? true;
+  }
 
   get done(): boolean {
     return this.finished;
@@ -50,6 +61,13 @@ export class SnapshotParser {
   }
 
   *push(chunk: Buffer): Generator<SnapshotEvent> {
+    if (this.skipBytes > 0) {
+      const skipped = Math.min(this.skipBytes, chunk.length);
+      this.skipBytes -= skipped;
+      this.offset += skipped;
+      chunk = chunk.subarray(skipped);
+      if (chunk.length === 0) return;
+    }
     this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     let pos = 0;
     const buf = this.pending;
@@ -72,8 +90,13 @@ export class SnapshotParser {
           const vl = buf.readUInt32LE(pos + 3);
           if (kl > snapshotKeyBytesMax || vl > snapshotValueBytesMax) throw new Error(`snapshot entry at byte ${this.offset + pos} has an impossible size`);
           need = 7 + kl + vl;
-          if (pos + need > buf.length) break;
-          yield { type: 'entry', key: buf.subarray(pos + 7, pos + 7 + kl), value: buf.subarray(pos + 7 + kl, pos + need) };
+          if (pos + need > buf.length) {
+            if (this.yieldEntries) break;
+            this.skipBytes = pos + need - buf.length;
+            pos = buf.length;
+            continue;
+          }
+          if (this.yieldEntries) yield { type: 'entry', key: buf.subarray(pos + 7, pos + 7 + kl), value: buf.subarray(pos + 7 + kl, pos + need) };
           pos += need;
           continue;
         }
@@ -111,6 +134,9 @@ export class SnapshotParser {
     if (this.pending.length) throw new Error(`snapshot stream has ${this.pending.length} trailing bytes`);
   }
 }
+
+/** Below this length a byte loop copies faster than `Uint8Array#set` plus the view it needs. */
+const shortCopyBytes = 64;
 
 /** Appends frames into fixed-size chunks, handing each full chunk to `emit`. */
 export class SnapshotEncoder {
@@ -150,6 +176,36 @@ export class SnapshotEncoder {
     b.set(key, this.pos + 7);
     b.set(value, this.pos + 7 + key.length);
     this.pos += 7 + key.length + value.length;
+  }
+  /**
+   * Same frame as `entry`, copied from ranges of buffers the caller reuses (LMDB's shared read
+   * buffers, see snapshot-reader.ts): no view or Buffer is allocated per entry, and short ranges
+   * are copied byte by byte, which is faster than `set` below about 64 bytes.
+   */
+  entryFrom(keySource: Uint8Array, keyStart: number, keyEnd: number, valueSource: Uint8Array, valueBytes: number): void {
+    const keyBytes = keyEnd - keyStart;
+    this.room(7 + keyBytes + valueBytes);
+    const b = this.buf;
+    let p = this.pos;
+    b[p] = Frame.Entry;
+    b[p + 1] = keyBytes & 0xff;
+    b[p + 2] = keyBytes >>> 8;
+    b[p + 3] = valueBytes & 0xff;
+    b[p + 4] = (valueBytes >>> 8) & 0xff;
+    b[p + 5] = (valueBytes >>> 16) & 0xff;
+    b[p + 6] = valueBytes >>> 24;
+    p += 7;
+    if (keyBytes < shortCopyBytes) for (let i = keyStart; i < keyEnd; i++) b[p++] = keySource[i]!;
+    else {
+      b.set(keySource.subarray(keyStart, keyEnd), p);
+      p += keyBytes;
+    }
+    if (valueBytes < shortCopyBytes) for (let i = 0; i < valueBytes; i++) b[p++] = valueSource[i]!;
+    else {
+      b.set(valueSource.subarray(0, valueBytes), p);
+      p += valueBytes;
+    }
+    this.pos = p;
   }
   sectionEnd(count: number): void {
     this.room(9);
