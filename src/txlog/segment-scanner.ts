@@ -62,7 +62,9 @@ export function* scanSegment(path: string): Generator<{ record: LogRecord; raw: 
     };
     for (;;) {
       let check = checkRecord(buf, pos, expectTxId, prevChain);
-      if (!check.ok && check.reason !== 'corrupt' && !eof) {
+      // Refill until the record fits: the first read may not even hold its length field, so one
+      // refill is not enough for a record larger than the read size.
+      while (!check.ok && check.reason !== 'corrupt' && !eof) {
         const len = buf.length - pos >= 4 ? buf.readUInt32LE(pos) : 0;
         fill(recordHeaderBytes + len);
         check = checkRecord(buf, pos, expectTxId, prevChain);

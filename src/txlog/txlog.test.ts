@@ -547,3 +547,25 @@ describe('readers and pruning', () => {
     }
   });
 });
+
+describe('large records', () => {
+  it('a record larger than the scan read size survives a reopen, also first in its segment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-large-'));
+    try {
+      const opts = { dir, databaseId: '00000000-0000-4000-8000-000000000002', rotationBytes: 1024 * 1024, preallocate: false };
+      const log = TxLog.open(opts, { txId: 0, checksum: 0 });
+      log.append(1, Date.now(), Buffer.alloc(100, 1));
+      log.append(2, Date.now(), Buffer.alloc(5 * 1024 * 1024, 2));
+      log.append(3, Date.now(), Buffer.alloc(9 * 1024 * 1024, 3));
+      await log.sync(3);
+      log.close();
+      const again = TxLog.open(opts, { txId: 0, checksum: 0 });
+      assert.equal(again.lastTxId, 3, 'no acknowledged transaction dropped');
+      const sizes = [...again.readRaw(1, 3)].map(({ record }) => record.body.length);
+      assert.deepEqual(sizes, [100, 5 * 1024 * 1024, 9 * 1024 * 1024]);
+      again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
