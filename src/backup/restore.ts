@@ -79,7 +79,7 @@ async function collectSources(paths: string[], log: RestoreOptions['log']): Prom
   let named: string | undefined;
   for (const p of paths) {
     const { target, fileName } = await resolveArtifactPath(p);
-    const names = fileName ? (await target.list()).map((e) => e.name) : (await target.list()).map((e) => e.name);
+    const names = (await target.list()).map((e) => e.name);
     if (fileName) {
       if (paths.length === 1) named = fileName;
       // The named file must itself be readable: fail on it rather than skip it.

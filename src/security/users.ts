@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Database } from '../kernel/database.js';
 import { QuiverError } from '../util/errors.js';
 import { hashPassword, verifyPassword } from './password.js';
+import { loadSecurityState } from './security-store.js';
 
 const userLabel = 'User';
 export const initialUser = 'neo4j';
@@ -29,21 +30,9 @@ function findUser(tx: { nodeIdsByLabel(l: string): Iterable<number>; getNode(id:
   return undefined;
 }
 
+/** Every user, from the security model the system database holds (cached per system transaction). */
 export function listUsers(system: Database): UserRecord[] {
-  const r = system.beginRead();
-  try {
-    return [...r.nodeIdsByLabel(userLabel)].map((id) => {
-      const p = r.getNode(id)!.properties;
-      return {
-        name: p.get('name') as string,
-        passwordHash: p.get('passwordHash') as string,
-        passwordChangeRequired: p.get('passwordChangeRequired') === true,
-        suspended: p.get('suspended') === true,
-      };
-    });
-  } finally {
-    r.close();
-  }
+  return [...loadSecurityState(system).users.values()];
 }
 
 /** Creates the initial user when no user exists yet. */

@@ -11,8 +11,10 @@ export interface PrunableSegment {
   seq: number;
   path: string;
   firstTxId: number;
+  /** Last tx id in the segment; firstTxId - 1 when empty. */
   lastTxId: number;
   lastCommitTimeMs: number;
+  /** Bytes of records (header included). */
   usedBytes: number;
 }
 

@@ -14,7 +14,7 @@ import { encodeRecord, encodeSegmentHeader, parseSegmentFileName, segmentFileNam
 import { readSegmentHeader, type ScanEnd, scanSegment } from './segment-scanner.js';
 import type { LogRecord, SegmentHeader } from './format.js';
 import type { RetentionPolicy } from './retention.js';
-import { segmentsToPrune } from './retention.js';
+import { type PrunableSegment, segmentsToPrune } from './retention.js';
 
 /** Preallocation step: each step costs one metadata journal commit, amortised over this many bytes. */
 const preallocateStepBytes = 8 * 1024 * 1024;
@@ -22,16 +22,8 @@ const zeroChunk = Buffer.alloc(preallocateStepBytes);
 /** Suffix of a segment being created: it gets its final name only once its header is durable. */
 const creatingSuffix = '.tmp';
 
-export interface SegmentInfo {
-  seq: number;
-  path: string;
-  firstTxId: number;
-  /** Last tx id in the segment; firstTxId - 1 when empty. */
-  lastTxId: number;
-  lastCommitTimeMs: number;
-  /** Bytes of records (header included). */
-  usedBytes: number;
-}
+/** A segment as the log tracks it (what retention needs, nothing more). */
+export type SegmentInfo = PrunableSegment;
 
 export interface TxLogOptions {
   dir: string;
