@@ -1,6 +1,6 @@
 /**
  * `aggregate-backup`: collapses a backup chain into one new FULL artifact. The chain is restored
- * into a staging folder, its snapshot written as a new artifact, the artifact verified end to end,
+ * into a staging folder, its store image written as a new artifact, the artifact verified end to end,
  * and only then (unless --keep-old-backup) the old chain removed.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,8 +19,9 @@ import { ArtifactWriter } from './artifact-writer.js';
 import { buildChains } from './chain.js';
 import { planRestore } from './restore-plan.js';
 import { buildStagedStore } from './restore.js';
-import { snapshotPayloadFormat } from './snapshot-format.js';
-import { readStoreSnapshot } from './snapshot-reader.js';
+import { GraphStore } from '../storage/store.js';
+import { blockRawBytesDefault } from './limits.js';
+import { openClosedImage, readImageBlocks, storeImagePayloadFormat } from './store-image.js';
 
 export interface AggregateOptions {
   fromPath: string;
@@ -38,6 +39,17 @@ export interface AggregateResult {
   uri: string;
   replaced: string[];
   highestTx: number;
+}
+
+/** The transaction a closed store holds. */
+function stagedTx(storeDir: string): { txId: number; txChecksum: number; txTimeMs: number } {
+  const store = GraphStore.open(storeDir, { readOnly: true });
+  try {
+    const meta = store.meta();
+    return { txId: meta.lastTxId, txChecksum: meta.lastTxChecksum, txTimeMs: meta.lastTxTimeMs };
+  } finally {
+    store.close();
+  }
 }
 
 export async function aggregateBackup(opts: AggregateOptions): Promise<AggregateResult> {
@@ -76,7 +88,7 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
         storeId: full.header.storeId,
         kind: 'FULL',
         createdAt: createdAt.toISOString(),
-        payloadFormat: snapshotPayloadFormat,
+        payloadFormat: storeImagePayloadFormat,
         parent: null,
         metadataCommands: metadata?.metadataCommands ?? [],
         includeMetadata: metadata?.includeMetadata ?? newest.header.includeMetadata,
@@ -84,10 +96,18 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
       },
       { compress: full.header.compressed },
     );
-    const w = writer;
-    const finish = await readStoreSnapshot(join(staging, 'store'), 1024 * 1024, () => undefined, (chunk) => w.write(chunk));
-    if (!finish || finish.txId !== step.chainHighestTx) {
-      throw new QuiverError('BackupFailed', `aggregating "${step.sourceDatabase}": the replayed store ends at tx ${finish?.txId}, expected ${step.chainHighestTx}`);
+    const storeDir = join(staging, 'store');
+    const finish = stagedTx(storeDir);
+    if (finish.txId !== step.chainHighestTx) {
+      throw new QuiverError('BackupFailed', `aggregating "${step.sourceDatabase}": the replayed store ends at tx ${finish.txId}, expected ${step.chainHighestTx}`);
+    }
+    const image = openClosedImage(storeDir, finish);
+    try {
+      for await (const block of readImageBlocks(image, { blockRawBytes: blockRawBytesDefault, compress: full.header.compressed, maxRateBytesPerSec: 0 })) {
+        await writer.writeEncodedBlock(block.encoded);
+      }
+    } finally {
+      image.release();
     }
     const written = await writer.finish({
       lowestTx: 1,

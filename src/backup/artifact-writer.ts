@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import type { BackupTarget, CrashHook, TargetWriter } from '../targets/target.js';
-import { blockFlagZstd, encodeBlockHeader } from './artifact-block.js';
+import { blockFlagZstd, blockHeaderBytes, blockHeaderProblem, decodeBlockHeader, encodeBlockHeader } from './artifact-block.js';
 import { encodeHeader, headerProblem, type ArtifactHeader } from './artifact-header.js';
 import { expectedFileBytes, sealProblem } from './artifact-invariants.js';
 import { artifactSuffix } from './artifact-name.js';
@@ -53,6 +53,9 @@ export class ArtifactWriter {
   private blockCount = 0;
   private payloadRawBytes = 0;
   private payloadStoredBytes = 0;
+  /** An encoded block shorter than a full block was written: it must be the last. */
+  private shortBlockWritten = false;
+  private encodedBlocksWritten = false;
 
   private constructor(
     private readonly target: BackupTarget,
@@ -99,6 +102,28 @@ export class ArtifactWriter {
         offset += take;
         if (this.blockFilled === this.block.length) await this.sealBlock();
       }
+    });
+  }
+
+  /**
+   * Appends a block encoded elsewhere (the store image workers): written as it is, without
+   * recompressing. The caller has checked its CRC (image-stream.ts) or made it in this process.
+   * Cannot be mixed with `write` in one artifact.
+   */
+  async writeEncodedBlock(encoded: Buffer): Promise<void> {
+    await this.guard(async () => {
+      assert.equal(this.blockFilled + this.queue.length, 0, `artifact "${this.name}": writeEncodedBlock cannot follow write`);
+      assert.ok(!this.shortBlockWritten, `artifact "${this.name}": only the last block may be shorter than ${this.header.blockRawBytes} bytes`);
+      const block = decodeBlockHeader(encoded);
+      assert.equal(encoded.length, blockHeaderBytes + block.storedBytes, `artifact "${this.name}": encoded block length disagrees with its header`);
+      const problem = blockHeaderProblem(block, this.header, true);
+      assert.equal(problem, null, `artifact "${this.name}": encoded block ${problem}`);
+      await this.emit(encoded);
+      this.encodedBlocksWritten = true;
+      this.shortBlockWritten = block.rawBytes < this.header.blockRawBytes;
+      this.blockCount += 1;
+      this.payloadRawBytes += block.rawBytes;
+      this.payloadStoredBytes += block.storedBytes;
     });
   }
 
@@ -160,6 +185,7 @@ export class ArtifactWriter {
 
   /** Hands the full (or last) block to compression, and writes the oldest blocks while too many are in flight. */
   private async sealBlock(): Promise<void> {
+    assert.ok(!this.encodedBlocksWritten, `artifact "${this.name}": write cannot follow writeEncodedBlock`);
     const raw = this.block.subarray(0, this.blockFilled);
     this.block = Buffer.allocUnsafeSlow(this.header.blockRawBytes);
     this.blockFilled = 0;

@@ -20,7 +20,10 @@ import { type BackupPlan, type ExistingArtifact, planBackup, type RequestedType 
 import { Progress } from './progress.js';
 import type { RemoteDatabase } from './protocol.js';
 import { BackupConnection } from './remote.js';
-import { snapshotPayloadFormat, SnapshotParser, txlogPayloadFormat } from './snapshot-format.js';
+import { txlogPayloadFormat } from './txlog-payload.js';
+import { readImageStream } from './image-stream.js';
+import { storeImagePayloadFormat } from './store-image.js';
+import { blockRawBytesDefault } from './limits.js';
 import { toolVersion } from '../util/version.js';
 
 export interface BackupRunOptions {
@@ -307,29 +310,31 @@ async function openArtifact(
 
 async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, metadata: string[], include: IncludeMetadata) {
   opts.log('info', `Start full backup of database '${db.name}'.`);
-  const snap = await conn.snapshot(db.name);
+  // The server reads and compresses the store image in its workers; the blocks arrive ready to
+  // store, so this process checks their checksums and writes them (image-stream.ts).
+  const snap = await conn.snapshot(db.name, blockRawBytesDefault, opts.compress);
   if (snap.databaseId !== db.databaseId) {
+    snap.body[Symbol.asyncIterator]().return?.();
     throw new QuiverError('BackupFailed', `database '${db.name}' changed identity during the backup (id ${db.databaseId} → ${snap.databaseId})`, { hint: 'run the backup again' });
   }
-  const { createdAt, name, writer } = await openArtifact(opts, db, { kind: 'FULL', storeId: snap.storeId, payloadFormat: snapshotPayloadFormat, parent: null }, metadata, include);
+  if (snap.payloadFormat !== storeImagePayloadFormat || snap.blockRawBytes !== blockRawBytesDefault || !Number.isSafeInteger(snap.imageBytes) || snap.imageBytes < 1) {
+    throw new QuiverError('BackupFailed', `the store snapshot of '${db.name}' is not what was asked for (format ${snap.payloadFormat}, ${snap.imageBytes} bytes in blocks of ${snap.blockRawBytes})`);
+  }
+  const { createdAt, name, writer } = await openArtifact(opts, db, { kind: 'FULL', storeId: snap.storeId, payloadFormat: storeImagePayloadFormat, parent: null }, metadata, include);
   const failed = new FailedCopy(opts, name);
-  const progress = new Progress(`full backup of '${db.name}'`, db.storeBytes ?? null);
+  const progress = new Progress(`full backup of '${db.name}'`, snap.imageBytes);
   try {
-    // Checks every frame; entries are not needed here, only stored (see SnapshotParser).
-    const parser = new SnapshotParser({ entries: false });
-    let finish: { txId: number; txChecksum: number; txTimeMs: number } | null = null;
-    for await (const chunk of snap.body) {
-      failed.write(chunk);
-      for (const ev of parser.push(chunk)) if (ev.type === 'finish') finish = ev.finish;
-      await writer.write(chunk);
-      progress.add(chunk.length);
+    const blocks = readImageStream(snap.body, { imageBytes: snap.imageBytes, blockRawBytes: snap.blockRawBytes, compressed: opts.compress, what: `'${db.name}' from ${conn.address}` });
+    for await (const block of blocks) {
+      failed.write(block.encoded);
+      await writer.writeEncodedBlock(block.encoded);
+      progress.add(block.rawBytes);
     }
-    parser.end();
-    if (!finish || finish.txId !== snap.txId) throw new QuiverError('BackupFailed', `the snapshot stream of '${db.name}' is inconsistent: it announced tx ${snap.txId} but ended at ${finish?.txId}`);
-    const w = await writer.finish({ lowestTx: finish.txId === 0 ? 0 : 1, highestTx: finish.txId, highestTxCommitTimeMs: finish.txTimeMs, lastTxChecksum: finish.txChecksum, txCount: finish.txId });
+    const tx = snap.txId;
+    const w = await writer.finish({ lowestTx: tx === 0 ? 0 : 1, highestTx: tx, highestTxCommitTimeMs: snap.txTimeMs, lastTxChecksum: snap.txChecksum, txCount: tx });
     failed.close(null, opts.log);
-    opts.log('info', `Finished full backup of database '${db.name}'. Store snapshot consistent at tx ${finish.txId}.`);
-    return { ...w, lowestTx: 1, highestTx: finish.txId, lastTxChecksum: finish.txChecksum, createdAt: createdAt.toISOString() };
+    opts.log('info', `Finished full backup of database '${db.name}'. Store snapshot consistent at tx ${tx}.`);
+    return { ...w, lowestTx: 1, highestTx: tx, lastTxChecksum: snap.txChecksum, createdAt: createdAt.toISOString() };
   } catch (e) {
     await writer.abort().catch(() => undefined);
     failed.close(e, opts.log);

@@ -1,6 +1,6 @@
 /**
  * The backup service: an HTTP/2 listener that lets `quiver-admin database backup` list databases,
- * stream a consistent store snapshot (read in a worker thread), stream committed transactions,
+ * stream a consistent store image (read and compressed in worker threads), stream committed transactions,
  * and export security metadata. It never stages a copy of the store on the server's disk.
  */
 import { statSync } from 'node:fs';
@@ -10,13 +10,13 @@ import type { AddressInfo } from 'node:net';
 import type { Dbms } from '../kernel/dbms.js';
 import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
-import { startWorker } from '../util/worker-path.js';
+import type { Database } from '../kernel/database.js';
+import { blockRawBytesDefault, blockRawBytesMax } from './limits.js';
+import { captureLiveImage, readImageBlocks, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
 
-/** Snapshot chunk size: large enough for throughput, small enough to keep memory flat. */
-const snapshotChunkBytes = 1024 * 1024;
-/** Chunks in flight between the snapshot worker and the socket. */
-const snapshotCreditsInitial = 4;
+/** Smallest block a client may ask for: below this the per-block overhead dominates. */
+const blockRawBytesMin = 64 * 1024;
 /** Transactions are batched into writes of about this size. */
 const txBatchBytes = 1024 * 1024;
 
@@ -112,7 +112,7 @@ async function handle(opts: BackupServiceOptions, stream: http2.ServerHttp2Strea
   const db = opts.dbms.database(dbName);
   switch (parts[3]) {
     case 'snapshot':
-      return streamSnapshot(opts, stream, db.location.storeDir, db);
+      return streamSnapshot(opts, stream, db, url);
     case 'transactions': {
       const from = Number(url.searchParams.get('from'));
       if (!Number.isSafeInteger(from) || from < 1) throw new QuiverError('UsageInvalid', `invalid "from" transaction id "${url.searchParams.get('from')}"`);
@@ -176,59 +176,47 @@ function waitDrain(stream: http2.ServerHttp2Stream): Promise<void> {
   });
 }
 
-function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, storeDir: string, db: { databaseId: string; store: { meta(): { storeId: string } } }): Promise<void> {
-  const worker = startWorker(import.meta.url, 'snapshot-worker', {
-    workerData: { storeDir, chunkBytes: snapshotChunkBytes, maxRateBytesPerSec: opts.maxRateBytesPerSec, creditsInitial: snapshotCreditsInitial },
-  });
-  return new Promise<void>((resolve, reject) => {
-    let finished = false;
-    const stop = () => {
-      if (!finished) worker.postMessage({ type: 'cancel' });
-      void worker.terminate();
-    };
-    stream.on('close', () => {
-      if (!finished) opts.log('warn', `backup service: snapshot stream closed by the client before the end`);
-      stop();
-      resolve();
+/**
+ * Streams the store image of one database (store-image.ts): captured here, on the thread that
+ * applies writes, then read and compressed by worker threads while the database keeps committing.
+ */
+async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, db: Database, url: URL): Promise<void> {
+  const block = url.searchParams.get('block') ?? String(blockRawBytesDefault);
+  const blockRawBytes = Number(block);
+  if (!Number.isSafeInteger(blockRawBytes) || blockRawBytes < blockRawBytesMin || blockRawBytes > blockRawBytesMax) {
+    throw new QuiverError('UsageInvalid', `invalid block size "${block}": use ${blockRawBytesMin} to ${blockRawBytesMax} bytes`);
+  }
+  const compression = url.searchParams.get('compress') ?? 'zstd';
+  if (compression !== 'zstd' && compression !== 'none') throw new QuiverError('UsageInvalid', `invalid compression "${compression}": use zstd or none`);
+  const snapshot = captureLiveImage(db.store);
+  try {
+    stream.respond({
+      ':status': 200,
+      'content-type': 'application/octet-stream',
+      [headers.txId]: String(snapshot.tx.txId),
+      [headers.txChecksum]: String(snapshot.tx.txChecksum),
+      [headers.txTimeMs]: String(snapshot.tx.txTimeMs),
+      [headers.databaseId]: db.databaseId,
+      [headers.storeId]: db.store.meta().storeId,
+      [headers.payloadFormat]: storeImagePayloadFormat,
+      [headers.imageBytes]: String(snapshot.bytes),
+      [headers.blockRawBytes]: String(blockRawBytes),
+      [headers.protocol]: String(protocolVersion),
     });
-    worker.on('message', (m: { type: string; [k: string]: any }) => {
-      if (stream.destroyed) return;
-      switch (m.type) {
-        case 'start':
-          stream.respond({
-            ':status': 200,
-            'content-type': 'application/octet-stream',
-            [headers.txId]: String(m.txId),
-            [headers.txChecksum]: String(m.txChecksum),
-            [headers.txTimeMs]: String(m.txTimeMs),
-            [headers.databaseId]: db.databaseId,
-            [headers.storeId]: db.store.meta().storeId,
-            [headers.protocol]: String(protocolVersion),
-          });
-          break;
-        case 'chunk': {
-          const ok = stream.write(Buffer.from(m.data as ArrayBuffer));
-          if (ok) worker.postMessage({ type: 'credit', n: 1 });
-          else void waitDrain(stream).then(() => worker.postMessage({ type: 'credit', n: 1 }));
-          break;
-        }
-        case 'done':
-          finished = true;
-          stream.end();
-          void worker.terminate();
-          break;
-        case 'error':
-          finished = true;
-          void worker.terminate();
-          reject(new QuiverError('BackupFailed', `reading the store snapshot failed: ${m.message}`));
-          break;
+    const blocks = readImageBlocks(snapshot, { blockRawBytes, compress: compression === 'zstd', maxRateBytesPerSec: opts.maxRateBytesPerSec });
+    for await (const b of blocks) {
+      if (stream.destroyed) {
+        opts.log('warn', `backup service: the snapshot stream of database "${db.name}" was closed by the client before the end`);
+        return;
       }
-    });
-    worker.on('error', (e) => {
-      finished = true;
-      reject(new QuiverError('BackupFailed', `snapshot worker failed: ${e.message}`, { cause: e }));
-    });
-  });
+      if (!stream.write(b.encoded)) await waitDrain(stream);
+    }
+    stream.end();
+  } catch (e) {
+    throw new QuiverError('BackupFailed', `reading the store image of database "${db.name}" failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    snapshot.release();
+  }
 }
 
 async function streamTransactions(

@@ -2,11 +2,13 @@
  * The backup protocol (docs/backup-protocol.md): HTTP/2 on server.backup.listen_address.
  * Paths, headers and the JSON shapes shared by the backup service and the backup client.
  */
-export const protocolVersion = 1;
+/** 2: the snapshot is a store image of encoded blocks (1 streamed logical records). */
+export const protocolVersion = 2;
 
 export const paths = {
   databases: '/v1/databases',
-  snapshot: (db: string) => `/v1/databases/${encodeURIComponent(db)}/snapshot`,
+  snapshot: (db: string, blockRawBytes: number, compress: boolean) =>
+    `/v1/databases/${encodeURIComponent(db)}/snapshot?block=${blockRawBytes}&compress=${compress ? 'zstd' : 'none'}`,
   transactions: (db: string, fromTxId: number) => `/v1/databases/${encodeURIComponent(db)}/transactions?from=${fromTxId}`,
   metadata: (db: string, include: string) => `/v1/databases/${encodeURIComponent(db)}/metadata?include=${encodeURIComponent(include)}`,
 };
@@ -19,6 +21,9 @@ export const headers = {
   databaseId: 'x-quiver-database-id',
   storeId: 'x-quiver-store-id',
   protocol: 'x-quiver-protocol',
+  payloadFormat: 'x-quiver-payload-format',
+  imageBytes: 'x-quiver-image-bytes',
+  blockRawBytes: 'x-quiver-block-raw-bytes',
 };
 
 export interface RemoteDatabase {

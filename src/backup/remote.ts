@@ -4,12 +4,19 @@
  */
 import http2 from 'node:http2';
 import { QuiverError } from '../util/errors.js';
-import { type DatabasesResponse, type ErrorBody, headers, paths } from './protocol.js';
+import { type DatabasesResponse, type ErrorBody, headers, paths, protocolVersion } from './protocol.js';
 
 /** Connecting to a backup service that does not answer within this time counts as unreachable. */
 const connectTimeoutMs = 10_000;
 /** A stream with no data for this long is abandoned (the server checkpointing is fast: no long silences). */
 const inactivityTimeoutMs = 120_000;
+/**
+ * HTTP/2 flow control: with the protocol's default 64 KiB window the server waits for a window
+ * update every 64 KiB; a large window and frames keep a store image moving at disk speed.
+ */
+const sessionWindowBytes = 32 * 1024 * 1024;
+const streamWindowBytes = 16 * 1024 * 1024;
+const maxFrameBytes = 1024 * 1024;
 
 export interface SnapshotStream {
   txId: number;
@@ -17,6 +24,10 @@ export interface SnapshotStream {
   txTimeMs: number;
   databaseId: string;
   storeId: string;
+  payloadFormat: string;
+  /** Raw bytes of the store image the body carries (as encoded blocks). */
+  imageBytes: number;
+  blockRawBytes: number;
   body: AsyncIterable<Buffer>;
 }
 
@@ -44,13 +55,14 @@ export class BackupConnection {
     const { host, port } = parseHostPort(address);
     const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return new Promise((resolve, reject) => {
-      const session = http2.connect(authority);
+      const session = http2.connect(authority, { settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
       const timer = setTimeout(() => {
         session.destroy();
         reject(unreachable(address, `no answer within ${connectTimeoutMs / 1000} s`));
       }, connectTimeoutMs);
       session.once('connect', () => {
         clearTimeout(timer);
+        session.setLocalWindowSize(sessionWindowBytes);
         session.on('error', () => undefined);
         resolve(new BackupConnection(address, session));
       });
@@ -103,8 +115,18 @@ export class BackupConnection {
     return JSON.parse(text) as T;
   }
 
-  listDatabases(): Promise<DatabasesResponse> {
-    return this.json<DatabasesResponse>(paths.databases, 'listing databases');
+  async listDatabases(): Promise<DatabasesResponse> {
+    const list = await this.json<DatabasesResponse>(paths.databases, 'listing databases');
+    if (list.protocol !== protocolVersion) throw protocolMismatch(this.address, list.protocol);
+    return list;
+  }
+
+  /** A server speaking another protocol version would send a body this client misreads: stop before reading it. */
+  private checkProtocol(h: http2.IncomingHttpHeaders, stream: http2.ClientHttp2Stream): void {
+    const version = Number(h[headers.protocol]);
+    if (version === protocolVersion) return;
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    throw protocolMismatch(this.address, version);
   }
 
   async metadata(db: string, include: string): Promise<string[]> {
@@ -112,10 +134,14 @@ export class BackupConnection {
     return r.commands;
   }
 
-  async snapshot(db: string): Promise<SnapshotStream> {
-    const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db));
+  async snapshot(db: string, blockRawBytes: number, compress: boolean): Promise<SnapshotStream> {
+    const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db, blockRawBytes, compress));
     if (status !== 200) throw await this.failure(status, stream, `store snapshot of "${db}"`);
+    this.checkProtocol(h, stream);
     return {
+      payloadFormat: String(h[headers.payloadFormat]),
+      imageBytes: Number(h[headers.imageBytes]),
+      blockRawBytes: Number(h[headers.blockRawBytes]),
       txId: Number(h[headers.txId]),
       txChecksum: Number(h[headers.txChecksum]),
       txTimeMs: Number(h[headers.txTimeMs]),
@@ -144,6 +170,12 @@ export class BackupConnection {
       throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${reason}`, { hint });
     }
   }
+}
+
+function protocolMismatch(address: string, version: number): QuiverError {
+  return new QuiverError('BackupFailed', `the backup service at ${address} speaks backup protocol version ${version}, this quiver-admin speaks version ${protocolVersion}`, {
+    hint: 'use the quiver-admin of the same Quiver version as the server',
+  });
 }
 
 function unreachable(address: string, detail: string, cause?: unknown): QuiverError {

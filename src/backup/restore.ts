@@ -1,16 +1,16 @@
 /**
  * `quiver-admin database restore`: rebuilds a database from a backup chain. The store is built in
- * a staging folder next to its destination (snapshot bulk-load, then the differentials' transactions
+ * a staging folder next to its destination (the full artifact's store image written out, then the differentials' transactions
  * replayed up to --restore-until, every checksum and chain link verified on the way) and moved into
  * place only when complete: a failed restore modifies nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
 import { GraphStore } from '../storage/store.js';
-import { StoreLoader } from '../storage/store-loader.js';
+import { headReadBytes, imageHeadProblem } from '../storage/lmdb-image.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { TxLog } from '../txlog/txlog.js';
@@ -22,7 +22,8 @@ import { mapOrdered } from './compression-queue.js';
 import { planRestore, type RestoreStep } from './restore-plan.js';
 import { decodeChunksInFlightMax, decodeRecord, type DecodedTx, ReplayDecoder, type ReplayDecoderInit, type ValidatedChunk, WorkerReplayDecoder } from './restore-replay.js';
 import type { RestoreUntil } from './restore-until.js';
-import { SnapshotParser, snapshotPayloadFormat, txlogPayloadFormat } from './snapshot-format.js';
+import { storeImagePayloadFormat } from './store-image.js';
+import { txlogPayloadFormat } from './txlog-payload.js';
 
 /** Transactions applied per LMDB transaction during replay. */
 const replayBatchTxs = 2_000;
@@ -210,8 +211,8 @@ export interface StagedStore {
 }
 
 /**
- * Builds a store and an empty continuation log from a chain: bulk-loads the full artifact's
- * snapshot, then replays the differentials up to `until`. Used by restore, aggregate and check.
+ * Builds a store and an empty continuation log from a chain: writes out the full artifact's
+ * store image, then replays the differentials up to `until`. Used by restore, aggregate and check.
  */
 export async function buildStagedStore(
   step: RestoreStep,
@@ -224,38 +225,25 @@ export async function buildStagedStore(
   options: { parallelRecovery?: boolean; newIdentity?: boolean } = {},
 ): Promise<StagedStore> {
   const full = step.artifacts[0]!;
-  if (full.header.payloadFormat !== snapshotPayloadFormat) {
-    throw new QuiverError('ArtifactCorrupt', `artifact "${full.name}" has payload format "${full.header.payloadFormat}", expected "${snapshotPayloadFormat}"`);
+  if (full.header.payloadFormat !== storeImagePayloadFormat) {
+    throw new QuiverError('ArtifactCorrupt', `artifact "${full.name}" has payload format "${full.header.payloadFormat}", this version restores "${storeImagePayloadFormat}"`, {
+      hint: 'restore it with the Quiver version that wrote it, or take a new FULL backup',
+    });
   }
-  const loader = new StoreLoader(stagedStore);
-  const parser = new SnapshotParser();
-  let finish = null as null | { txId: number; txChecksum: number };
   try {
-    for await (const chunk of readPayload(targetOf.get(full.uri)!, full.name, { info: full })) {
-      for (const ev of parser.push(chunk)) {
-        if (ev.type === 'section') loader.section(ev.name);
-        else if (ev.type === 'entry') loader.entry(ev.key, ev.value);
-        else if (ev.type === 'finish') finish = ev.finish;
-      }
-    }
-    parser.end();
+    await writeStoreImage(readPayload(targetOf.get(full.uri)!, full.name, { info: full }), stagedStore, full.trailer.payloadRawBytes);
   } catch (e) {
     throw asCorrupt(e, full.name);
-  } finally {
-    await loader.close();
   }
-  if (!finish || finish.txId !== full.trailer.highestTx || finish.txChecksum !== full.trailer.lastTxChecksum) {
-    throw new QuiverError('ArtifactCorrupt', `artifact "${full.name}": its snapshot ends at tx ${finish?.txId} but its trailer says ${full.trailer.highestTx}`);
-  }
-  log('info', `Loaded the store snapshot of '${full.name}' (${loader.entries} entries, consistent at tx ${finish.txId}).`);
+  log('info', `Wrote the store image of '${full.name}' (${full.trailer.payloadRawBytes} bytes, consistent at tx ${full.trailer.highestTx}).`);
 
   const store = GraphStore.open(stagedStore);
   let replayed = 0;
   let reached = false;
   try {
     const meta = store.meta();
-    if (meta.databaseId !== step.databaseId || meta.lastTxId !== full.trailer.highestTx) {
-      throw new QuiverError('ArtifactCorrupt', `artifact "${full.name}": the snapshot's store (id ${meta.databaseId}, tx ${meta.lastTxId}) does not match its header`);
+    if (meta.databaseId !== step.databaseId || meta.lastTxId !== full.trailer.highestTx || meta.lastTxChecksum !== full.trailer.lastTxChecksum) {
+      throw new QuiverError('ArtifactCorrupt', `artifact "${full.name}": its store image holds database ${meta.databaseId} at tx ${meta.lastTxId}, its header and trailer say ${step.databaseId} at tx ${full.trailer.highestTx}`);
     }
     for (const diff of step.artifacts.slice(1)) {
       if (reached) break;
@@ -281,6 +269,32 @@ export async function buildStagedStore(
     store.close();
   }
   return { full, replayed, reached };
+}
+
+/**
+ * Writes a store image (the payload of a FULL artifact, already checked block by block) as the
+ * data file of a new store, syncs it, and checks its meta pages before LMDB ever opens it.
+ */
+async function writeStoreImage(payload: AsyncIterable<Buffer>, storeDir: string, imageBytes: number): Promise<void> {
+  mkdirSync(storeDir, { recursive: true });
+  const path = join(storeDir, 'data.mdb');
+  const fd = openSync(path, 'wx');
+  let head: Buffer | null = null;
+  let written = 0;
+  try {
+    for await (const chunk of payload) {
+      if (head === null) head = Buffer.from(chunk.subarray(0, Math.min(chunk.length, headReadBytes)));
+      let done = 0;
+      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, written + done);
+      written += chunk.length;
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const problem = head === null || written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);
+  // A plain error: the caller names the artifact.
+  if (problem !== null) throw new Error(`its store image is not a usable LMDB data file: ${problem}`);
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * Worker thread of the store image reader (store-image.ts): reads its share of the blocks of a
+ * store's data file (every `workerCount`-th block, starting at `workerIndex`), zstd-compresses each
+ * one, and sends it to the main thread as an encoded artifact block. Reading and compressing here
+ * keeps the server's event loop free; credits from the main thread bound the blocks in flight.
+ *
+ * The worker lowers its own scheduling priority: on a busy server, foreground queries win the CPU
+ * and the backup takes what is left; on an idle one it still gets every spare cycle.
+ */
+import { readlinkSync, readSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import zstd from 'zstd-napi/binding.js';
+import { blockFlagZstd, encodeBlockHeader } from './artifact-block.js';
+import type { StoreImageWorkerInput, StoreImageWorkerMessage } from './store-image.js';
+
+const input = workerData as StoreImageWorkerInput;
+const port = parentPort!;
+let credits = input.creditsInitial;
+let cancelled = false;
+let wake: (() => void) | null = null;
+
+port.on('message', (m: { type: 'credit' | 'cancel' }) => {
+  if (m.type === 'credit') credits += 1;
+  if (m.type === 'cancel') cancelled = true;
+  wake?.();
+  wake = null;
+});
+
+function post(message: StoreImageWorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+/** Niceness of this thread (Linux: a thread id is accepted where a process id is). Best effort. */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // Not Linux, or not permitted: the backup still works, it just competes at normal priority.
+  }
+}
+
+async function run(): Promise<void> {
+  lowerPriority(input.nice);
+  const totalBytes = input.pageCount * input.pageSize;
+  const blockCount = Math.ceil(totalBytes / input.blockRawBytes);
+  const cctx = input.compress ? new zstd.CCtx() : null;
+  const scratch = cctx ? new Uint8Array(zstd.compressBound(input.blockRawBytes)) : null;
+  const rate = input.maxRateBytesPerSec / input.workerCount;
+  const started = Date.now();
+  let readBytes = 0;
+  for (let index = input.workerIndex; index < blockCount; index += input.workerCount) {
+    while (credits <= 0 && !cancelled) await new Promise<void>((resolve) => (wake = resolve));
+    if (cancelled) return;
+    credits -= 1;
+    const start = index * input.blockRawBytes;
+    const raw = Buffer.allocUnsafe(Math.min(input.blockRawBytes, totalBytes - start));
+    let filled = 0;
+    while (filled < raw.length) {
+      const n = readSync(input.fd, raw, filled, raw.length - filled, start + filled);
+      if (n === 0) throw new Error(`the data file ended at byte ${start + filled}, before page ${input.pageCount} (it shrank while being read)`);
+      filled += n;
+    }
+    // The meta pages come from the moment the snapshot was taken, not from the live file.
+    if (start < input.metaPages.length) Buffer.from(input.metaPages).copy(raw, 0, start, Math.min(input.metaPages.length, start + raw.length));
+    let stored: Uint8Array = raw;
+    let flags = 0;
+    if (cctx && scratch) {
+      const n = cctx.compress(scratch, raw, input.level);
+      // A block zstd cannot shrink is stored raw: stored bytes never exceed raw bytes.
+      if (n < raw.length) {
+        stored = scratch.subarray(0, n);
+        flags = blockFlagZstd;
+      }
+    }
+    const header = encodeBlockHeader(raw.length, flags, stored);
+    const encoded = new Uint8Array(header.length + stored.length);
+    encoded.set(header, 0);
+    encoded.set(stored, header.length);
+    post({ type: 'block', index, rawBytes: raw.length, encoded }, [encoded.buffer as ArrayBuffer]);
+    readBytes += raw.length;
+    if (rate > 0) {
+      const dueMs = (readBytes / rate) * 1000 - (Date.now() - started);
+      if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
+    }
+  }
+  post({ type: 'done' });
+}
+
+run().catch((e) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }));

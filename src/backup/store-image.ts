@@ -1,0 +1,206 @@
+/**
+ * The store image (payload format "lmdb-pages-v1", docs/backup-format.md): the used pages of a
+ * store's LMDB data file, as they stand at one transaction, cut into artifact blocks. The backup
+ * service reads it from a live store while writes go on; aggregate-backup reads it from a closed one.
+ *
+ * Consistency without stopping writers: Quiver applies every write to LMDB synchronously on the
+ * main thread (Database.flushOnce), so between two applies no LMDB write transaction runs. At such a
+ * moment `captureLiveImage` takes a read transaction, reads the two meta pages and notes the Quiver
+ * transaction the store holds; from then on LMDB cannot reuse any page the newest meta reaches
+ * (a reader may still see it), so reading those pages later, while new writes land on other pages,
+ * yields exactly the store at that transaction. The copied meta pages replace the live ones.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import type { GraphStore } from '../storage/store.js';
+import { headReadBytes, imageHead, type ImageHead } from '../storage/lmdb-image.js';
+import { startWorker } from '../util/worker-path.js';
+import { compressionWorkersMax, zstdLevelDefault } from './limits.js';
+
+export const storeImagePayloadFormat = 'lmdb-pages-v1';
+
+/** Scheduling niceness of the image workers (see store-image-worker.ts). */
+const imageWorkerNice = 10;
+/** Blocks each worker may have read ahead of the consumer. */
+const creditsPerWorker = 3;
+
+export interface ImageTx {
+  txId: number;
+  txChecksum: number;
+  txTimeMs: number;
+}
+
+/** A store image ready to be read: an open data file, the head to put in front, and what holds it consistent. */
+export interface StoreImageSnapshot {
+  head: ImageHead;
+  tx: ImageTx;
+  fd: number;
+  /** Bytes the image holds: pageCount × pageSize. */
+  bytes: number;
+  /** Closes the file and ends the read transaction; call once every reader is done. */
+  release(): void;
+}
+
+/**
+ * Takes the image of a live store at its latest applied transaction. Must run synchronously on the
+ * thread that applies writes to the store (the server's main thread): see the module comment.
+ */
+export function captureLiveImage(store: GraphStore): StoreImageSnapshot {
+  const txn = store.env.useReadTransaction();
+  let fd: number | undefined;
+  try {
+    const meta = store.meta();
+    fd = openSync(join(store.path, 'data.mdb'), 'r');
+    const head = readHead(fd);
+    const image = imageHead(head, fstatSync(fd).size);
+    const openFd = fd;
+    let released = false;
+    return {
+      head: image,
+      tx: { txId: meta.lastTxId, txChecksum: meta.lastTxChecksum, txTimeMs: meta.lastTxTimeMs },
+      fd: openFd,
+      bytes: image.pageCount * image.pageSize,
+      release: () => {
+        if (released) return;
+        released = true;
+        closeSync(openFd);
+        txn.done();
+      },
+    };
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    txn.done();
+    throw e;
+  }
+}
+
+/** The image of a store no process has open (aggregate-backup's staged store). */
+export function openClosedImage(storeDir: string, tx: ImageTx): StoreImageSnapshot {
+  const fd = openSync(join(storeDir, 'data.mdb'), 'r');
+  try {
+    const image = imageHead(readHead(fd), fstatSync(fd).size);
+    let released = false;
+    return {
+      head: image,
+      tx,
+      fd,
+      bytes: image.pageCount * image.pageSize,
+      release: () => {
+        if (released) return;
+        released = true;
+        closeSync(fd);
+      },
+    };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+function readHead(fd: number): Buffer {
+  const head = Buffer.alloc(headReadBytes);
+  const n = readSync(fd, head, 0, head.length, 0);
+  return head.subarray(0, n);
+}
+
+export interface ImageReadOptions {
+  blockRawBytes: number;
+  compress: boolean;
+  /** Bytes of store per second, 0 for unlimited (server.backup.max_rate). */
+  maxRateBytesPerSec: number;
+  workers?: number;
+  level?: number;
+}
+
+/** One encoded artifact block (16-byte block header, then the stored bytes) and the raw bytes it holds. */
+export interface EncodedBlock {
+  index: number;
+  rawBytes: number;
+  encoded: Buffer;
+}
+
+export interface StoreImageWorkerInput {
+  fd: number;
+  pageSize: number;
+  pageCount: number;
+  metaPages: Uint8Array;
+  blockRawBytes: number;
+  compress: boolean;
+  level: number;
+  workerIndex: number;
+  workerCount: number;
+  maxRateBytesPerSec: number;
+  creditsInitial: number;
+  nice: number;
+}
+
+export type StoreImageWorkerMessage =
+  | { type: 'block'; index: number; rawBytes: number; encoded: Uint8Array }
+  | { type: 'done' }
+  | { type: 'error'; message: string };
+
+/**
+ * Reads the image's blocks in worker threads and yields them in order. Stopping the iteration early
+ * (break, throw, return) stops the workers. The snapshot is not released here: the caller owns it.
+ */
+export async function* readImageBlocks(snapshot: StoreImageSnapshot, options: ImageReadOptions): AsyncGenerator<EncodedBlock> {
+  const blockCount = Math.ceil(snapshot.bytes / options.blockRawBytes);
+  const workerCount = Math.max(1, Math.min(options.workers ?? Math.min(compressionWorkersMax, availableParallelism()), blockCount));
+  const arrived = new Map<number, EncodedBlock>();
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  const workers: Worker[] = [];
+  for (let workerIndex = 0; workerIndex < workerCount; workerIndex++) {
+    const input: StoreImageWorkerInput = {
+      fd: snapshot.fd,
+      pageSize: snapshot.head.pageSize,
+      pageCount: snapshot.head.pageCount,
+      metaPages: snapshot.head.metaPages,
+      blockRawBytes: options.blockRawBytes,
+      compress: options.compress,
+      level: options.level ?? zstdLevelDefault,
+      workerIndex,
+      workerCount,
+      maxRateBytesPerSec: options.maxRateBytesPerSec,
+      creditsInitial: creditsPerWorker,
+      nice: imageWorkerNice,
+    };
+    const worker = startWorker(import.meta.url, 'store-image-worker', { workerData: input });
+    worker.on('message', (m: StoreImageWorkerMessage) => {
+      if (m.type === 'block') arrived.set(m.index, { index: m.index, rawBytes: m.rawBytes, encoded: Buffer.from(m.encoded.buffer, m.encoded.byteOffset, m.encoded.byteLength) });
+      else if (m.type === 'error') failure ??= new Error(`reading the store image failed: ${m.message}`);
+      notify();
+    });
+    worker.on('error', (e) => {
+      failure ??= new Error(`store image worker failed: ${e.message}`, { cause: e });
+      notify();
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0) failure ??= new Error(`store image worker exited with code ${code}`);
+      notify();
+    });
+    workers.push(worker);
+  }
+  try {
+    for (let next = 0; next < blockCount; next++) {
+      let block = arrived.get(next);
+      while (block === undefined) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        block = arrived.get(next);
+      }
+      arrived.delete(next);
+      workers[next % workerCount]!.postMessage({ type: 'credit' });
+      yield block;
+    }
+  } finally {
+    // Terminated before the caller may close the file: a worker must never read a closed (or reused) descriptor.
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
