@@ -4,11 +4,14 @@
  * byte, a truncated file). Whatever happens, the target never holds a file that looks like an
  * artifact but is not a complete one, and the next backup run works.
  *
- * The server sends at most 512 KiB/s (server.backup.max_rate) and its store snapshot is about
- * 1.4 MB, so a full backup takes about 3 s: the kills below land well inside the transfer.
+ * The server sends at most 1 MiB/s of store (server.backup.max_rate) and its store image is
+ * about 5 MB of barely compressible data sent in 1 MiB blocks, so a full backup takes about 5 s
+ * (two workers at 512 KiB/s each: the first blocks arrive after 2 s, the next 2 s later): the kills below land
+ * well inside the transfer.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, spawnAdmin, waitFor, withSession } from './support/backup-helpers.js';
@@ -35,12 +38,15 @@ describe('interrupted backups and damaged artifacts', () => {
   }
 
   before(async () => {
-    server = await startTestServer({ conf: { 'server.backup.max_rate': '512k' } });
+    server = await startTestServer({ conf: { 'server.backup.max_rate': '1m' } });
     const driver = server.driver();
     try {
-      const pad = 'q'.repeat(200);
+      // Random padding: the image must stay large after compression for the transfer to take a while.
       await withSession(driver, 'neo4j', async (run) => {
-        for (let k = 0; k < 5; k++) await run('UNWIND range(1, 1000) AS i CREATE (:P {i: i, name: "n" + toString(i), pad: $pad})', { pad });
+        for (let k = 0; k < 15; k++) {
+          const pads = Array.from({ length: 1000 }, () => randomBytes(150).toString('base64'));
+          await run('UNWIND range(0, 999) AS i CREATE (:P {i: i, name: "n" + toString(i), pad: $pads[i]})', { pads });
+        }
       });
     } finally {
       await driver.close();
@@ -109,15 +115,15 @@ describe('interrupted backups and damaged artifacts', () => {
       const partial = readdirSync(to).find((n) => partialName.test(n))!;
       const artifactName = partial.slice(1, partial.indexOf('.partial-'));
       const kept = join(where === '--temp-path' ? temp : to, `.${artifactName}.failed`);
-      // The kept payload grows as data arrives: wait for most of the first (≤ 1 MiB) chunk, then kill
-      // the server while it waits, rate-limited, to send the rest.
-      await waitFor('the first chunk', () => existsSync(join(kept, 'payload.bin')) && statSync(join(kept, 'payload.bin')).size >= 512 * 1024);
+      // The kept payload grows as blocks arrive: wait for the first one, then kill the server while
+      // it waits, rate-limited, to send the rest.
+      await waitFor('the first block', () => existsSync(join(kept, 'payload.bin')) && statSync(join(kept, 'payload.bin')).size >= 64 * 1024);
       await server.kill();
       const failed = await run.exited;
       try {
         assert.equal(failed.code, 1, describeRun(failed));
         assert.match(failed.stdout, logLine('WARN', `--keep-failed: the received payload and the reason are kept in "${kept}"`));
-        assert.ok(statSync(join(kept, 'payload.bin')).size >= 512 * 1024);
+        assert.ok(statSync(join(kept, 'payload.bin')).size >= 64 * 1024);
         assert.match(readFileSync(join(kept, 'reason.txt'), 'utf8'), /^QuiverError: store snapshot of "neo4j" from .* was interrupted/);
         const left = readdirSync(to);
         assert.deepEqual(left, where === '--temp-path' ? [] : [`.${artifactName}.failed`], 'no artifact and no temporary file');

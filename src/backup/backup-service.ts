@@ -206,7 +206,7 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
     const blocks = readImageBlocks(snapshot, { blockRawBytes, compress: compression === 'zstd', maxRateBytesPerSec: opts.maxRateBytesPerSec });
     for await (const b of blocks) {
       if (stream.destroyed) {
-        opts.log('warn', `backup service: the snapshot stream of database "${db.name}" was closed by the client before the end`);
+        opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);
         return;
       }
       if (!stream.write(b.encoded)) await waitDrain(stream);

@@ -79,12 +79,14 @@ async function run(): Promise<void> {
     const encoded = new Uint8Array(header.length + stored.length);
     encoded.set(header, 0);
     encoded.set(stored, header.length);
-    post({ type: 'block', index, rawBytes: raw.length, encoded }, [encoded.buffer as ArrayBuffer]);
+    // server.backup.max_rate: a block leaves only once the bytes sent, this one included, fit the rate.
     readBytes += raw.length;
     if (rate > 0) {
       const dueMs = (readBytes / rate) * 1000 - (Date.now() - started);
       if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
+      if (cancelled) return;
     }
+    post({ type: 'block', index, rawBytes: raw.length, encoded }, [encoded.buffer as ArrayBuffer]);
   }
   post({ type: 'done' });
 }
