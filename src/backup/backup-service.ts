@@ -12,7 +12,7 @@ import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import type { Database } from '../kernel/database.js';
 import { blockRawBytesDefault, blockRawBytesMax } from './limits.js';
-import { captureLiveImage, readImageBlocks, storeImagePayloadFormat } from './store-image.js';
+import { type BackupCpuPriority, captureLiveImage, readImageBlocks, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
 
 /** Smallest block a client may ask for: below this the per-block overhead dominates. */
@@ -26,6 +26,8 @@ export interface BackupServiceOptions {
   dbms: Dbms;
   serverId: string;
   maxRateBytesPerSec: number;
+  /** server.backup.cpu_priority; default 'idle'. */
+  cpuPriority?: BackupCpuPriority;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** TLS seam: when set, the service listens with http2.createSecureServer (dbms.ssl.policy.backup). */
   tls?: http2.SecureServerOptions;
@@ -203,7 +205,7 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
       [headers.blockRawBytes]: String(blockRawBytes),
       [headers.protocol]: String(protocolVersion),
     });
-    const blocks = readImageBlocks(snapshot, { blockRawBytes, compress: compression === 'zstd', maxRateBytesPerSec: opts.maxRateBytesPerSec });
+    const blocks = readImageBlocks(snapshot, { blockRawBytes, compress: compression === 'zstd', maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle' });
     for await (const b of blocks) {
       if (stream.destroyed) {
         opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);

@@ -5,7 +5,7 @@
  * place only when complete: a failed restore modifies nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, cpSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
@@ -15,6 +15,7 @@ import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
+import { formatBytes } from '../util/format.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { parseArtifactFileName } from './artifact-name.js';
 import { readArtifactInfo, readPayload } from './artifact-reader.js';
@@ -24,6 +25,9 @@ import { decodeChunksInFlightMax, decodeRecord, type DecodedTx, ReplayDecoder, t
 import type { RestoreUntil } from './restore-until.js';
 import { storeImagePayloadFormat } from './store-image.js';
 import { txlogPayloadFormat } from './txlog-payload.js';
+
+/** Bytes of store image written between two background flushes to disk. */
+const restoreFlushEveryBytes = 64 * 1024 * 1024;
 
 /** Transactions applied per LMDB transaction during replay. */
 const replayBatchTxs = 2_000;
@@ -235,7 +239,7 @@ export async function buildStagedStore(
   } catch (e) {
     throw asCorrupt(e, full.name);
   }
-  log('info', `Wrote the store image of '${full.name}' (${full.trailer.payloadRawBytes} bytes, consistent at tx ${full.trailer.highestTx}).`);
+  log('info', `Wrote the store image of '${full.name}' (${formatBytes(full.trailer.payloadRawBytes)}, consistent at tx ${full.trailer.highestTx}).`);
 
   const store = GraphStore.open(stagedStore);
   let replayed = 0;
@@ -281,15 +285,26 @@ async function writeStoreImage(payload: AsyncIterable<Buffer>, storeDir: string,
   const fd = openSync(path, 'wx');
   let head: Buffer | null = null;
   let written = 0;
+  // Flush to disk while writing, not all at the end: Linux holds gigabytes of dirty pages before it
+  // writes them back on its own, so a single final fsync would add the whole disk write to the restore.
+  let flushed = 0;
+  let flushing: Promise<void> | null = null;
   try {
     for await (const chunk of payload) {
       if (head === null) head = Buffer.from(chunk.subarray(0, Math.min(chunk.length, headReadBytes)));
       let done = 0;
       while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, written + done);
       written += chunk.length;
+      if (written - flushed >= restoreFlushEveryBytes) {
+        await flushing;
+        flushed = written;
+        flushing = new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+      }
     }
+    await flushing;
     fsyncSync(fd);
   } finally {
+    await flushing?.catch(() => undefined);
     closeSync(fd);
   }
   const problem = head === null || written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);

@@ -4,14 +4,15 @@
  * one, and sends it to the main thread as an encoded artifact block. Reading and compressing here
  * keeps the server's event loop free; credits from the main thread bound the blocks in flight.
  *
- * The worker lowers its own scheduling priority: on a busy server, foreground queries win the CPU
- * and the backup takes what is left; on an idle one it still gets every spare cycle.
+ * The worker lowers its own scheduling priority (server.backup.cpu_priority): on a busy server,
+ * foreground queries win the CPU and the backup takes what is left; on an idle one it still gets
+ * every spare cycle.
  */
-import { readlinkSync, readSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
 import { blockFlagZstd, encodeBlockHeader } from './artifact-block.js';
+import { lowerThreadPriority } from '../util/cpu-priority.js';
 import type { StoreImageWorkerInput, StoreImageWorkerMessage } from './store-image.js';
 
 const input = workerData as StoreImageWorkerInput;
@@ -31,19 +32,8 @@ function post(message: StoreImageWorkerMessage, transfer: ArrayBuffer[] = []): v
   port.postMessage(message, transfer);
 }
 
-/** Niceness of this thread (Linux: a thread id is accepted where a process id is). Best effort. */
-function lowerPriority(nice: number): void {
-  if (nice <= 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
-  } catch {
-    // Not Linux, or not permitted: the backup still works, it just competes at normal priority.
-  }
-}
-
 async function run(): Promise<void> {
-  lowerPriority(input.nice);
+  lowerThreadPriority(input.priority);
   const totalBytes = input.pageCount * input.pageSize;
   const blockCount = Math.ceil(totalBytes / input.blockRawBytes);
   const cctx = input.compress ? new zstd.CCtx() : null;

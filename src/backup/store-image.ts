@@ -16,13 +16,12 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { GraphStore } from '../storage/store.js';
 import { headReadBytes, imageHead, type ImageHead } from '../storage/lmdb-image.js';
+import type { CpuPriority } from '../util/cpu-priority.js';
 import { startWorker } from '../util/worker-path.js';
 import { compressionWorkersMax, zstdLevelDefault } from './limits.js';
 
 export const storeImagePayloadFormat = 'lmdb-pages-v1';
 
-/** Scheduling niceness of the image workers (see store-image-worker.ts). */
-const imageWorkerNice = 10;
 /** Blocks each worker may have read ahead of the consumer. */
 const creditsPerWorker = 3;
 
@@ -112,6 +111,8 @@ export interface ImageReadOptions {
   maxRateBytesPerSec: number;
   workers?: number;
   level?: number;
+  /** Default 'idle'. */
+  priority?: BackupCpuPriority;
 }
 
 /** One encoded artifact block (16-byte block header, then the stored bytes) and the raw bytes it holds. */
@@ -133,8 +134,11 @@ export interface StoreImageWorkerInput {
   workerCount: number;
   maxRateBytesPerSec: number;
   creditsInitial: number;
-  nice: number;
+  priority: BackupCpuPriority;
 }
+
+/** How the image workers compete for the CPU (server.backup.cpu_priority, util/cpu-priority.ts). */
+export type BackupCpuPriority = CpuPriority;
 
 export type StoreImageWorkerMessage =
   | { type: 'block'; index: number; rawBytes: number; encoded: Uint8Array }
@@ -169,7 +173,7 @@ export async function* readImageBlocks(snapshot: StoreImageSnapshot, options: Im
       workerCount,
       maxRateBytesPerSec: options.maxRateBytesPerSec,
       creditsInitial: creditsPerWorker,
-      nice: imageWorkerNice,
+      priority: options.priority ?? 'idle',
     };
     const worker = startWorker(import.meta.url, 'store-image-worker', { workerData: input });
     worker.on('message', (m: StoreImageWorkerMessage) => {

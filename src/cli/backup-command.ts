@@ -12,6 +12,7 @@ import { parseHostPort } from '../backup/remote.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
+import { lowerProcessPriority } from '../util/cpu-priority.js';
 import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseSize } from './options.js';
 import { adminLogger } from './output.js';
 
@@ -51,12 +52,14 @@ export function backupCommand(run: (code: number) => void): Command {
     const json = o.format === 'json';
     const log = adminLogger(json);
     const config = loadAdminConfig('quiver-admin-database-backup.conf', o, (m) => log('warn', m));
-    void config;
     if (o.inspectPath) {
       const r = await inspectPathReport(o.inspectPath, { format: json ? 'json' : 'table', verbose: Boolean(o.verbose) });
       process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
       return run(r.problems > 0 ? 1 : 0);
     }
+    // Backups yield the CPU to the database they copy (which often runs on this same machine):
+    // this process takes the priority the server's backup threads take (util/cpu-priority.ts).
+    lowerProcessPriority(config.get('server.backup.cpu_priority'));
     if (!o.toPath) throw new QuiverError('UsageInvalid', 'missing required option --to-path', { hint: 'give the folder to place backups in, for example --to-path=/backups' });
     const type = o.type.toUpperCase();
     if (type !== 'FULL' && type !== 'DIFF' && type !== 'AUTO') {

@@ -209,7 +209,13 @@ export const settings = {
   'server.backup.max_rate': setting(
     byteSizeType(),
     '0',
-    'Most bytes per second the backup service sends; 0 is unlimited.',
+    'Most bytes per second a backup request may take (store bytes read for a full backup, transaction bytes for a differential); 0 is unlimited.',
+  ),
+  'server.backup.cpu_priority': setting(
+    enumType(['idle', 'low', 'normal'] as const),
+    'idle',
+    'How the threads that read and compress full backups compete for the CPU: `idle` runs them only on ' +
+      'CPU time nothing else wants (Linux SCHED_IDLE, else nice 19), `low` at nice 10, `normal` like queries.',
   ),
 
   'server.cluster.listen_address': addressSetting(

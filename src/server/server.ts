@@ -61,6 +61,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         dbms,
         serverId,
         maxRateBytesPerSec: config.get('server.backup.max_rate'),
+        cpuPriority: config.get('server.backup.cpu_priority'),
         log,
       }).catch((e) => {
         throw new QuiverError('ConfigInvalid', `cannot start the backup service on ${addr.host}:${addr.port}: ${(e as Error).message}`, {
