@@ -4,6 +4,7 @@
  * Whatever is wrong is reported as ArtifactCorrupt naming the block and byte offset.
  */
 import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import type { BackupTarget } from '../targets/target.js';
 import { ByteReader } from './artifact-byte-reader.js';
 import { blockCrc, blockFlagZstd, blockHeaderBytes, blockHeaderProblem, decodeBlockHeader } from './artifact-block.js';
@@ -41,6 +42,47 @@ export async function* readPayload(target: BackupTarget, name: string, options: 
     }
   };
   yield* mapOrdered(scanBlocks(target, info), decode, blocksInFlightMax);
+}
+
+/**
+ * Writes the payload into the open file `fd` from offset 0, each block decompressed and written by
+ * a pool worker at its offset (no decompressed byte crosses back to this thread). `onProgress` gets
+ * the raw bytes written so far, in order. Returns the payload's raw length. Like readPayload, what
+ * is written before an error is tentative: the caller discards the file when this throws.
+ */
+export async function writePayloadToFile(
+  target: BackupTarget,
+  name: string,
+  fd: number,
+  options: ReadPayloadOptions & { onProgress?: (rawBytesWritten: number) => Promise<void> } = {},
+): Promise<number> {
+  const info = options.info ?? (await readArtifactInfo(target, name));
+  const pool = options.pool ?? sharedCompressionPool();
+  let position = 0;
+  const place = (block: ScannedBlock): { at: number; block: ScannedBlock } => {
+    const at = position;
+    position += block.rawBytes;
+    return { at, block };
+  };
+  const write = async ({ at, block }: { at: number; block: ScannedBlock }): Promise<number> => {
+    if (!block.compressed) {
+      let done = 0;
+      while (done < block.stored.length) done += writeSync(fd, block.stored, done, block.stored.length - done, at + done);
+      return at + block.rawBytes;
+    }
+    try {
+      await pool.decompressTo(block.stored, block.rawBytes, fd, at);
+    } catch (e) {
+      throw artifactCorrupt(name, `block ${block.index} at offset ${block.offset} cannot be decompressed and written: ${e instanceof Error ? e.message : String(e)}`, e);
+    }
+    return at + block.rawBytes;
+  };
+  const placed = (async function* () {
+    for await (const block of scanBlocks(target, info)) yield place(block);
+  })();
+  // Twice the usual blocks in flight: here a block is a single worker call (decompress and write).
+  for await (const end of mapOrdered(placed, write, 2 * blocksInFlightMax)) await options.onProgress?.(end);
+  return position;
 }
 
 export interface ArtifactVerified {

@@ -3,6 +3,7 @@
  * runs synchronously on its calling thread, which is why this runs here and never on the server's
  * main thread (deps.md §3). One message in, one reply out, in any order; the pool matches them by id.
  */
+import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
 import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
@@ -21,19 +22,34 @@ function compress(raw: Uint8Array): { bytes: Uint8Array; compressed: boolean } {
   return { bytes: scratch.slice(0, storedBytes), compressed: true };
 }
 
-function decompress(stored: Uint8Array, rawBytes: number): Uint8Array {
+function decompress(stored: Uint8Array, rawBytes: number, into?: Uint8Array): Uint8Array {
   const declared = zstd.getFrameContentSize(stored);
   if (declared !== rawBytes) throw new Error(`zstd frame declares ${declared ?? 'no'} content size, the block header says ${rawBytes} bytes`);
   const frameBytes = zstd.findFrameCompressedSize(stored);
   if (frameBytes !== stored.length) throw new Error(`zstd frame is ${frameBytes} bytes but the block stores ${stored.length}`);
-  const raw = new Uint8Array(rawBytes);
+  const raw = into ? into.subarray(0, rawBytes) : new Uint8Array(rawBytes);
   const written = dctx.decompress(raw, stored);
   if (written !== rawBytes) throw new Error(`zstd frame decompressed to ${written} bytes, the block header says ${rawBytes}`);
   return raw;
 }
 
+/** Reused output buffer of decompressTo: the bytes go to the file, never back to the caller. */
+let writeScratch = new Uint8Array(0);
+
+/** Decompresses one block and writes it at its place in the file, so the bytes never cross back to the calling thread. */
+function decompressTo(stored: Uint8Array, rawBytes: number, fd: number, position: number): void {
+  if (writeScratch.length < rawBytes) writeScratch = new Uint8Array(rawBytes);
+  const raw = decompress(stored, rawBytes, writeScratch);
+  let done = 0;
+  while (done < raw.length) done += writeSync(fd, raw, done, raw.length - done, position + done);
+}
+
 function handle(request: CompressionRequest): { reply: CompressionReply; transfer: ArrayBuffer[] } {
   try {
+    if (request.op === 'decompressTo') {
+      decompressTo(request.bytes, request.rawBytes, request.fd, request.position);
+      return { reply: { id: request.id, ok: true, bytes: new Uint8Array(0), compressed: false }, transfer: [] };
+    }
     const result = request.op === 'compress'
       ? compress(request.bytes)
       : { bytes: decompress(request.bytes, request.rawBytes), compressed: false };

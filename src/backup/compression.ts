@@ -62,6 +62,14 @@ export class CompressionPool {
     return asBuffer(reply.bytes);
   }
 
+  /**
+   * Decompresses one zstd frame of exactly `rawBytes` bytes and writes it at `position` of the open
+   * file `fd`, in the worker: the caller keeps the descriptor open until the promise settles.
+   */
+  async decompressTo(stored: Uint8Array, rawBytes: number, fd: number, position: number): Promise<void> {
+    await this.run({ id: 0, op: 'decompressTo', bytes: stored, rawBytes, fd, position }, false);
+  }
+
   /** Stops the workers; pending calls fail. */
   async close(): Promise<void> {
     this.closed = true;

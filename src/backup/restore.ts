@@ -5,7 +5,7 @@
  * place only when complete: a failed restore modifies nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
@@ -18,7 +18,7 @@ import { QuiverError } from '../util/errors.js';
 import { formatBytes } from '../util/format.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { parseArtifactFileName } from './artifact-name.js';
-import { readArtifactInfo, readPayload } from './artifact-reader.js';
+import { readArtifactInfo, readPayload, writePayloadToFile } from './artifact-reader.js';
 import { mapOrdered } from './compression-queue.js';
 import { planRestore, type RestoreStep } from './restore-plan.js';
 import { decodeChunksInFlightMax, decodeRecord, type DecodedTx, ReplayDecoder, type ReplayDecoderInit, type ValidatedChunk, WorkerReplayDecoder } from './restore-replay.js';
@@ -235,7 +235,7 @@ export async function buildStagedStore(
     });
   }
   try {
-    await writeStoreImage(readPayload(targetOf.get(full.uri)!, full.name, { info: full }), stagedStore, full.trailer.payloadRawBytes);
+    await writeStoreImage(targetOf.get(full.uri)!, full, stagedStore);
   } catch (e) {
     throw asCorrupt(e, full.name);
   }
@@ -279,35 +279,35 @@ export async function buildStagedStore(
  * Writes a store image (the payload of a FULL artifact, already checked block by block) as the
  * data file of a new store, syncs it, and checks its meta pages before LMDB ever opens it.
  */
-async function writeStoreImage(payload: AsyncIterable<Buffer>, storeDir: string, imageBytes: number): Promise<void> {
+async function writeStoreImage(target: BackupTarget, full: ArtifactInfo, storeDir: string): Promise<void> {
   mkdirSync(storeDir, { recursive: true });
   const path = join(storeDir, 'data.mdb');
-  const fd = openSync(path, 'wx');
-  let head: Buffer | null = null;
-  let written = 0;
+  const imageBytes = full.trailer.payloadRawBytes;
+  const fd = openSync(path, 'wx+');
   // Flush to disk while writing, not all at the end: Linux holds gigabytes of dirty pages before it
   // writes them back on its own, so a single final fsync would add the whole disk write to the restore.
   let flushed = 0;
   let flushing: Promise<void> | null = null;
+  const flushAsItGoes = async (written: number) => {
+    if (written - flushed < restoreFlushEveryBytes) return;
+    await flushing;
+    flushed = written;
+    flushing = new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+  };
+  let written = 0;
+  let head = Buffer.alloc(0);
   try {
-    for await (const chunk of payload) {
-      if (head === null) head = Buffer.from(chunk.subarray(0, Math.min(chunk.length, headReadBytes)));
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, written + done);
-      written += chunk.length;
-      if (written - flushed >= restoreFlushEveryBytes) {
-        await flushing;
-        flushed = written;
-        flushing = new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
-      }
-    }
+    written = await writePayloadToFile(target, full.name, fd, { info: full, onProgress: flushAsItGoes });
     await flushing;
     fsyncSync(fd);
+    head = Buffer.alloc(Math.min(headReadBytes, written));
+    readSync(fd, head, 0, head.length, 0);
   } finally {
-    await flushing?.catch(() => undefined);
+    // `flushing` is assigned inside flushAsItGoes, which TypeScript's narrowing does not see.
+    await (flushing as Promise<void> | null)?.catch(() => undefined);
     closeSync(fd);
   }
-  const problem = head === null || written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);
+  const problem = written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);
   // A plain error: the caller names the artifact.
   if (problem !== null) throw new Error(`its store image is not a usable LMDB data file: ${problem}`);
 }

@@ -214,8 +214,9 @@ export const settings = {
   'server.backup.cpu_priority': setting(
     enumType(['idle', 'low', 'normal'] as const),
     'idle',
-    'How the threads that read and compress full backups compete for the CPU: `idle` runs them only on ' +
-      'CPU time nothing else wants (Linux SCHED_IDLE, else nice 19), `low` at nice 10, `normal` like queries.',
+    'How backup work competes with queries for the CPU: the server threads that read and compress full ' +
+      'backups, and the `quiver-admin database backup` process (set it in its configuration too). `idle` runs ' +
+      'them only on CPU time nothing else wants (Linux SCHED_IDLE, else nice 19), `low` at nice 10, `normal` like queries.',
   ),
 
   'server.cluster.listen_address': addressSetting(
