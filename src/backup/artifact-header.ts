@@ -37,7 +37,7 @@ export interface ArtifactHeader {
   compression: Compression;
   /** ISO-8601 UTC, e.g. 2023-06-29T13:46:27.123Z. Authoritative time of the backup. */
   createdAt: string;
-  /** Format of the payload bytes, chosen by its producer, e.g. snapshot-v1, txlog-v1. */
+  /** Format of the payload bytes: lmdb-pages-v1 (FULL, store-image.ts) or txlog-v1 (DIFF). */
   payloadFormat: string;
   parent: ArtifactParentLink | null;
   metadataCommands: string[];

@@ -31,7 +31,7 @@ export function fullHeader(overrides: Partial<ArtifactHeaderInput> = {}): Artifa
     storeId: 'store-1',
     kind: 'FULL',
     createdAt: '2023-06-29T13:46:27.000Z',
-    payloadFormat: 'snapshot-v1',
+    payloadFormat: 'lmdb-pages-v1',
     parent: null,
     metadataCommands: [],
     includeMetadata: 'all',

@@ -31,7 +31,7 @@ function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highest
       compressed: true,
       compression: 'zstd',
       createdAt: new Date(Date.UTC(2024, 0, 2, 0, minute)).toISOString(),
-      payloadFormat: kind === 'FULL' ? 'snapshot-v1' : 'txlog-v1',
+      payloadFormat: kind === 'FULL' ? 'lmdb-pages-v1' : 'txlog-v1',
       parent: kind === 'FULL' ? null : { artifactName: options.parent ?? '', highestTx: lowestTx - 1, lastTxChecksum: checksumOf(lowestTx - 1) },
       metadataCommands: [],
       includeMetadata: 'all',

@@ -288,17 +288,27 @@ async function writeStoreImage(target: BackupTarget, full: ArtifactInfo, storeDi
   // writes them back on its own, so a single final fsync would add the whole disk write to the restore.
   let flushed = 0;
   let flushing: Promise<void> | null = null;
+  // Never waits for the disk here: a flush still running when the next is due is simply not
+  // followed by another until it ends (waiting stalled the decompression workers behind the disk).
+  let flushError: unknown = null;
   const flushAsItGoes = async (written: number) => {
-    if (written - flushed < restoreFlushEveryBytes) return;
-    await flushing;
+    if (flushError) throw flushError;
+    if (flushing || written - flushed < restoreFlushEveryBytes) return;
     flushed = written;
-    flushing = new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+    flushing = new Promise<void>((resolve) =>
+      fdatasync(fd, (e) => {
+        if (e) flushError = e;
+        flushing = null;
+        resolve();
+      }),
+    );
   };
   let written = 0;
   let head = Buffer.alloc(0);
   try {
     written = await writePayloadToFile(target, full.name, fd, { info: full, onProgress: flushAsItGoes });
     await flushing;
+    if (flushError) throw flushError;
     fsyncSync(fd);
     head = Buffer.alloc(Math.min(headReadBytes, written));
     readSync(fd, head, 0, head.length, 0);
