@@ -38,6 +38,7 @@ const options = parseBenchOptions(
     { name: 'max-rate', defaultValue: '0', doc: 'server.backup.max_rate in bytes per second for the whole run (0: unlimited)' },
     { name: 'foreground', defaultValue: 'true', doc: 'measure foreground writes during a concurrent backup (false: FULL and DIFF figures only)' },
     { name: 'limited-rate-mb', defaultValue: '8', doc: 'repeat the foreground measurement with server.backup.max_rate at this many MiB/s (0: skip)' },
+    { name: 'cpu-priority', defaultValue: 'idle', doc: 'server.backup.cpu_priority for the server and the backup client (idle, low, normal)' },
   ],
   'node dist/bench/backup.js [options]',
 );
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
   printEnvironment(env);
   const scratch = makeScratchDir(options.get('work-dir') ?? '', 'quiver-bench-backup-');
   say(`scratch folder ${scratch}`);
-  const conf: Record<string, string> = maxRate > 0 ? { 'server.backup.max_rate': String(maxRate) } : {};
+  // quiver.conf is read by the server and by quiver-admin, so one setting covers both sides.
+  const conf: Record<string, string> = { 'server.backup.cpu_priority': options.get('cpu-priority') ?? 'idle', ...(maxRate > 0 ? { 'server.backup.max_rate': String(maxRate) } : {}) };
   const h = await createBenchHome(scratch, 'home', conf);
   cleanupOnInterrupt(async () => {
     await h.server.stop().catch(() => undefined);

@@ -141,6 +141,27 @@ describe('interrupted backups and damaged artifacts', () => {
     });
   }
 
+  it('fails the backup, leaving nothing, when the database is stopped while its store image is read', async () => {
+    const to = folder();
+    const run = await backupInFlight(to, ['--type=FULL']);
+    await new Promise((r) => setTimeout(r, 300));
+    const driver = server.driver();
+    try {
+      // Stopping ends the read transaction that pins the image's pages: the image could mix states.
+      await withSession(driver, 'system', (cypher) => cypher('STOP DATABASE neo4j'));
+      const failed = await run.exited;
+      assert.equal(failed.code, 1, describeRun(failed));
+      assert.match(failed.stdout, logLine('ERROR', /Backup of database 'neo4j' failed: store snapshot of "neo4j" from .+ failed on the server: database "neo4j" was stopped while its store image was being read \(run the backup again once the database is online\)/));
+      assert.deepEqual(readdirSync(to), [], 'no artifact and no temporary file');
+      await waitFor('the server to log why', () => server.output.includes('database "neo4j" was stopped while its store image was being read; the snapshot stream ends with this error'));
+      await withSession(driver, 'system', (cypher) => cypher('START DATABASE neo4j'));
+    } finally {
+      await driver.close();
+    }
+    const again = await backup(server, to, ['--type=FULL', 'neo4j']);
+    assert.equal(again.code, 0, describeRun(again));
+  });
+
   it('server.backup.max_rate also paces differential backups', async () => {
     const to = folder();
     const full = await backup(server, to, ['neo4j']);

@@ -12,7 +12,7 @@ import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import type { Database } from '../kernel/database.js';
 import { blockRawBytesDefault, blockRawBytesMax } from './limits.js';
-import { type BackupCpuPriority, captureLiveImage, readImageBlocks, storeImagePayloadFormat } from './store-image.js';
+import { type BackupCpuPriority, captureLiveImage, readImageBlocks, type StoreImageSnapshot, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
 
 /** Smallest block a client may ask for: below this the per-block overhead dominates. */
@@ -51,6 +51,8 @@ export async function startBackupService(opts: BackupServiceOptions): Promise<Ba
     handle(opts, stream, reqHeaders).catch((e) => {
       const err = toQuiverError(e);
       if (err.code === 'Internal') opts.log('error', `backup service: ${err.message}`);
+      // After the headers only a reset reaches the client, without the reason: the log keeps it.
+      else if (stream.headersSent) opts.log('warn', `backup service: ${err.message}; the stream was reset`);
       sendError(stream, err);
     });
   });
@@ -191,34 +193,57 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
   const compression = url.searchParams.get('compress') ?? 'zstd';
   if (compression !== 'zstd' && compression !== 'none') throw new QuiverError('UsageInvalid', `invalid compression "${compression}": use zstd or none`);
   const snapshot = captureLiveImage(db.store);
+  // The body ends with a trailer saying whether the image is complete: a failure after the headers
+  // then reaches the client with its reason, which a stream reset cannot carry.
+  let outcome = 'complete';
+  stream.on('wantTrailers', () => stream.sendTrailers({ [headers.outcome]: outcome }));
   try {
-    stream.respond({
-      ':status': 200,
-      'content-type': 'application/octet-stream',
-      [headers.txId]: String(snapshot.tx.txId),
-      [headers.txChecksum]: String(snapshot.tx.txChecksum),
-      [headers.txTimeMs]: String(snapshot.tx.txTimeMs),
-      [headers.databaseId]: db.databaseId,
-      [headers.storeId]: db.store.meta().storeId,
-      [headers.payloadFormat]: storeImagePayloadFormat,
-      [headers.imageBytes]: String(snapshot.bytes),
-      [headers.blockRawBytes]: String(blockRawBytes),
-      [headers.protocol]: String(protocolVersion),
-    });
-    const blocks = readImageBlocks(snapshot, { blockRawBytes, compress: compression === 'zstd', maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle' });
-    for await (const b of blocks) {
-      if (stream.destroyed) {
-        opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);
-        return;
-      }
-      if (!stream.write(b.encoded)) await waitDrain(stream);
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/octet-stream',
+        [headers.txId]: String(snapshot.tx.txId),
+        [headers.txChecksum]: String(snapshot.tx.txChecksum),
+        [headers.txTimeMs]: String(snapshot.tx.txTimeMs),
+        [headers.databaseId]: db.databaseId,
+        [headers.storeId]: db.store.meta().storeId,
+        [headers.payloadFormat]: storeImagePayloadFormat,
+        [headers.imageBytes]: String(snapshot.bytes),
+        [headers.blockRawBytes]: String(blockRawBytes),
+        [headers.protocol]: String(protocolVersion),
+      },
+      { waitForTrailers: true },
+    );
+    try {
+      await sendImage(opts, stream, db, snapshot, blockRawBytes, compression === 'zstd');
+    } catch (e) {
+      const err = isQuiverError(e) ? e : new QuiverError('BackupFailed', `reading the store image of database "${db.name}" failed: ${(e as Error).message}`, { cause: e });
+      opts.log('warn', `backup service: ${err.message}; the snapshot stream ends with this error`);
+      const body: ErrorBody = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+      outcome = JSON.stringify(body);
     }
-    stream.end();
-  } catch (e) {
-    throw new QuiverError('BackupFailed', `reading the store image of database "${db.name}" failed: ${(e as Error).message}`, { cause: e });
+    if (!stream.destroyed) stream.end();
   } finally {
     snapshot.release();
   }
+}
+
+/** Sends the image's blocks in order, with back-pressure; returns early when the client goes away. */
+async function sendImage(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, db: Database, snapshot: StoreImageSnapshot, blockRawBytes: number, compress: boolean): Promise<void> {
+  const blocks = readImageBlocks(snapshot, { blockRawBytes, compress, maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle' });
+  // Closing the database ends the read transaction that keeps the image's pages from being reused:
+  // an image read across a STOP (and a START that writes) could mix two states. Fail instead.
+  const stoppedMeanwhile = () =>
+    new QuiverError('DatabaseUnavailable', `database "${db.name}" was stopped while its store image was being read`, { hint: 'run the backup again once the database is online' });
+  for await (const b of blocks) {
+    if (stream.destroyed) {
+      opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);
+      return;
+    }
+    if (db.closingOrClosed) throw stoppedMeanwhile();
+    if (!stream.write(b.encoded)) await waitDrain(stream);
+  }
+  if (db.closingOrClosed) throw stoppedMeanwhile();
 }
 
 async function streamTransactions(

@@ -24,6 +24,8 @@ export const headers = {
   payloadFormat: 'x-quiver-payload-format',
   imageBytes: 'x-quiver-image-bytes',
   blockRawBytes: 'x-quiver-block-raw-bytes',
+  /** Trailer of a snapshot: `complete`, or the error (JSON ErrorBody) that cut the image short. */
+  outcome: 'x-quiver-outcome',
 };
 
 export interface RemoteDatabase {

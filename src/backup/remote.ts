@@ -138,6 +138,9 @@ export class BackupConnection {
     const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db, blockRawBytes, compress));
     if (status !== 200) throw await this.failure(status, stream, `store snapshot of "${db}"`);
     this.checkProtocol(h, stream);
+    // Listened for now: the trailer can arrive while earlier data still waits to be read.
+    let trailers: http2.IncomingHttpHeaders | undefined;
+    stream.once('trailers', (t) => (trailers = t));
     return {
       payloadFormat: String(h[headers.payloadFormat]),
       imageBytes: Number(h[headers.imageBytes]),
@@ -147,7 +150,7 @@ export class BackupConnection {
       txTimeMs: Number(h[headers.txTimeMs]),
       databaseId: String(h[headers.databaseId]),
       storeId: String(h[headers.storeId]),
-      body: this.body(stream, `store snapshot of "${db}"`),
+      body: this.body(stream, `store snapshot of "${db}"`, () => trailers),
     };
   }
 
@@ -157,10 +160,13 @@ export class BackupConnection {
     return { lastTxId: Number(h[headers.lastTxId]), body: this.body(stream, `transactions of "${db}"`) };
   }
 
-  private async *body(stream: http2.ClientHttp2Stream, what: string): AsyncIterable<Buffer> {
+  /** `trailers`: for responses that end with an outcome trailer (snapshots), what arrived. */
+  private async *body(stream: http2.ClientHttp2Stream, what: string, trailers?: () => http2.IncomingHttpHeaders | undefined): AsyncIterable<Buffer> {
     const hint = `check that the server at ${this.address} is still running and what its log says about the backup, then run the backup again`;
     try {
       for await (const chunk of stream) yield chunk as Buffer;
+      // The body can end before the stream closes; only the close tells whether a reset ended it.
+      if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
     } catch (e) {
       throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${(e as Error).message}`, { cause: e, hint });
     }
@@ -168,6 +174,20 @@ export class BackupConnection {
       // CANCEL (8) is also what the client sees when the connection drops (server process gone).
       const reason = stream.rstCode === http2.constants.NGHTTP2_CANCEL ? 'the stream was cancelled or the connection was lost' : `the server reset the stream, HTTP/2 error ${stream.rstCode}`;
       throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${reason}`, { hint });
+    }
+    if (trailers) {
+      const outcome = trailers()?.[headers.outcome];
+      if (outcome === 'complete') return;
+      if (typeof outcome !== 'string') throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: the stream ended without saying it was complete`, { hint });
+      let body: Partial<ErrorBody> = {};
+      try {
+        body = JSON.parse(outcome) as ErrorBody;
+      } catch {
+        /* not JSON: report it as it is */
+      }
+      const known = ['DatabaseUnavailable', 'DatabaseNotFound'];
+      const code = known.includes(body.code ?? '') ? (body.code as 'DatabaseUnavailable') : 'BackupFailed';
+      throw new QuiverError(code, `${what} from ${this.address} failed on the server: ${body.message ?? outcome}`, { hint: body.hint ?? hint });
     }
   }
 }

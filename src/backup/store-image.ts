@@ -65,7 +65,11 @@ export function captureLiveImage(store: GraphStore): StoreImageSnapshot {
         if (released) return;
         released = true;
         closeSync(openFd);
-        txn.done();
+        try {
+          txn.done();
+        } catch {
+          // The database was stopped or dropped meanwhile: closing its store ended the transaction.
+        }
       },
     };
   } catch (e) {

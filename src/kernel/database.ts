@@ -79,6 +79,8 @@ export class Database implements DatabaseHandle, CommitSink {
   private lastCheckpointMs = Date.now();
   private checkpointRunning: Promise<void> | null = null;
   private closed = false;
+  /** Set when close() begins and never cleared: a store snapshot taken before then is no longer pinned. */
+  private closing = false;
   /** Appended to the log, not yet durable and applied, in commit order. */
   private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
   private flushing: Promise<void> | null = null;
@@ -301,8 +303,14 @@ export class Database implements DatabaseHandle, CommitSink {
   }
 
   /** Waits for the running write transaction, checkpoints, and closes store and log. */
+  /** True once this database began to close (STOP DATABASE, DROP, shutdown). A restart is a new instance. */
+  get closingOrClosed(): boolean {
+    return this.closing || this.closed;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     try {
       await this.slot.acquire(this.settings.lockTimeoutMs);
