@@ -9,7 +9,9 @@ import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFil
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Driver } from 'neo4j-driver';
+import { fullHeader, writeArtifact } from '../src/backup/artifact-test-fixtures.js';
 import { logicalDigestOfStore } from '../src/storage/digest.js';
+import { resolveArtifactPath } from '../src/targets/resolve.js';
 import { type CliResult, runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
 import {
   assertRefusal,
@@ -206,6 +208,27 @@ describe('restore refuses bad input clearly and modifies nothing', () => {
     const point = await c.restore([`--from-path=${c.backups}`, `--restore-until=${chain[1]!.highestTx}`, '--format=json', 'earlier']);
     assert.equal(point.code, 0, `${point.stdout}\n${point.stderr}`);
     assert.equal((JSON.parse(point.stdout) as { lastTxId: number }).lastTxId, chain[1]!.highestTx - 1);
+  });
+
+  it('refuses a full artifact whose checksums hold but whose payload is not a store image this version restores', async () => {
+    const folder = tempDir('quiver-restore-format-');
+    try {
+      const { target } = await resolveArtifactPath(folder);
+      // Intact blocks, digest and trailer: only the payload's meaning is wrong.
+      await writeArtifact(target, 'neo4j-2026-01-01T00-00-00.backup', Buffer.alloc(64 * 1024, 7), { header: fullHeader({ databaseName: 'neo4j', payloadFormat: 'lmdb-pages-v1' }) });
+      await writeArtifact(target, 'neo4j-2026-01-01T00-00-01.backup', Buffer.alloc(1000, 1), { header: fullHeader({ databaseName: 'neo4j', payloadFormat: 'snapshot-v1' }) });
+      const dest = join(folder, 'dest');
+      const args = (file: string) => ['database', 'restore', `--from-path=${join(folder, file)}`, `--to-path-data=${join(dest, 'data')}`, `--to-path-txn=${join(dest, 'tx')}`, 'restored'];
+      const notLmdb = await runAdmin(args('neo4j-2026-01-01T00-00-00.backup'), { home: server.home });
+      assertRefusal(notLmdb, 1, /artifact "neo4j-2026-01-01T00-00-00.backup" is damaged: its store image is not a usable LMDB data file: page at byte 0 is not a meta page/);
+      const oldFormat = await runAdmin(args('neo4j-2026-01-01T00-00-01.backup'), { home: server.home });
+      assertRefusal(oldFormat, 1, /has payload format "snapshot-v1", this version restores "lmdb-pages-v1"/, /take a new FULL backup/);
+      assert.deepEqual(readdirSync(folder).sort(), ['dest', 'neo4j-2026-01-01T00-00-00.backup', 'neo4j-2026-01-01T00-00-01.backup']);
+      // Only the (empty) base folder of stores was created: no store, no log, no staging folder.
+      assert.deepEqual(treeSnapshot(dest), ['data/', 'data/databases/']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses --restore-until before the full artifact\'s last transaction', async () => {
