@@ -17,8 +17,8 @@ import { after, before, describe, it } from 'node:test';
 import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, spawnAdmin, waitFor, withSession } from './support/backup-helpers.js';
 import { runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
 
-/** Temporary names of the file target: `.<artifact>.partial-<16 hex>` (docs/backup-format.md). */
-const partialName = /^\.[^/]+\.backup\.partial-[0-9a-f]{16}$/;
+/** Temporary names of the file target: `.<artifact>.partial-<host tag>-<pid>-<16 hex>` (docs/backup-format.md). */
+const partialName = /^\.[^/]+\.backup\.partial-[0-9a-f]{8}-\d+-[0-9a-f]{16}$/;
 
 describe('interrupted backups and damaged artifacts', () => {
   let server: TestServer;
@@ -59,7 +59,7 @@ describe('interrupted backups and damaged artifacts', () => {
     for (const f of folders) rmSync(f, { recursive: true, force: true });
   });
 
-  it('leaves only an ignored temporary file when the client is killed mid-transfer, and the next run succeeds', async () => {
+  it('leaves only an ignored temporary file when the client is killed mid-transfer; the next run removes it and succeeds', async () => {
     const to = folder();
     const run = await backupInFlight(to);
     await new Promise((r) => setTimeout(r, 500));
@@ -80,9 +80,11 @@ describe('interrupted backups and damaged artifacts', () => {
 
     const next = await backup(server, to, ['neo4j']);
     assert.equal(next.code, 0, describeRun(next));
+    assert.match(next.stdout, logLine('INFO', `Removed the unfinished file "${left[0]!}" of an interrupted earlier backup.`));
     assert.match(next.stdout, logLine('INFO', "Start full backup of database 'neo4j'."));
     const rows = parseInspectTable((await inspect(to)).stdout).rows;
     assert.deepEqual(rows.map((r) => [r.FULL, r['LOWEST TX']]), [['true', '1']]);
+    assert.deepEqual(readdirSync(to).filter((n) => n.startsWith('.')), [], 'the temporary file is gone');
   });
 
   it('exits 1 with a clear message and leaves nothing when the server is killed mid-transfer', async () => {

@@ -97,6 +97,7 @@ export function wrapTarget(inner: BackupTarget, overrides: Partial<BackupTarget>
     openRead: (name) => inner.openRead(name),
     createWriteOnce: (name, options) => inner.createWriteOnce(name, options),
     remove: (name) => inner.remove(name),
+    removeAbandoned: () => inner.removeAbandoned(),
     ...overrides,
   };
 }

@@ -99,7 +99,7 @@ describe('ArtifactWriter', () => {
     });
     assert.ok(sawAtStop);
     assert.ok(!sawAtStop.listed.includes('crash-point.backup'));
-    assert.ok(sawAtStop.files.some((file) => /^\.crash-point\.backup\.partial-[0-9a-f]+$/.test(file)));
+    assert.ok(sawAtStop.files.some((file) => /^\.crash-point\.backup\.partial-[0-9a-f]{8}-\d+-[0-9a-f]{16}$/.test(file)));
     assert.equal(written.name, 'crash-point.backup');
     assert.equal((await readArtifactInfo(temp.target, 'crash-point.backup')).trailer.highestTx, 11);
   });

@@ -106,6 +106,13 @@ export function matchDatabases(patterns: string[], available: string[]): { match
 
 export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult> {
   const { log } = opts;
+  // A backup killed mid-transfer (SIGKILL, power loss) could not remove its temporary file: this
+  // run does, for writers on this host that no longer run. Never fatal: it is housekeeping.
+  try {
+    for (const name of await opts.target.removeAbandoned()) log('info', `Removed the unfinished file "${name}" of an interrupted earlier backup.`);
+  } catch (e) {
+    log('warn', `could not look for unfinished files of interrupted backups: ${toQuiverError(e).message}`);
+  }
   const listings: ServerListing[] = [];
   const unreachable: BackupRunResult['unreachableServers'] = [];
   for (const server of opts.from) {

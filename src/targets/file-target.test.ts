@@ -39,7 +39,7 @@ describe('FileTarget', () => {
       await writer.write(patterned(10));
       const during = await readdir(folder);
       assert.equal(during.length, 1);
-      assert.match(during[0] ?? '', /^\.a\.backup\.partial-[0-9a-f]{16}$/);
+      assert.match(during[0] ?? '', /^\.a\.backup\.partial-[0-9a-f]{8}-\d+-[0-9a-f]{16}$/);
       await writer.abort();
       assert.deepEqual(await readdir(folder), []);
     } finally {
@@ -55,6 +55,28 @@ describe('FileTarget', () => {
       await writer.write(patterned(10));
       await writer.commit();
       assert.deepEqual(await readdir(folder), ['a.backup']);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('removes temporary files of writers on this host that no longer run, and only those', async () => {
+    const folder = await tempFolder();
+    try {
+      const target = new FileTarget(folder);
+      const live = await target.createWriteOnce('live.backup');
+      await live.write(patterned(10));
+      const [liveName] = await readdir(folder);
+      const tag = /partial-([0-9a-f]{8})-/.exec(liveName ?? '')![1]!;
+      // A pid far above pid_max runs nowhere: its writer is gone.
+      const dead = `.dead.backup.partial-${tag}-4194999-0011223344556677`;
+      const otherHost = `.other.backup.partial-${tag === '00000000' ? '11111111' : '00000000'}-4194999-0011223344556677`;
+      const foreign = '.x.backup.partial-0011223344556677';
+      for (const name of [dead, otherHost, foreign]) await writeFile(join(folder, name), 'partial');
+      assert.deepEqual(await target.removeAbandoned(), [dead]);
+      assert.deepEqual((await readdir(folder)).sort(), [liveName, otherHost, foreign].sort());
+      await live.commit();
+      assert.deepEqual(await target.removeAbandoned(), []);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -3,9 +3,10 @@
  * read-only and fsynced, then hard-linked to their final name (which never overwrites), and the
  * folder is fsynced: a committed file is complete and durable, an uncommitted one is invisible.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, lstat, open, opendir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +14,7 @@ import { fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
 import { QuiverError } from '../util/errors.js';
 import { withEnvCrashPoint } from './crash-points.js';
 import type { BackupTarget, CrashHook, TargetEntry, TargetWriter, WriteOnceOptions } from './target.js';
-import { assertTargetName, targetNameProblem, temporaryName } from './target-name.js';
+import { assertTargetName, type TemporaryWriter, targetNameProblem, temporaryName, temporaryWriterOf } from './target-name.js';
 
 const artifactSuffix = '.backup';
 /** Committed files are read-only for everyone: artifacts are immutable. */
@@ -122,11 +123,29 @@ export class FileTarget implements BackupTarget {
     return Readable.from(chunks(), { objectMode: false });
   }
 
+  async removeAbandoned(): Promise<string[]> {
+    const me = thisWriter();
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = (await readdir(this.folder)).slice(0, targetListEntriesMax);
+    } catch (e) {
+      throw wrapIo(e, `cannot list backup target "${this.folder}"`);
+    }
+    for (const fileName of names) {
+      const writer = temporaryWriterOf(fileName);
+      if (!writer || writer.hostTag !== me.hostTag || processRuns(writer.pid)) continue;
+      await unlinkIfPresent(join(this.folder, fileName));
+      removed.push(fileName);
+    }
+    return removed;
+  }
+
   async createWriteOnce(name: string, options: WriteOnceOptions = {}): Promise<TargetWriter> {
     assertTargetName(name);
     const finalPath = join(this.folder, name);
     if (await exists(finalPath)) throw destinationExists(name, finalPath);
-    const tempPath = join(this.folder, temporaryName(name, randomBytes(8).toString('hex')));
+    const tempPath = join(this.folder, temporaryName(name, thisWriter(), randomBytes(8).toString('hex')));
     try {
       const handle = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, temporaryMode);
       return new FileTargetWriter(this.folder, name, tempPath, finalPath, handle, withEnvCrashPoint(options.crashHook));
@@ -147,6 +166,21 @@ export class FileTarget implements BackupTarget {
 }
 
 type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
+
+/** This process as the writer of temporary files. */
+function thisWriter(): TemporaryWriter {
+  return { hostTag: createHash('sha256').update(hostname()).digest('hex').slice(0, 8), pid: process.pid };
+}
+
+/** Whether a process with this id runs on this host (one that exists but is not ours counts as running). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoCode(e) !== 'ESRCH';
+  }
+}
 
 /**
  * Bytes written between two background flushes of an artifact. Flushing as it goes keeps the disk

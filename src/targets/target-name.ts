@@ -21,7 +21,25 @@ export function assertTargetName(name: string): void {
   }
 }
 
-/** Temporary name of a file being written: hidden, and never ending in ".backup". */
-export function temporaryName(name: string, randomHex: string): string {
-  return `.${name}.partial-${randomHex}`;
+/**
+ * Temporary name of a file being written: hidden, and never ending in ".backup". It names its
+ * writer (a tag of the host name and the process id), so that a later run can tell a file left by
+ * a writer that died (SIGKILL, power loss) from one another backup is still writing.
+ */
+export function temporaryName(name: string, writer: TemporaryWriter, randomHex: string): string {
+  return `.${name}.partial-${writer.hostTag}-${writer.pid}-${randomHex}`;
+}
+
+export interface TemporaryWriter {
+  /** First 8 hex digits of the SHA-256 of the host name. */
+  hostTag: string;
+  pid: number;
+}
+
+const temporaryPattern = /^\.(.+)\.partial-([0-9a-f]{8})-(\d{1,10})-[0-9a-f]{16}$/;
+
+/** The writer a temporary name records, or null when `fileName` is not a temporary name. */
+export function temporaryWriterOf(fileName: string): TemporaryWriter | null {
+  const m = temporaryPattern.exec(fileName);
+  return m ? { hostTag: m[2]!, pid: Number(m[3]) } : null;
 }

@@ -58,4 +58,9 @@ export interface BackupTarget {
   createWriteOnce(name: string, options?: WriteOnceOptions): Promise<TargetWriter>;
   /** Removes a committed file; removing a missing file is not an error. */
   remove(name: string): Promise<void>;
+  /**
+   * Removes temporary files whose writer is known to be gone (on a folder: written from this host by
+   * a process that no longer runs) and returns their names. Files of live or unknown writers stay.
+   */
+  removeAbandoned(): Promise<string[]>;
 }
