@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
 import { adminBin, type BenchHome, cleanupOnInterrupt, createBenchHome, fileBytes, makeScratchDir, onlyFile, removeTree, treeBytes } from './support/home.js';
-import { runPipeline, runTimedOk, shellQuote, type TimedRun, warmPageCache } from './support/process.js';
+import { dropPageCache, runPipeline, runTimedOk, shellQuote, type TimedRun, warmPageCache } from './support/process.js';
 import { describeEnvironment, printEnvironment, printJson, say } from './support/report.js';
 import { mebibyte, median, mibPerSec, round } from './support/stats.js';
 import { generateStore } from './support/store-gen.js';
@@ -27,6 +27,7 @@ const options = parseBenchOptions(
   process.argv.slice(2),
   [
     { name: 'chain-transactions', defaultValue: '100000', doc: 'small transactions in the DIFF chain' },
+    { name: 'drop-caches', defaultValue: 'true', doc: 'empty the page cache before every timed FULL restore run, baseline and Quiver alike (needs root)' },
     { name: 'chain-diffs', defaultValue: '10', doc: 'DIFF artifacts the chain transactions are spread over' },
     { name: 'chain', defaultValue: 'true', doc: 'measure the DIFF chain replay and aggregate-backup (false: FULL restore only)' },
     { name: 'writers', defaultValue: '16', doc: 'concurrent driver sessions committing the chain transactions (more sessions share each log fsync)' },
@@ -89,11 +90,15 @@ async function main(): Promise<void> {
     // ---- restore FULL against zstd -d | tar -x, alternating ----
     const restoreHome = join(scratch, 'restore-home');
     mkdirSync(restoreHome);
+    // Same memory state before every timed run, for both sides (see dropPageCache).
+    const dropCaches = booleanOption(options, 'drop-caches') && (await dropPageCache());
+    say(dropCaches ? 'page cache emptied before every timed run (same memory state for both sides)' : 'page cache NOT emptied between runs (not permitted, or --drop-caches=false): expect the order of steps to sway the figures');
     const baselineRuns: Array<{ ms: number; syncMs: number; mibPerSec: number }> = [];
     const quiverRuns: Array<{ ms: number; mibPerSec: number; restoredStoreBytes: number; peakRssBytes: number }> = [];
     for (let rep = 1; rep <= reps; rep++) {
       const tarDst = join(scratch, 'tar-dst');
       mkdirSync(tarDst);
+      if (dropCaches) await dropPageCache();
       await warmPageCache(tarFile);
       const b = await runPipeline(`zstd -d -q -c ${shellQuote(tarFile)} | tar -x -C ${shellQuote(tarDst)}`);
       // tar does not fsync; a restore must be durable, so the flush to disk is reported separately.
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
       say(`rep ${rep} baseline zstd -d | tar -x: ${round(b.ms / 1000, 2)} s (${round(mibPerSec(storeBytes, b.ms))} MiB/s of store), then fsync of data.mdb ${round(s.ms / 1000, 2)} s`);
 
       const dst = join(scratch, 'quiver-dst');
+      if (dropCaches) await dropPageCache();
       await warmPageCache(artifact);
       const q = await runTimedOk(
         adminBin,
