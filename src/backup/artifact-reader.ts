@@ -46,15 +46,15 @@ export async function* readPayload(target: BackupTarget, name: string, options: 
 
 /**
  * Writes the payload into the open file `fd` from offset 0, each block decompressed and written by
- * a pool worker at its offset (no decompressed byte crosses back to this thread). `onProgress` gets
- * the raw bytes written so far, in order. Returns the payload's raw length. Like readPayload, what
+ * a pool worker at its offset (no decompressed byte crosses back to this thread). `onBlockWritten`
+ * gets each block's raw length once it is written, in order. Returns the payload's raw length. Like readPayload, what
  * is written before an error is tentative: the caller discards the file when this throws.
  */
 export async function writePayloadToFile(
   target: BackupTarget,
   name: string,
   fd: number,
-  options: ReadPayloadOptions & { onProgress?: (rawBytesWritten: number) => Promise<void> } = {},
+  options: ReadPayloadOptions & { onBlockWritten?: (rawBytes: number) => void } = {},
 ): Promise<number> {
   const info = options.info ?? (await readArtifactInfo(target, name));
   const pool = options.pool ?? sharedCompressionPool();
@@ -68,20 +68,20 @@ export async function writePayloadToFile(
     if (!block.compressed) {
       let done = 0;
       while (done < block.stored.length) done += writeSync(fd, block.stored, done, block.stored.length - done, at + done);
-      return at + block.rawBytes;
+      return block.rawBytes;
     }
     try {
       await pool.decompressTo(block.stored, block.rawBytes, fd, at);
     } catch (e) {
       throw artifactCorrupt(name, `block ${block.index} at offset ${block.offset} cannot be decompressed and written: ${e instanceof Error ? e.message : String(e)}`, e);
     }
-    return at + block.rawBytes;
+    return block.rawBytes;
   };
   const placed = (async function* () {
     for await (const block of scanBlocks(target, info)) yield place(block);
   })();
   // Twice the usual blocks in flight: here a block is a single worker call (decompress and write).
-  for await (const end of mapOrdered(placed, write, 2 * blocksInFlightMax)) await options.onProgress?.(end);
+  for await (const rawBytes of mapOrdered(placed, write, 2 * blocksInFlightMax)) options.onBlockWritten?.(rawBytes);
   return position;
 }
 

@@ -96,15 +96,8 @@ export class BackupConnection {
   private async failure(status: number, stream: http2.ClientHttp2Stream, what: string): Promise<QuiverError> {
     let text = '';
     for await (const c of stream) text += c.toString();
-    let body: Partial<ErrorBody> = {};
-    try {
-      body = JSON.parse(text) as ErrorBody;
-    } catch {
-      /* not JSON: report the status */
-    }
-    const code = (body.code as any) ?? 'BackupFailed';
-    const known = ['DatabaseNotFound', 'TransactionsPruned', 'DatabaseUnavailable', 'UsageInvalid'];
-    return new QuiverError(known.includes(code) ? code : 'BackupFailed', `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
+    const body = parseErrorBody(text);
+    return new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
   }
 
   private async json<T>(path: string, what: string): Promise<T> {
@@ -179,17 +172,26 @@ export class BackupConnection {
       const outcome = trailers()?.[headers.outcome];
       if (outcome === 'complete') return;
       if (typeof outcome !== 'string') throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: the stream ended without saying it was complete`, { hint });
-      let body: Partial<ErrorBody> = {};
-      try {
-        body = JSON.parse(outcome) as ErrorBody;
-      } catch {
-        /* not JSON: report it as it is */
-      }
-      const known = ['DatabaseUnavailable', 'DatabaseNotFound'];
-      const code = known.includes(body.code ?? '') ? (body.code as 'DatabaseUnavailable') : 'BackupFailed';
-      throw new QuiverError(code, `${what} from ${this.address} failed on the server: ${body.message ?? outcome}`, { hint: body.hint ?? hint });
+      const body = parseErrorBody(outcome);
+      throw new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed on the server: ${body.message ?? outcome}`, { hint: body.hint ?? hint });
     }
   }
+}
+
+/** An error body (protocol.ts `ErrorBody`) from a response or a trailer; empty when the text is not JSON. */
+function parseErrorBody(text: string): Partial<ErrorBody> {
+  try {
+    return JSON.parse(text) as ErrorBody;
+  } catch {
+    return {};
+  }
+}
+
+/** Codes the server sends that keep their meaning here; any other is a failed backup. */
+const knownServerCodes = ['DatabaseNotFound', 'TransactionsPruned', 'DatabaseUnavailable', 'UsageInvalid'] as const;
+
+function errorCodeOf(body: Partial<ErrorBody>): (typeof knownServerCodes)[number] | 'BackupFailed' {
+  return knownServerCodes.find((c) => c === body.code) ?? 'BackupFailed';
 }
 
 function protocolMismatch(address: string, version: number): QuiverError {

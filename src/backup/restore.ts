@@ -15,6 +15,7 @@ import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
+import { BackgroundFlush } from '../util/background-flush.js';
 import { formatBytes } from '../util/format.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { parseArtifactFileName } from './artifact-name.js';
@@ -284,37 +285,17 @@ async function writeStoreImage(target: BackupTarget, full: ArtifactInfo, storeDi
   const path = join(storeDir, 'data.mdb');
   const imageBytes = full.trailer.payloadRawBytes;
   const fd = openSync(path, 'wx+');
-  // Flush to disk while writing, not all at the end: Linux holds gigabytes of dirty pages before it
-  // writes them back on its own, so a single final fsync would add the whole disk write to the restore.
-  let flushed = 0;
-  let flushing: Promise<void> | null = null;
-  // Never waits for the disk here: a flush still running when the next is due is simply not
-  // followed by another until it ends (waiting stalled the decompression workers behind the disk).
-  let flushError: unknown = null;
-  const flushAsItGoes = async (written: number) => {
-    if (flushError) throw flushError;
-    if (flushing || written - flushed < restoreFlushEveryBytes) return;
-    flushed = written;
-    flushing = new Promise<void>((resolve) =>
-      fdatasync(fd, (e) => {
-        if (e) flushError = e;
-        flushing = null;
-        resolve();
-      }),
-    );
-  };
+  const flush = new BackgroundFlush(() => new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve()))), restoreFlushEveryBytes);
   let written = 0;
   let head = Buffer.alloc(0);
   try {
-    written = await writePayloadToFile(target, full.name, fd, { info: full, onProgress: flushAsItGoes });
-    await flushing;
-    if (flushError) throw flushError;
+    written = await writePayloadToFile(target, full.name, fd, { info: full, onBlockWritten: (rawBytes) => flush.wrote(rawBytes) });
+    await flush.settle();
     fsyncSync(fd);
     head = Buffer.alloc(Math.min(headReadBytes, written));
     readSync(fd, head, 0, head.length, 0);
   } finally {
-    // `flushing` is assigned inside flushAsItGoes, which TypeScript's narrowing does not see.
-    await (flushing as Promise<void> | null)?.catch(() => undefined);
+    await flush.quiesce();
     closeSync(fd);
   }
   const problem = written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);

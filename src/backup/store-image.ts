@@ -48,52 +48,43 @@ export interface StoreImageSnapshot {
  */
 export function captureLiveImage(store: GraphStore): StoreImageSnapshot {
   const txn = store.env.useReadTransaction();
-  let fd: number | undefined;
+  const endTransaction = () => {
+    try {
+      txn.done();
+    } catch {
+      // The database was stopped or dropped meanwhile: closing its store ended the transaction.
+    }
+  };
   try {
     const meta = store.meta();
-    fd = openSync(join(store.path, 'data.mdb'), 'r');
-    const head = readHead(fd);
-    const image = imageHead(head, fstatSync(fd).size);
-    const openFd = fd;
-    let released = false;
-    return {
-      head: image,
-      tx: { txId: meta.lastTxId, txChecksum: meta.lastTxChecksum, txTimeMs: meta.lastTxTimeMs },
-      fd: openFd,
-      bytes: image.pageCount * image.pageSize,
-      release: () => {
-        if (released) return;
-        released = true;
-        closeSync(openFd);
-        try {
-          txn.done();
-        } catch {
-          // The database was stopped or dropped meanwhile: closing its store ended the transaction.
-        }
-      },
-    };
+    return openImage(store.path, { txId: meta.lastTxId, txChecksum: meta.lastTxChecksum, txTimeMs: meta.lastTxTimeMs }, endTransaction);
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    txn.done();
+    endTransaction();
     throw e;
   }
 }
 
 /** The image of a store no process has open (aggregate-backup's staged store). */
 export function openClosedImage(storeDir: string, tx: ImageTx): StoreImageSnapshot {
+  return openImage(storeDir, tx, () => undefined);
+}
+
+/** Opens the data file and reads its head; `onRelease` runs once, after the file is closed. */
+function openImage(storeDir: string, tx: ImageTx, onRelease: () => void): StoreImageSnapshot {
   const fd = openSync(join(storeDir, 'data.mdb'), 'r');
   try {
-    const image = imageHead(readHead(fd), fstatSync(fd).size);
+    const head = imageHead(readHead(fd), fstatSync(fd).size);
     let released = false;
     return {
-      head: image,
+      head,
       tx,
       fd,
-      bytes: image.pageCount * image.pageSize,
+      bytes: head.pageCount * head.pageSize,
       release: () => {
         if (released) return;
         released = true;
         closeSync(fd);
+        onRelease();
       },
     };
   } catch (e) {

@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
 import { QuiverError } from '../util/errors.js';
+import { BackgroundFlush } from '../util/background-flush.js';
 import { withEnvCrashPoint } from './crash-points.js';
 import type { BackupTarget, CrashHook, TargetEntry, TargetWriter, WriteOnceOptions } from './target.js';
 import { assertTargetName, type TemporaryWriter, targetNameProblem, temporaryName, temporaryWriterOf } from './target-name.js';
@@ -182,20 +183,13 @@ function processRuns(pid: number): boolean {
   }
 }
 
-/**
- * Bytes written between two background flushes of an artifact. Flushing as it goes keeps the disk
- * busy evenly instead of in one burst at commit: Linux holds gigabytes of dirty pages before it
- * writes them back on its own, and one large flush at the end stalls every other fsync on the disk,
- * the database's commits included, for its whole length.
- */
+/** Bytes of an artifact written between two background flushes (util/background-flush.ts). */
 const flushEveryBytes = 4 * 1024 * 1024;
 
 class FileTargetWriter implements TargetWriter {
   private state: WriterState = 'open';
   private handle: FileHandle | undefined;
-  private unflushedBytes = 0;
-  private flushing: Promise<void> | null = null;
-  private flushError: unknown = null;
+  private readonly flush: BackgroundFlush;
 
   constructor(
     private readonly folder: string,
@@ -206,6 +200,7 @@ class FileTargetWriter implements TargetWriter {
     private readonly crashHook: CrashHook,
   ) {
     this.handle = handle;
+    this.flush = new BackgroundFlush(() => handle.datasync(), flushEveryBytes);
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -216,20 +211,7 @@ class FileTargetWriter implements TargetWriter {
         const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, null);
         written += bytesWritten;
       }
-      if (this.flushError) throw this.flushError;
-      this.unflushedBytes += bytes.length;
-      if (this.unflushedBytes >= flushEveryBytes && !this.flushing) {
-        this.unflushedBytes = 0;
-        this.flushing = this.handle.datasync().then(
-          () => {
-            this.flushing = null;
-          },
-          (e) => {
-            this.flushError = e;
-            this.flushing = null;
-          },
-        );
-      }
+      this.flush.wrote(bytes.length);
     } catch (e) {
       throw wrapIo(e, `cannot write artifact "${this.name}" in "${this.folder}"`);
     }
@@ -241,8 +223,7 @@ class FileTargetWriter implements TargetWriter {
     let linked = false;
     try {
       const handle = this.handle;
-      await this.flushing;
-      if (this.flushError) throw this.flushError;
+      await this.flush.settle();
       await handle.chmod(committedMode);
       await handle.sync();
       this.handle = undefined;
@@ -289,7 +270,7 @@ class FileTargetWriter implements TargetWriter {
     const handle = this.handle;
     this.handle = undefined;
     // A background flush may still use the handle: let it end before closing.
-    await this.flushing;
+    await this.flush.quiesce();
     await handle?.close().catch(() => undefined);
     await unlinkIfPresent(this.tempPath);
     if (removeFinal) await unlinkIfPresent(this.finalPath);
