@@ -21,6 +21,7 @@ import { makeScratchDir, removeTree } from './support/home.js';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
 import { describeEnvironment, printEnvironment, printJson, say } from './support/report.js';
 import { percentile, round } from './support/stats.js';
+import { xorshift32 } from '../src/util/seeded-random.js';
 
 const options = parseBenchOptions(
   process.argv.slice(2),
@@ -39,19 +40,6 @@ const nodes = numberOption(options, 'nodes');
 const batchRows = Math.max(1, numberOption(options, 'batch-rows'));
 const graphNodes = Math.min(nodes, numberOption(options, 'graph-nodes'));
 const outDegree = numberOption(options, 'out-degree');
-
-/** xorshift32: the same graph and lookup order in every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 function rssMiB(pid: number | undefined): number {
   if (pid === undefined) return 0;
@@ -160,7 +148,8 @@ async function main(): Promise<void> {
     const created = await createNodes(driver);
     say(`(a) ${created.nodes} nodes in ${created.ms} ms: ${created.nodesPerSec} nodes/s (median batch ${created.batchP50Ms} ms); server RSS ${Math.round(rssMiB(server.pid))} MiB`);
 
-    const random = rng(20260101);
+    const nextInt = xorshift32(20260101);
+    const random = () => nextInt() / 2 ** 32;
     const session = driver.session({ database: 'neo4j' });
     let withoutIndex: LatencyFigures;
     let withIndex: LatencyFigures;

@@ -6,7 +6,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import neo4j, { type Driver } from 'neo4j-driver';
 import type { Value } from '../src/values/value.js';
-import { RawBoltClient, boltRequest, driverHandshake, prng, sleep } from './support/bolt-raw.js';
+import { mulberry32 } from '../src/util/seeded-random.js';
+import { RawBoltClient, boltRequest, driverHandshake, sleep } from './support/bolt-raw.js';
 import { startTestServer, type TestServer } from './support/harness.js';
 
 /**
@@ -63,7 +64,7 @@ describe('Bolt fuzzing against the real server', () => {
   it('survives random and truncated byte streams while another connection keeps working (seeded)', async (t) => {
     const seed = Number(process.env['BOLT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
     t.diagnostic(`fuzz seed ${seed} (rerun with BOLT_FUZZ_SEED=${seed})`);
-    const random = prng(seed);
+    const random = mulberry32(seed);
     const int = (n: number): number => Math.floor(random() * n);
     const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
     const randomQuery = (): string => Array.from({ length: 1 + int(12) }, () => fragments[int(fragments.length)]).join(' ');

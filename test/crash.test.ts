@@ -18,6 +18,7 @@ import { Database, type DatabaseSettings, defaultDatabaseSettings, locateDatabas
 import { checkStoreConsistency } from '../src/storage/consistency.js';
 import { decodeCommands } from '../src/txlog/commands.js';
 import { readSegmentHeader, scanSegment } from '../src/txlog/segment-scanner.js';
+import { mulberry32 } from '../src/util/seeded-random.js';
 
 /** The child must run as compiled JS (dist/test/support/crash-writer.js); from sources, through tsx. */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -221,14 +222,3 @@ test('acknowledged transactions survive SIGKILL at random moments, whole, consis
   }
 });
 
-/** Small seeded PRNG: the whole run follows from the printed seed. */
-function mulberry32(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}

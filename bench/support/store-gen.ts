@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Database, defaultDatabaseSettings } from '../../src/kernel/database.js';
 import type { PropertyValue } from '../../src/values/value.js';
+import { xorshift32 } from '../../src/util/seeded-random.js';
 
 /**
  * Nodes per write transaction: large transactions amortise the commit (log append, fsync, LMDB
@@ -30,19 +31,6 @@ export interface GeneratedStore {
 const cities = ['Lisbon', 'Oslo', 'Quito', 'Nairobi', 'Osaka', 'Tucson', 'Leeds', 'Hanoi', 'Perth', 'Recife'];
 const words = ['graph', 'backup', 'restore', 'ledger', 'river', 'quartz', 'maple', 'signal', 'harbor', 'violet', 'copper', 'meadow', 'orbit', 'cinder', 'falcon', 'lumen'];
 
-/** xorshift32: deterministic data, so two runs of a benchmark load the same bytes. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
 export async function generateStore(
   home: { storeDir(db: string): string; logDir(db: string): string },
   database: string,
@@ -51,7 +39,7 @@ export async function generateStore(
 ): Promise<GeneratedStore> {
   const storeDir = home.storeDir(database);
   const db = Database.open(database, { storeDir, logDir: home.logDir(database) }, defaultDatabaseSettings, (m) => progress(`warning: ${m}`));
-  const next = rng(0x5eed);
+  const next = xorshift32(0x5eed);
   const pick = <T>(list: readonly T[]): T => list[next() % list.length]!;
   const started = performance.now();
   let nodes = 0;

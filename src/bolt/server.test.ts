@@ -8,6 +8,7 @@ import { decodeMessage, encodeMessage, requestTag, responseTag } from './message
 import { PackStreamWriter } from './packstream.js';
 import { type BoltServer, startBoltServer } from './server.js';
 import { TestBackend } from './test-backend.js';
+import { mulberry32 } from '../util/seeded-random.js';
 
 const driverHandshake = Buffer.from('6060b017000001ff000808050002040400000003', 'hex');
 const writer = new PackStreamWriter({ elementIds: true, utcDateTime: true });
@@ -79,18 +80,6 @@ class RawClient {
       };
     });
   }
-}
-
-/** mulberry32: small, seedable, good enough to pick fuzz cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -219,7 +208,7 @@ describe('Bolt server over TCP', () => {
   it('survives random and truncated byte streams, then still serves (seeded)', async (t) => {
     const seed = Number(process.env['BOLT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
     t.diagnostic(`fuzz seed ${seed} (rerun with BOLT_FUZZ_SEED=${seed})`);
-    const random = prng(seed);
+    const random = mulberry32(seed);
     const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
     const valid = Buffer.concat([
       driverHandshake,

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { QDate, QDateTime, QDuration } from '../values/temporal.js';
 import type { Properties } from '../values/value.js';
 import { type Command, decodeCommands, encodeCommands } from './commands.js';
+import { mulberry32 } from '../util/seeded-random.js';
 
 const richProperties: Properties = new Map<string, Properties extends Map<string, infer V> ? V : never>([
   ['name', 'Ada'],
@@ -101,14 +102,3 @@ describe('transaction commands', () => {
   });
 });
 
-/** Small seeded PRNG so a failing run can be replayed with QUIVER_TEST_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetentionPolicy } from '../config/retention.js';
 import { type PrunableSegment, segmentsToPrune } from './retention.js';
+import { mulberry32 } from '../util/seeded-random.js';
 
 const hourMs = 3_600_000;
 const nowMs = 1_700_000_000_000;
@@ -139,14 +140,3 @@ describe('segmentsToPrune', () => {
   });
 });
 
-/** Small seeded PRNG so a failing run can be replayed with QUIVER_TEST_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ByteReader, ByteWriter, decodeValue, encodeValue } from './codec.js';
 import { QDate, QDateTime, QDuration, QLocalDateTime, QLocalTime, QTime } from './temporal.js';
 import { NodeValue, PathValue, RelationshipValue, type Value } from './value.js';
+import { mulberry32 } from '../util/seeded-random.js';
 
 /** One value of every kind the codec stores, with the edges of each. */
 const samples: Array<[string, Value]> = [
@@ -172,14 +173,3 @@ describe('value codec', () => {
   });
 });
 
-/** Small seeded PRNG so a failing run can be replayed with QUIVER_TEST_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
