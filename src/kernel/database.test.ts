@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkStoreConsistency } from '../storage/consistency.js';
@@ -238,4 +238,47 @@ test('a uniqueness constraint tells integers beyond 2^53 apart', async () => {
   } finally {
     await close();
   }
+});
+
+test('data.mdb keeps zeros ahead of its last page, and a store pinned by a reader grows into them intact', async () => {
+  const settings: Partial<DatabaseSettings> = { retention: { kind: 'keep_all' } };
+  const { db, dir, close } = await openScratchDatabase(settings);
+  const loc = db.location;
+  const dataFile = join(loc.storeDir, 'data.mdb');
+  let expected = '';
+  try {
+    await commitNodes(db, 0, 50);
+    // A reader pins every page it can see, so each commit below writes new pages at the end of the
+    // file, where the zeros are written: the two must never overwrite each other.
+    const pinned = db.beginRead();
+    const pinnedDigest = logicalDigest(pinned);
+    const usedBefore = db.store.usedBytes();
+    await commitNodes(db, 50, 3000, 8);
+    const usedAfter = db.store.usedBytes();
+    assert.ok(usedAfter > usedBefore + 1024 * 1024, `the pinned store grew (${usedBefore} -> ${usedAfter} bytes)`);
+    assert.equal(logicalDigest(pinned), pinnedDigest, 'the pinned snapshot is unchanged');
+    pinned.close();
+    expected = digestOf(db);
+    await db.close();
+    const fileBytes = statSync(dataFile).size;
+    assert.ok(fileBytes > usedAfter, `the file (${fileBytes} bytes) reaches past the last page (${usedAfter})`);
+    const tail = readFileSync(dataFile).subarray(usedAfter);
+    assert.ok(tail.every((b) => b === 0), 'past the last page the file holds zeros only');
+  } finally {
+    if (!db.closingOrClosed) await db.close();
+  }
+  // The longer file opens as it was, and LMDB writes on into the zeros.
+  const again = Database.open('scratch', loc, { ...defaultDatabaseSettings, ...settings }, (m) => assert.fail(m));
+  try {
+    assert.equal(digestOf(again), expected);
+    assert.deepEqual(checkStoreConsistency(again.store).problems, []);
+    await commitNodes(again, 3050, 10);
+    const r = again.beginRead();
+    assert.equal(r.countNodes('Item'), 3060);
+    r.close();
+  } finally {
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  void close;
 });

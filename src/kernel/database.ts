@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileHeadroom } from '../storage/file-headroom.js';
 import { GraphStore } from '../storage/store.js';
 import { StoreReader } from '../storage/store-reader.js';
 import { type Command, decodeCommands, encodeCommands } from '../txlog/commands.js';
@@ -85,6 +86,8 @@ export class Database implements DatabaseHandle, CommitSink {
   private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
   private flushing: Promise<void> | null = null;
   private lastCommitTimeMs = 0;
+  /** Zeros written ahead at the end of data.mdb, so store syncs stay plain data writes (see FileHeadroom). */
+  private readonly headroom: FileHeadroom;
   checkpointTxId: number;
 
   private constructor(
@@ -101,6 +104,7 @@ export class Database implements DatabaseHandle, CommitSink {
     this.nextRelId = meta.nextRelId;
     this.checkpointTxId = meta.lastTxId;
     this.lastCommitTimeMs = meta.lastTxTimeMs;
+    this.headroom = new FileHeadroom(join(location.storeDir, 'data.mdb'), warn);
   }
 
   get databaseId(): string {
@@ -286,11 +290,15 @@ export class Database implements DatabaseHandle, CommitSink {
       this.failure ??= e instanceof QuiverError ? e : new QuiverError('IoError', `database "${this.name}": transaction log sync failed: ${(e as Error).message}`, { cause: e });
       throw this.failure;
     }
+    // No LMDB write may run while zeros are written past the end of the file. Wait before taking the
+    // group: pending and applied must change in one tick (see beginWrite).
+    await this.headroom.idle();
     const end = this.pending.findIndex((p) => p.txId > target);
     const group = this.pending.splice(0, end < 0 ? this.pending.length : end);
     if (group.length === 0) return;
     try {
       this.store.applyBatch(group);
+      this.headroom.topUp(this.store.usedBytes());
     } catch (e) {
       // The log holds transactions the store could not apply: stop accepting work; a restart
       // replays them from the log.
@@ -302,12 +310,12 @@ export class Database implements DatabaseHandle, CommitSink {
     }
   }
 
-  /** Waits for the running write transaction, checkpoints, and closes store and log. */
   /** True once this database began to close (STOP DATABASE, DROP, shutdown). A restart is a new instance. */
   get closingOrClosed(): boolean {
     return this.closing || this.closed;
   }
 
+  /** Waits for the running write transaction, checkpoints, and closes store and log. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing = true;
@@ -322,6 +330,7 @@ export class Database implements DatabaseHandle, CommitSink {
     this.closed = true;
     try {
       if (!this.failure) await this.store.flush();
+      await this.headroom.close();
     } finally {
       this.log.close();
       this.store.close();

@@ -130,6 +130,12 @@ export class GraphStore {
     await this.env.flushed;
   }
 
+  /** Bytes of data.mdb that LMDB uses: up to the end of its last page (the file may be longer). */
+  usedBytes(): number {
+    const stats = this.env.getStats() as { pageSize: number; lastPageNumber: number };
+    return (stats.lastPageNumber + 1) * stats.pageSize;
+  }
+
   meta(): StoreMeta {
     if (!this.cachedMeta) this.cachedMeta = this.readMeta();
     return this.cachedMeta;
