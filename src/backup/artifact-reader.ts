@@ -4,7 +4,7 @@
  * Whatever is wrong is reported as ArtifactCorrupt naming the block and byte offset.
  */
 import { createHash } from 'node:crypto';
-import { writeSync } from 'node:fs';
+import { writeAllSync } from '../util/file-write.js';
 import type { BackupTarget } from '../targets/target.js';
 import { ByteReader } from './artifact-byte-reader.js';
 import { blockCrc, blockFlagZstd, blockHeaderBytes, blockHeaderProblem, decodeBlockHeader } from './artifact-block.js';
@@ -54,7 +54,7 @@ export async function writePayloadToFile(
   target: BackupTarget,
   name: string,
   fd: number,
-  options: ReadPayloadOptions & { onBlockWritten?: (rawBytes: number) => void } = {},
+  options: ReadPayloadOptions & { onBlockWritten?: (rawBytes: number) => void; directFd?: number } = {},
 ): Promise<number> {
   const info = options.info ?? (await readArtifactInfo(target, name));
   const pool = options.pool ?? sharedCompressionPool();
@@ -66,12 +66,11 @@ export async function writePayloadToFile(
   };
   const write = async ({ at, block }: { at: number; block: ScannedBlock }): Promise<number> => {
     if (!block.compressed) {
-      let done = 0;
-      while (done < block.stored.length) done += writeSync(fd, block.stored, done, block.stored.length - done, at + done);
+      writeAllSync(fd, block.stored, at);
       return block.rawBytes;
     }
     try {
-      await pool.decompressTo(block.stored, block.rawBytes, fd, at);
+      await pool.decompressTo(block.stored, block.rawBytes, fd, at, options.directFd);
     } catch (e) {
       throw artifactCorrupt(name, `block ${block.index} at offset ${block.offset} cannot be decompressed and written: ${e instanceof Error ? e.message : String(e)}`, e);
     }

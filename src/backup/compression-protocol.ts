@@ -3,8 +3,11 @@
 export type CompressionRequest =
   | { id: number; op: 'compress'; bytes: Uint8Array }
   | { id: number; op: 'decompress'; bytes: Uint8Array; rawBytes: number }
-  /** Decompress and write the result at `position` of the open file `fd` (restore writes a store image this way). */
-  | { id: number; op: 'decompressTo'; bytes: Uint8Array; rawBytes: number; fd: number; position: number };
+  /**
+   * Decompress and write the result at `position` of the open file `fd` (restore writes a store image
+   * this way); through `directFd` (the same file opened with O_DIRECT) when given and possible.
+   */
+  | { id: number; op: 'decompressTo'; bytes: Uint8Array; rawBytes: number; fd: number; position: number; directFd?: number };
 
 export type CompressionReply =
   | { id: number; ok: true; bytes: Uint8Array; compressed: boolean }

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { seededPayload } from './artifact-test-fixtures.js';
 import { CompressionPool } from './compression.js';
@@ -43,6 +47,56 @@ describe('CompressionPool', () => {
     const block = await pool.compress(seededPayload(3, 5000, true));
     await assert.rejects(() => pool.decompress(block.stored, 4999), /zstd frame declares 5000 content size, the block header says 4999 bytes/);
     await assert.rejects(() => pool.decompress(Buffer.from('not zstd at all'), 10), /Could not parse Zstandard header/);
+  });
+
+  /** Compresses `count` blocks of `blockBytes` and has `target` write them at their offsets, out of order. */
+  async function writeBlocks(target: CompressionPool, path: string, blockBytes: number, count: number, direct: boolean): Promise<Buffer> {
+    const blocks = Array.from({ length: count }, (_, i) => seededPayload(500 + i, blockBytes, true));
+    const fd = openSync(path, 'wx+');
+    const directFd = direct ? openSync(path, fsConstants.O_WRONLY | fsConstants.O_DIRECT) : undefined;
+    try {
+      const order = blocks.map((_, i) => (i * 7) % count); // every index once, out of order
+      await Promise.all(order.map(async (i) => {
+        const block = await pool.compress(Buffer.from(blocks[i]!));
+        assert.equal(block.compressed, true, `block ${i} compresses`);
+        await target.decompressTo(block.stored, block.rawBytes, fd, i * blockBytes, directFd);
+      }));
+    } finally {
+      if (directFd !== undefined) closeSync(directFd);
+      closeSync(fd);
+    }
+    return Buffer.concat(blocks);
+  }
+
+  it('writes decompressed blocks at their offsets through O_DIRECT, bypassing the page cache', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-direct-'));
+    try {
+      const path = join(dir, 'image');
+      const expected = await writeBlocks(pool, path, 256 * 1024, 12, true);
+      assert.ok(readFileSync(path).equals(expected), 'the file holds every block at its offset');
+      // fincore counts the file's pages in the page cache: O_DIRECT writes leave none there. Counted
+      // before the read above would bring them in: so on a fresh copy.
+      const again = join(dir, 'again');
+      await writeBlocks(pool, again, 256 * 1024, 12, true);
+      const cachedBytes = Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', again], { encoding: 'utf8' }).trim());
+      assert.equal(cachedBytes, 0, 'no page of the file went through the page cache');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to the page cache when the device refuses an O_DIRECT write', async () => {
+    // 1000-byte blocks: no O_DIRECT write of that length is accepted at any buffer offset.
+    const own = new CompressionPool({ workers: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-direct-'));
+    try {
+      const path = join(dir, 'image');
+      const expected = await writeBlocks(own, path, 1000, 9, true);
+      assert.ok(readFileSync(path).equals(expected));
+    } finally {
+      await own.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps the calling thread responsive while a worker compresses', async () => {

@@ -37,6 +37,14 @@ export class CompressionPool {
   private readonly workersMax: number;
   private readonly level: number;
   private readonly slots: Slot[] = [];
+  /**
+   * One flag shared by this pool's workers: only the worker holding it writes to a file
+   * (`decompressTo`). Linux serialises buffered writes to one file on its inode lock anyway, and a
+   * writer waiting there spins on the CPU (measured with perf during a 2 GiB restore: 17% of all CPU
+   * samples in `rwsem_spin_on_owner`); waiting on this flag sleeps instead, leaving the CPU to the
+   * other worker's decompression.
+   */
+  private readonly writeTurn = new SharedArrayBuffer(4);
   private nextId = 1;
   private closed = false;
 
@@ -64,10 +72,12 @@ export class CompressionPool {
 
   /**
    * Decompresses one zstd frame of exactly `rawBytes` bytes and writes it at `position` of the open
-   * file `fd`, in the worker: the caller keeps the descriptor open until the promise settles.
+   * file `fd`, in the worker: the caller keeps the descriptors open until the promise settles.
+   * `directFd`, the same file opened with O_DIRECT, is used instead when the worker can align its
+   * buffer for it (see compression-worker.ts); otherwise the write goes through `fd`.
    */
-  async decompressTo(stored: Uint8Array, rawBytes: number, fd: number, position: number): Promise<void> {
-    await this.run({ id: 0, op: 'decompressTo', bytes: stored, rawBytes, fd, position }, false);
+  async decompressTo(stored: Uint8Array, rawBytes: number, fd: number, position: number, directFd?: number): Promise<void> {
+    await this.run({ id: 0, op: 'decompressTo', bytes: stored, rawBytes, fd, position, ...(directFd === undefined ? {} : { directFd }) }, false);
   }
 
   /** Stops the workers; pending calls fail. */
@@ -104,7 +114,7 @@ export class CompressionPool {
   }
 
   private startWorker(): Slot {
-    const slot: Slot = { worker: spawnWorker(this.level), pending: new Map() };
+    const slot: Slot = { worker: spawnWorker(this.level, this.writeTurn), pending: new Map() };
     // An idle worker must not keep the process alive; a busy one must (its caller awaits it).
     slot.worker.unref();
     slot.worker.on('message', (reply: CompressionReply) => {
@@ -132,8 +142,8 @@ function failAll(slot: Slot, error: Error): void {
 }
 
 /** The worker module sits next to this one (compression-worker.ts under tsx, .js when compiled). */
-function spawnWorker(level: number): Worker {
-  return startWorker(import.meta.url, 'compression-worker', { workerData: { level } });
+function spawnWorker(level: number, writeTurn: SharedArrayBuffer): Worker {
+  return startWorker(import.meta.url, 'compression-worker', { workerData: { level, writeTurn } });
 }
 
 /**

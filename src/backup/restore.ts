@@ -5,7 +5,7 @@
  * place only when complete: a failed restore modifies nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
@@ -285,22 +285,35 @@ async function writeStoreImage(target: BackupTarget, full: ArtifactInfo, storeDi
   const path = join(storeDir, 'data.mdb');
   const imageBytes = full.trailer.payloadRawBytes;
   const fd = openSync(path, 'wx+');
+  // Decompressed blocks go to the disk with O_DIRECT where the file system takes it (see
+  // compression-worker.ts); blocks that cannot, and raw blocks, go through the page cache.
+  const directFd = openDirect(path);
   const flush = new BackgroundFlush(() => new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve()))), restoreFlushEveryBytes);
   let written = 0;
   let head = Buffer.alloc(0);
   try {
-    written = await writePayloadToFile(target, full.name, fd, { info: full, onBlockWritten: (rawBytes) => flush.wrote(rawBytes) });
+    written = await writePayloadToFile(target, full.name, fd, { info: full, onBlockWritten: (rawBytes) => flush.wrote(rawBytes), ...(directFd === undefined ? {} : { directFd }) });
     await flush.settle();
     fsyncSync(fd);
     head = Buffer.alloc(Math.min(headReadBytes, written));
     readSync(fd, head, 0, head.length, 0);
   } finally {
     await flush.quiesce();
+    if (directFd !== undefined) closeSync(directFd);
     closeSync(fd);
   }
   const problem = written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);
   // A plain error: the caller names the artifact.
   if (problem !== null) throw new Error(`its store image is not a usable LMDB data file: ${problem}`);
+}
+
+/** The file opened for O_DIRECT writes, or undefined where the file system refuses O_DIRECT. */
+function openDirect(path: string): number | undefined {
+  try {
+    return openSync(path, fsConstants.O_WRONLY | fsConstants.O_DIRECT);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -22,6 +22,7 @@
  */
 import { ftruncate, fdatasync, fstatSync, openSync, closeSync, write } from 'node:fs';
 import { promisify } from 'node:util';
+import { writePieceBytes } from '../util/file-write.js';
 
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
@@ -38,7 +39,7 @@ export function headroomTargetBytes(usedBytes: number): number {
 /** Zeros written per step: large enough to keep ahead of a pinned store's growth, small enough that
  * the apply that waits for it waits about a millisecond. */
 const chunkBytes = 4 * mib;
-const zeros = Buffer.alloc(chunkBytes);
+const zeros = Buffer.alloc(writePieceBytes);
 
 export class FileHeadroom {
   private fd: number | undefined;
@@ -78,7 +79,7 @@ export class FileHeadroom {
   }
 
   private extend(fd: number, at: number, bytes: number): void {
-    const written = writeAsync(fd, zeros, 0, bytes, at).then(
+    const written = writeZeros(fd, at, bytes).then(
       () => undefined,
       async (e: Error) => {
         // Nothing else wrote past `at` meanwhile (applies wait for this write), so cutting back there
@@ -110,6 +111,15 @@ export class FileHeadroom {
     await this.extending;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** In pieces, as util/file-write.ts explains. */
+async function writeZeros(fd: number, at: number, bytes: number): Promise<void> {
+  let done = 0;
+  while (done < bytes) {
+    const { bytesWritten } = await writeAsync(fd, zeros, 0, Math.min(writePieceBytes, bytes - done), at + done);
+    done += bytesWritten;
   }
 }
 

@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
 import { QuiverError } from '../util/errors.js';
 import { BackgroundFlush } from '../util/background-flush.js';
+import { writeAll } from '../util/file-write.js';
 import { withEnvCrashPoint } from './crash-points.js';
 import type { BackupTarget, CrashHook, TargetEntry, TargetWriter, WriteOnceOptions } from './target.js';
 import { assertTargetName, type TemporaryWriter, targetNameProblem, temporaryName, temporaryWriterOf } from './target-name.js';
@@ -206,11 +207,7 @@ class FileTargetWriter implements TargetWriter {
   async write(bytes: Uint8Array): Promise<void> {
     if (this.state !== 'open' || !this.handle) throw new Error(`write to artifact "${this.name}" after ${this.state}`);
     try {
-      let written = 0;
-      while (written < bytes.length) {
-        const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, null);
-        written += bytesWritten;
-      }
+      await writeAll(this.handle, bytes, null);
       this.flush.wrote(bytes.length);
     } catch (e) {
       throw wrapIo(e, `cannot write artifact "${this.name}" in "${this.folder}"`);
