@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
 import { QuiverError } from '../util/errors.js';
 import { BackgroundFlush } from '../util/background-flush.js';
+import { DirectAppender } from '../util/direct-appender.js';
 import { writeAll } from '../util/file-write.js';
 import { withEnvCrashPoint } from './crash-points.js';
 import type { BackupTarget, CrashHook, TargetEntry, TargetWriter, WriteOnceOptions } from './target.js';
@@ -150,7 +151,9 @@ export class FileTarget implements BackupTarget {
     const tempPath = join(this.folder, temporaryName(name, thisWriter(), randomBytes(8).toString('hex')));
     try {
       const handle = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, temporaryMode);
-      return new FileTargetWriter(this.folder, name, tempPath, finalPath, handle, withEnvCrashPoint(options.crashHook));
+      // The same file for O_DIRECT appends where the file system takes them (util/direct-appender.ts).
+      const directHandle = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_DIRECT).catch(() => undefined);
+      return new FileTargetWriter(this.folder, name, tempPath, finalPath, handle, directHandle, withEnvCrashPoint(options.crashHook));
     } catch (e) {
       throw wrapIo(e, `cannot write artifact "${name}" in "${this.folder}"`);
     }
@@ -191,6 +194,9 @@ class FileTargetWriter implements TargetWriter {
   private state: WriterState = 'open';
   private handle: FileHandle | undefined;
   private readonly flush: BackgroundFlush;
+  private directHandle: FileHandle | undefined;
+  /** Appends with O_DIRECT while it can; writes through `handle` at explicit positions otherwise. */
+  private readonly appender: DirectAppender | undefined;
 
   constructor(
     private readonly folder: string,
@@ -198,15 +204,27 @@ class FileTargetWriter implements TargetWriter {
     private readonly tempPath: string,
     private readonly finalPath: string,
     handle: FileHandle,
+    directHandle: FileHandle | undefined,
     private readonly crashHook: CrashHook,
   ) {
     this.handle = handle;
+    this.directHandle = directHandle;
     this.flush = new BackgroundFlush(() => handle.datasync(), flushEveryBytes);
+    this.appender = directHandle
+      ? new DirectAppender(directHandle, async (bytes, position) => {
+          await writeAll(handle, bytes, position);
+          this.flush.wrote(bytes.length);
+        })
+      : undefined;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
     if (this.state !== 'open' || !this.handle) throw new Error(`write to artifact "${this.name}" after ${this.state}`);
     try {
+      if (this.appender) {
+        await this.appender.append(bytes);
+        return;
+      }
       await writeAll(this.handle, bytes, null);
       this.flush.wrote(bytes.length);
     } catch (e) {
@@ -220,6 +238,9 @@ class FileTargetWriter implements TargetWriter {
     let linked = false;
     try {
       const handle = this.handle;
+      await this.appender?.finish();
+      await this.directHandle?.close();
+      this.directHandle = undefined;
       await this.flush.settle();
       await handle.chmod(committedMode);
       await handle.sync();
@@ -269,6 +290,8 @@ class FileTargetWriter implements TargetWriter {
     // A background flush may still use the handle: let it end before closing.
     await this.flush.quiesce();
     await handle?.close().catch(() => undefined);
+    await this.directHandle?.close().catch(() => undefined);
+    this.directHandle = undefined;
     await unlinkIfPresent(this.tempPath);
     if (removeFinal) await unlinkIfPresent(this.finalPath);
   }
