@@ -3,9 +3,7 @@
  * stream a consistent store image (read and compressed in worker threads), stream committed transactions,
  * and export security metadata. It never stages a copy of the store on the server's disk.
  */
-import { statSync } from 'node:fs';
 import http2 from 'node:http2';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Dbms } from '../kernel/dbms.js';
 import { exportSecurityMetadata } from '../security/metadata-export.js';
@@ -148,8 +146,10 @@ function listDatabases(opts: BackupServiceOptions): DatabasesResponse {
     };
     if (e.currentStatus === 'online') {
       try {
-        const i = opts.dbms.database(e.name).info();
-        info = { ...info, storeBytes: storeBytesOf(opts.dbms.database(e.name).location.storeDir), databaseId: i.databaseId, storeId: i.storeId, lastCommittedTxId: i.lastCommittedTxId, lastCommittedChecksum: i.lastCommittedChecksum, lastCommitTimeMs: i.lastCommitTimeMs, oldestTxIdInLog: i.oldestTxIdInLog };
+        const db = opts.dbms.database(e.name);
+        const i = db.info();
+        // The used part, up to the last page: data.mdb is longer by its headroom (storage/file-headroom.ts).
+        info = { ...info, storeBytes: db.store.usedBytes(), databaseId: i.databaseId, storeId: i.storeId, lastCommittedTxId: i.lastCommittedTxId, lastCommittedChecksum: i.lastCommittedChecksum, lastCommitTimeMs: i.lastCommitTimeMs, oldestTxIdInLog: i.oldestTxIdInLog };
       } catch (err) {
         if (!isQuiverError(err, 'DatabaseUnavailable')) throw err;
         info.status = 'offline';
@@ -158,14 +158,6 @@ function listDatabases(opts: BackupServiceOptions): DatabasesResponse {
     dbs.push(info);
   }
   return { protocol: protocolVersion, serverId: opts.serverId, databases: dbs };
-}
-
-function storeBytesOf(dir: string): number {
-  try {
-    return statSync(join(dir, 'data.mdb')).size;
-  } catch {
-    return 0;
-  }
 }
 
 function waitDrain(stream: http2.ServerHttp2Stream): Promise<void> {

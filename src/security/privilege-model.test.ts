@@ -17,7 +17,6 @@ function builtIn(role: string): Privilege[] {
 }
 
 const node = (...labels: string[]) => ({ element: { kind: 'node' as const, labels } });
-const rel = (type: string) => ({ element: { kind: 'relationship' as const, type } });
 
 describe('privilege parser', () => {
   it('splits a command into one privilege per graph, segment and property', () => {

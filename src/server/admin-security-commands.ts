@@ -23,7 +23,6 @@ import {
   publicRole,
   writeSecurity,
   type SecurityState,
-  type SecurityWriter,
 } from '../security/security-store.js';
 import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';

@@ -49,7 +49,6 @@ export class TxLog {
   private preallocatedEnd = 0;
   private lastTxIdWritten = 0;
   private lastChecksum = 0;
-  private lastTimeMs = 0;
   private durableTxId = 0;
   private syncInFlight: Promise<void> | null = null;
   /** Files closed by rotation or close() while an fdatasync on them was queued: closed when it ends. */
@@ -129,7 +128,6 @@ export class TxLog {
       if (isLast) {
         log.lastTxIdWritten = end.lastTxId;
         log.lastChecksum = end.lastChecksum;
-        log.lastTimeMs = end.lastCommitTimeMs;
         log.openForAppend(path, end.validEndOffset, true);
       }
     }
@@ -256,7 +254,6 @@ export class TxLog {
     seg.lastCommitTimeMs = commitTimeMs;
     this.lastTxIdWritten = txId;
     this.lastChecksum = chainCrc;
-    this.lastTimeMs = commitTimeMs;
     return chainCrc;
   }
 
