@@ -5,12 +5,13 @@
  *     against `tar | zstd -1 -T2` of the same store folder measured in the same run, alternating;
  *   - DIFF backup time after 10k small transactions;
  *   - foreground write throughput and p99 latency through the driver before, during and after a
- *     concurrent FULL backup, then again with the backup throttled by server.backup.max_rate (the
- *     operator's knob), with how much data.mdb grew meanwhile;
+ *     concurrent FULL backup with the server's default settings (server.backup.max_rate_under_load
+ *     paces a backup while commits happen), then unpaced (max_rate_under_load=0), then throttled by
+ *     server.backup.max_rate (the operator's knob), with how much data.mdb grew meanwhile;
  *   - peak RSS of the backup client.
  * Prints plain lines, then one JSON line with every figure. Removes everything it wrote.
  *
- *   node dist/bench/backup.js [--store-mb=2048] [--reps=2] [--foreground=true] [--limited-rate-mb=8] [--help]
+ *   node dist/bench/backup.js [--store-mb=2048] [--reps=2] [--foreground=true] [--unpaced=true] [--limited-rate-mb=8] [--help]
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ const options = parseBenchOptions(
     { name: 'foreground-seconds', defaultValue: '20', doc: 'length of the baseline window before (and after) the concurrent backup' },
     { name: 'max-rate', defaultValue: '0', doc: 'server.backup.max_rate in bytes per second for the whole run (0: unlimited)' },
     { name: 'foreground', defaultValue: 'true', doc: 'measure foreground writes during a concurrent backup (false: FULL and DIFF figures only)' },
+    { name: 'max-rate-under-load', defaultValue: '', doc: 'server.backup.max_rate_under_load for the default phase (empty: the server default)' },
+    { name: 'unpaced', defaultValue: 'true', doc: 'repeat the foreground measurement with server.backup.max_rate_under_load=0 (no pacing under load)' },
     { name: 'limited-rate-mb', defaultValue: '8', doc: 'repeat the foreground measurement with server.backup.max_rate at this many MiB/s (0: skip)' },
     { name: 'cpu-priority', defaultValue: 'idle', doc: 'server.backup.cpu_priority for the server and the backup client (idle, low, normal)' },
   ],
@@ -50,6 +53,8 @@ const foregroundMs = numberOption(options, 'foreground-seconds') * 1000;
 const maxRate = numberOption(options, 'max-rate');
 const limitedRateMiB = numberOption(options, 'limited-rate-mb');
 const measureForeground = booleanOption(options, 'foreground');
+const maxRateUnderLoad = options.get('max-rate-under-load') ?? '';
+const measureUnpaced = booleanOption(options, 'unpaced');
 const keep = booleanOption(options, 'keep');
 
 interface FullRun {
@@ -90,7 +95,11 @@ async function main(): Promise<void> {
   const scratch = makeScratchDir(options.get('work-dir') ?? '', 'quiver-bench-backup-');
   say(`scratch folder ${scratch}`);
   // quiver.conf is read by the server and by quiver-admin, so one setting covers both sides.
-  const conf: Record<string, string> = { 'server.backup.cpu_priority': options.get('cpu-priority') ?? 'idle', ...(maxRate > 0 ? { 'server.backup.max_rate': String(maxRate) } : {}) };
+  const conf: Record<string, string> = {
+    'server.backup.cpu_priority': options.get('cpu-priority') ?? 'idle',
+    ...(maxRate > 0 ? { 'server.backup.max_rate': String(maxRate) } : {}),
+    ...(maxRateUnderLoad ? { 'server.backup.max_rate_under_load': maxRateUnderLoad } : {}),
+  };
   const h = await createBenchHome(scratch, 'home', conf);
   cleanupOnInterrupt(async () => {
     await h.server.stop().catch(() => undefined);
@@ -195,25 +204,35 @@ async function main(): Promise<void> {
         await session.close();
       }
     };
-    const unlimited = measureForeground ? await foreground(maxRate > 0 ? `max_rate ${maxRate}` : 'unlimited') : null;
+    const restartWith = async (key: string, value: string) => {
+      await h.server.stop();
+      serverRunning = false;
+      setServerConf(h.home, key, value);
+      await h.server.start();
+      serverRunning = true;
+    };
+    const defaultLabel = `default settings (max_rate ${maxRate > 0 ? maxRate : 0}, max_rate_under_load ${maxRateUnderLoad || 'default'})`;
+    const defaults = measureForeground ? await foreground(defaultLabel) : null;
+    let unpaced: ForegroundPhase | null = null;
+    if (measureForeground && measureUnpaced && maxRate === 0) {
+      // The same without pacing under load: the backup takes whatever CPU the database leaves.
+      await restartWith('server.backup.max_rate_under_load', '0');
+      unpaced = await foreground('unpaced (max_rate_under_load 0)');
+    }
     let limited: ForegroundPhase | null = null;
     if (measureForeground && limitedRateMiB > 0 && maxRate === 0) {
       // The same measurement with the backup service throttled (server.backup.max_rate), the knob an
       // operator has when foreground work matters more than backup speed.
-      await h.server.stop();
-      serverRunning = false;
-      setServerConf(h.home, 'server.backup.max_rate', `${limitedRateMiB}m`);
-      await h.server.start();
-      serverRunning = true;
+      await restartWith('server.backup.max_rate', `${limitedRateMiB}m`);
       limited = await foreground(`max_rate ${limitedRateMiB} MiB/s`);
     }
-    const foregroundRatio = unlimited?.ratioDuringToWithout ?? NaN;
+    const foregroundRatio = defaults?.ratioDuringToWithout ?? NaN;
 
-    const peakRssBytes = Math.max(...compressedRuns.map((r) => r.peakRssBytes ?? 0), ...uncompressedRuns.map((r) => r.peakRssBytes ?? 0), d.peakRssBytes, unlimited?.peakRssBytes ?? 0, limited?.peakRssBytes ?? 0);
+    const peakRssBytes = Math.max(...compressedRuns.map((r) => r.peakRssBytes ?? 0), ...uncompressedRuns.map((r) => r.peakRssBytes ?? 0), d.peakRssBytes, defaults?.peakRssBytes ?? 0, unpaced?.peakRssBytes ?? 0, limited?.peakRssBytes ?? 0);
     say(`backup client peak RSS over all runs: ${round(peakRssBytes / mebibyte)} MiB (target < ${targets.clientPeakRssBytesMax / mebibyte} MiB)`);
     const met = {
       fullVsBaseline: fullRatio >= targets.fullVsBaselineRatioMin,
-      foregroundDuringBackup: unlimited ? foregroundRatio >= targets.foregroundDuringBackupRatioMin : null,
+      foregroundDuringBackup: defaults ? foregroundRatio >= targets.foregroundDuringBackupRatioMin : null,
       clientPeakRss: peakRssBytes < targets.clientPeakRssBytesMax,
     };
     say(`targets met: ${Object.entries(met).map(([k, v]) => `${k}=${v}`).join(', ')}`);
@@ -225,7 +244,7 @@ async function main(): Promise<void> {
       store: { bytes: fileBytes(dataMdb), generated: gen },
       full: { baseline, compressed, uncompressed, ratioCompressedToBaseline: round(fullRatio, 3), ratioUncompressedToBaseline: round(baseline.medianMs / uncompressed.medianMs, 3) },
       diff: { transactions: diffTransactions, commitMs: round(committed.ms, 0), backupMs: round(d.ms, 0), peakRssBytes: d.peakRssBytes },
-      foreground: { writers, unlimited, limited, limitedRateMiBPerSec: limited ? limitedRateMiB : null },
+      foreground: { writers, defaults, unpaced, limited, limitedRateMiBPerSec: limited ? limitedRateMiB : null },
       clientPeakRssBytes: peakRssBytes,
       targets,
       met,

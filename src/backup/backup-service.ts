@@ -10,6 +10,7 @@ import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import type { Database } from '../kernel/database.js';
 import { blockRawBytesDefault, blockRawBytesMax } from './limits.js';
+import { LoadPacer } from './load-pacer.js';
 import { type BackupCpuPriority, captureLiveImage, readImageBlocks, type StoreImageSnapshot, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
 
@@ -24,6 +25,8 @@ export interface BackupServiceOptions {
   dbms: Dbms;
   serverId: string;
   maxRateBytesPerSec: number;
+  /** server.backup.max_rate_under_load: store bytes per second of a FULL while its database commits; 0 or absent: no such limit. */
+  maxRateUnderLoadBytesPerSec?: number;
   /** server.backup.cpu_priority; default 'idle'. */
   cpuPriority?: BackupCpuPriority;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -227,7 +230,10 @@ async function sendImage(opts: BackupServiceOptions, stream: http2.ServerHttp2St
   // an image read across a STOP (and a START that writes) could mix two states. Fail instead.
   const stoppedMeanwhile = () =>
     new QuiverError('DatabaseUnavailable', `database "${db.name}" was stopped while its store image was being read`, { hint: 'run the backup again once the database is online' });
+  const pacer = new LoadPacer(() => db.lastCommittedTxId(), opts.maxRateUnderLoadBytesPerSec ?? 0);
   for await (const b of blocks) {
+    const wait = pacer.delayFor(b.rawBytes);
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     if (stream.destroyed) {
       opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);
       return;

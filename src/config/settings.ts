@@ -211,6 +211,13 @@ export const settings = {
     '0',
     'Most bytes per second a backup request may take (store bytes read for a full backup, transaction bytes for a differential); 0 is unlimited.',
   ),
+  'server.backup.max_rate_under_load': setting(
+    byteSizeType(),
+    '40M',
+    'Most store bytes per second a full backup may read while its database is committing transactions ' +
+      '(a commit within the last second); at other times only `server.backup.max_rate` applies. Lets a backup yield to a busy ' +
+      'database without slowing backups of a quiet one. 0 turns it off.',
+  ),
   'server.backup.cpu_priority': setting(
     enumType(['idle', 'low', 'normal'] as const),
     'idle',

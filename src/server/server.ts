@@ -61,6 +61,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         dbms,
         serverId,
         maxRateBytesPerSec: config.get('server.backup.max_rate'),
+        maxRateUnderLoadBytesPerSec: config.get('server.backup.max_rate_under_load'),
         cpuPriority: config.get('server.backup.cpu_priority'),
         log,
       }).catch((e) => {
