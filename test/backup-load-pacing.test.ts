@@ -71,7 +71,10 @@ describe('server.backup.max_rate_under_load', () => {
     });
     try {
       const busy = await fullBackup();
-      assert.ok(busy.durationMs >= pacedMinMs * 0.9, `FULL under load took ${busy.durationMs} ms, expected at least ${Math.round(pacedMinMs)} ms`);
+      // Paced throughout, it takes at least pacedMinMs; the slack allows for a writer that stalls
+      // for over a second on a loaded machine (pacing pauses until the next commit).
+      assert.ok(busy.durationMs >= pacedMinMs * 0.6, `FULL under load took ${busy.durationMs} ms, expected about ${Math.round(pacedMinMs)} ms or more`);
+      assert.ok(busy.durationMs > 2 * quiet.durationMs, `FULL under load took ${busy.durationMs} ms, the quiet one ${quiet.durationMs} ms`);
     } finally {
       writing = false;
       await writer;

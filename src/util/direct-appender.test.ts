@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DirectAppender } from './direct-appender.js';
+import { fileSystemType } from './file-system-type.js';
 import { writeAll } from './file-write.js';
 import { mulberry32 } from './seeded-random.js';
 
@@ -37,9 +38,10 @@ function cachedBytes(path: string): number {
   return Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', path], { encoding: 'utf8' }).trim());
 }
 
-test('appends whole pieces with O_DIRECT and only the last, partial piece through the page cache', async () => {
+test('appends whole pieces with O_DIRECT and only the last, partial piece through the page cache', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-direct-append-'));
   try {
+    if (fileSystemType(dir) === 'tmpfs') return t.skip('the temporary folder is on tmpfs, which does not honour O_DIRECT');
     const path = join(dir, 'artifact');
     const total = 3 * 1024 * 1024 + 12_345;
     const { expected, direct } = await appendSeeded(path, total, undefined);
@@ -53,9 +55,10 @@ test('appends whole pieces with O_DIRECT and only the last, partial piece throug
   }
 });
 
-test('falls back to the page cache, staged bytes included, when O_DIRECT writes are refused', async () => {
+test('falls back to the page cache, staged bytes included, when O_DIRECT writes are refused', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-direct-append-'));
   try {
+    if (fileSystemType(dir) === 'tmpfs') return t.skip('the temporary folder is on tmpfs, which accepts any O_DIRECT write');
     // 1000-byte pieces: no O_DIRECT write of that length is accepted at any buffer offset.
     const path = join(dir, 'artifact');
     const { expected, direct } = await appendSeeded(path, 50_000, 1000);
