@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
-import { writeSync } from 'node:fs';
+import { write } from 'node:fs';
 import { writeAllSync } from '../util/file-write.js';
 import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
 
@@ -50,62 +50,107 @@ function decompress(stored: Uint8Array, rawBytes: number, into?: Uint8Array): Ui
 let writeScratch = new Uint8Array(0);
 
 /** Decompresses one block and writes it at its place in the file, so the bytes never cross back to the calling thread. */
-function decompressTo(stored: Uint8Array, rawBytes: number, fd: number, position: number, directFd: number | undefined): void {
-  if (directFd !== undefined && direct.usable && decompressToDirect(stored, rawBytes, directFd, position)) return;
+async function decompressTo(stored: Uint8Array, rawBytes: number, fd: number, position: number, directFd: number | undefined): Promise<void> {
+  if (directFd !== undefined && direct.usable && (await decompressToDirect(stored, rawBytes, directFd, position))) return;
   if (writeScratch.length < rawBytes) writeScratch = new Uint8Array(rawBytes);
   const raw = decompress(stored, rawBytes, writeScratch);
   withWriteTurn(() => writeAllSync(fd, raw, position));
 }
 
 /**
- * O_DIRECT writes: the bytes go from this buffer to the disk without being copied into the page
- * cache. On this project's VM that copy was the largest cost of a restore, and the slowest to
- * predict (docs/performance.md, "Restore"); a restore also no longer pushes a running server's
- * store out of the page cache. O_DIRECT needs the buffer's address aligned to the device's block size,
- * and JavaScript cannot ask for an aligned buffer: so the worker over-allocates by 4 KiB and tries
- * start offsets (16 bytes apart, malloc's alignment) until a write is accepted. A rejected O_DIRECT
- * write (EINVAL) writes nothing; the bytes are moved to the next offset and tried again. When no
- * offset works, the worker writes through the page cache from then on.
+ * O_DIRECT writes: the bytes go from a worker's buffer to the disk without being copied into the
+ * page cache. On this project's VM that copy was the largest cost of a restore, and the slowest to
+ * predict (docs/performance.md, "Restore"); a restore also no longer pushes a running server's store
+ * out of the page cache.
+ *
+ * - O_DIRECT needs the buffer's address aligned to the device's block size, and JavaScript cannot
+ *   ask for an aligned buffer: each buffer is 4 KiB larger than a block, and the first write from it
+ *   tries start offsets 16 bytes apart (malloc's alignment) until one is accepted. A refused O_DIRECT
+ *   write (EINVAL) writes nothing; the bytes are moved to the next offset and tried again. When no
+ *   offset works, this worker writes through the page cache from then on.
+ * - Two buffers per worker, and the write itself runs asynchronously (on libuv's thread pool), so
+ *   the worker decompresses the next block while the disk takes the last one: measured, each worker
+ *   spent as long waiting for its write as decompressing. The kernel orders O_DIRECT writes that
+ *   extend a file on its own (they sleep on the inode lock while the disk works, rather than spin),
+ *   so these writes need no write turn.
  */
-const direct = { usable: true, buffer: new Uint8Array(0), offset: -1 };
 const directAlignmentMax = 4096;
 const mallocAlignment = 16;
+interface DirectBuffer {
+  bytes: Uint8Array;
+  /** The aligned start found for this buffer, -1 until a write was accepted. */
+  offset: number;
+}
+const direct = { usable: true, free: [] as DirectBuffer[], created: 0, waiting: [] as Array<(b: DirectBuffer) => void> };
+const directBuffersMax = 2;
 
-function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd: number, position: number): boolean {
-  if (direct.buffer.length < rawBytes + directAlignmentMax) {
-    direct.buffer = new Uint8Array(rawBytes + directAlignmentMax);
-    direct.offset = -1;
+function acquireDirectBuffer(): Promise<DirectBuffer> | DirectBuffer {
+  const free = direct.free.pop();
+  if (free) return free;
+  if (direct.created < directBuffersMax) {
+    direct.created += 1;
+    return { bytes: new Uint8Array(0), offset: -1 };
   }
-  let offset = direct.offset < 0 ? 0 : direct.offset;
-  decompress(stored, rawBytes, direct.buffer.subarray(offset));
-  return withWriteTurn(() => {
+  return new Promise((resolve) => direct.waiting.push(resolve));
+}
+
+function releaseDirectBuffer(buffer: DirectBuffer): void {
+  const next = direct.waiting.shift();
+  if (next) next(buffer);
+  else direct.free.push(buffer);
+}
+
+function writeAsync(fd: number, bytes: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, bytes, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
+/** Decompresses one block and writes it with O_DIRECT; false when this worker cannot (then nothing was written). */
+async function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd: number, position: number): Promise<boolean> {
+  const buffer = await acquireDirectBuffer();
+  try {
+    if (buffer.bytes.length < rawBytes + directAlignmentMax) {
+      buffer.bytes = new Uint8Array(rawBytes + directAlignmentMax);
+      buffer.offset = -1;
+    }
+    let offset = buffer.offset < 0 ? 0 : buffer.offset;
+    decompress(stored, rawBytes, buffer.bytes.subarray(offset));
     for (;;) {
+      if (!direct.usable) return false;
       try {
         let done = 0;
-        while (done < rawBytes) done += writeSync(directFd, direct.buffer, offset + done, rawBytes - done, position + done);
-        direct.offset = offset;
+        while (done < rawBytes) done += await writeAsync(directFd, buffer.bytes, offset + done, rawBytes - done, position + done);
+        buffer.offset = offset;
         return true;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-        if (direct.offset >= 0 || offset + mallocAlignment >= directAlignmentMax) {
+        if (buffer.offset >= 0 || offset + mallocAlignment >= directAlignmentMax) {
           // The found offset stopped working (a length or position the device rejects) or none
           // works: page cache from now on, for this block too.
           direct.usable = false;
           return false;
         }
-        direct.buffer.copyWithin(offset + mallocAlignment, offset, offset + rawBytes);
+        buffer.bytes.copyWithin(offset + mallocAlignment, offset, offset + rawBytes);
         offset += mallocAlignment;
       }
     }
-  });
+  } finally {
+    releaseDirectBuffer(buffer);
+  }
+}
+
+/** decompressTo runs asynchronously (its O_DIRECT write overlaps the next block's decompression). */
+async function handleDecompressTo(request: CompressionRequest & { op: 'decompressTo' }): Promise<CompressionReply> {
+  try {
+    await decompressTo(request.bytes, request.rawBytes, request.fd, request.position, request.directFd);
+    return { id: request.id, ok: true, bytes: new Uint8Array(0), compressed: false };
+  } catch (e) {
+    return { id: request.id, ok: false, message: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 function handle(request: CompressionRequest): { reply: CompressionReply; transfer: ArrayBuffer[] } {
   try {
-    if (request.op === 'decompressTo') {
-      decompressTo(request.bytes, request.rawBytes, request.fd, request.position, request.directFd);
-      return { reply: { id: request.id, ok: true, bytes: new Uint8Array(0), compressed: false }, transfer: [] };
-    }
+    if (request.op === 'decompressTo') throw new Error('decompressTo is handled asynchronously');
     const result = request.op === 'compress'
       ? compress(request.bytes)
       : { bytes: decompress(request.bytes, request.rawBytes), compressed: false };
@@ -124,6 +169,10 @@ function ownedCopy(bytes: Uint8Array): Uint8Array {
 const port = parentPort;
 if (!port) throw new Error('compression-worker must run in a worker thread');
 port.on('message', (request: CompressionRequest) => {
+  if (request.op === 'decompressTo') {
+    void handleDecompressTo(request).then((reply) => port.postMessage(reply));
+    return;
+  }
   const { reply, transfer } = handle(request);
   port.postMessage(reply, transfer);
 });
