@@ -38,11 +38,12 @@ export class CompressionPool {
   private readonly level: number;
   private readonly slots: Slot[] = [];
   /**
-   * One flag shared by this pool's workers: only the worker holding it writes to a file
-   * (`decompressTo`). Linux serialises buffered writes to one file on its inode lock anyway, and a
-   * writer waiting there spins on the CPU (measured with perf during a 2 GiB restore: 17% of all CPU
-   * samples in `rwsem_spin_on_owner`); waiting on this flag sleeps instead, leaving the CPU to the
-   * other worker's decompression.
+   * One flag shared by this pool's workers: only the worker holding it writes to a file through the
+   * page cache (`decompressTo` where O_DIRECT is not possible). Linux serialises buffered writes to
+   * one file on its inode lock anyway, and a writer waiting there spins on the CPU (measured with
+   * perf during a 2 GiB restore: 17% of all CPU samples in `rwsem_spin_on_owner`); waiting on this
+   * flag sleeps instead, leaving the CPU to the other worker's decompression. O_DIRECT writes do not
+   * take it (see compression-worker.ts).
    */
   private readonly writeTurn = new SharedArrayBuffer(4);
   private nextId = 1;
