@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
 import { write } from 'node:fs';
+import { DirectBuffer, type PositionalWrite } from '../util/direct-buffer.js';
 import { writeAllSync } from '../util/file-write.js';
 import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
 
@@ -13,10 +14,10 @@ const { level, writeTurn } = workerData as { level: number; writeTurn: SharedArr
 /** 0: no worker of the pool is writing; 1: one is (see CompressionPool.writeTurn). */
 const writing = new Int32Array(writeTurn);
 
-function withWriteTurn<T>(write: () => T): T {
+function withWriteTurn<T>(fn: () => T): T {
   while (Atomics.compareExchange(writing, 0, 0, 1) !== 0) Atomics.wait(writing, 0, 1);
   try {
-    return write();
+    return fn();
   } finally {
     Atomics.store(writing, 0, 0);
     Atomics.notify(writing, 0, 1);
@@ -61,80 +62,54 @@ async function decompressTo(stored: Uint8Array, rawBytes: number, fd: number, po
  * O_DIRECT writes: the bytes go from a worker's buffer to the disk without being copied into the
  * page cache. On this project's VM that copy was the largest cost of a restore, and the slowest to
  * predict (docs/performance.md, "Restore"); a restore also no longer pushes a running server's store
- * out of the page cache.
+ * out of the page cache. How the buffers get aligned: util/direct-buffer.ts. When O_DIRECT refuses a
+ * write, this worker writes through the page cache from then on.
  *
- * - O_DIRECT needs the buffer's address aligned to the device's block size, and JavaScript cannot
- *   ask for an aligned buffer: each buffer is 4 KiB larger than a block, and the first write from it
- *   tries start offsets 16 bytes apart (malloc's alignment) until one is accepted. A refused O_DIRECT
- *   write (EINVAL) writes nothing; the bytes are moved to the next offset and tried again. When no
- *   offset works, this worker writes through the page cache from then on.
- * - Two buffers per worker, and the write itself runs asynchronously (on libuv's thread pool), so
- *   the worker decompresses the next block while the disk takes the last one: measured, each worker
- *   spent as long waiting for its write as decompressing. The kernel orders O_DIRECT writes that
- *   extend a file on its own (they sleep on the inode lock while the disk works, rather than spin),
- *   so these writes need no write turn.
+ * Two buffers per worker, and the write itself runs asynchronously (on libuv's thread pool), so the
+ * worker decompresses the next block while the disk takes the last one: measured, each worker spent
+ * as long waiting for its write as decompressing. The kernel orders O_DIRECT writes that extend a
+ * file on its own (they sleep on the inode lock while the disk works, rather than spin), so these
+ * writes need no write turn.
  */
-const directAlignmentMax = 4096;
-const mallocAlignment = 16;
-interface DirectBuffer {
-  bytes: Uint8Array;
-  /** The aligned start found for this buffer, -1 until a write was accepted. */
-  offset: number;
+/** A buffer slot; its buffer is made on first use and replaced when a larger block comes. */
+interface DirectSlot {
+  buffer?: DirectBuffer;
 }
-const direct = { usable: true, free: [] as DirectBuffer[], created: 0, waiting: [] as Array<(b: DirectBuffer) => void> };
-const directBuffersMax = 2;
+const direct = { usable: true, free: [] as DirectSlot[], created: 0, waiting: [] as Array<(slot: DirectSlot) => void> };
+const directSlotsMax = 2;
 
-function acquireDirectBuffer(): Promise<DirectBuffer> | DirectBuffer {
+function acquireDirectSlot(): Promise<DirectSlot> | DirectSlot {
   const free = direct.free.pop();
   if (free) return free;
-  if (direct.created < directBuffersMax) {
+  if (direct.created < directSlotsMax) {
     direct.created += 1;
-    return { bytes: new Uint8Array(0), offset: -1 };
+    return {};
   }
   return new Promise((resolve) => direct.waiting.push(resolve));
 }
 
-function releaseDirectBuffer(buffer: DirectBuffer): void {
+function releaseDirectSlot(slot: DirectSlot): void {
   const next = direct.waiting.shift();
-  if (next) next(buffer);
-  else direct.free.push(buffer);
+  if (next) next(slot);
+  else direct.free.push(slot);
 }
 
-function writeAsync(fd: number, bytes: Uint8Array, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, bytes, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
+function writeAsync(fd: number): PositionalWrite {
+  return (bytes, offset, length, position) => new Promise((resolve, reject) => write(fd, bytes, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
 
 /** Decompresses one block and writes it with O_DIRECT; false when this worker cannot (then nothing was written). */
 async function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd: number, position: number): Promise<boolean> {
-  const buffer = await acquireDirectBuffer();
+  const slot = await acquireDirectSlot();
   try {
-    if (buffer.bytes.length < rawBytes + directAlignmentMax) {
-      buffer.bytes = new Uint8Array(rawBytes + directAlignmentMax);
-      buffer.offset = -1;
-    }
-    let offset = buffer.offset < 0 ? 0 : buffer.offset;
-    decompress(stored, rawBytes, buffer.bytes.subarray(offset));
-    for (;;) {
-      if (!direct.usable) return false;
-      try {
-        let done = 0;
-        while (done < rawBytes) done += await writeAsync(directFd, buffer.bytes, offset + done, rawBytes - done, position + done);
-        buffer.offset = offset;
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-        if (buffer.offset >= 0 || offset + mallocAlignment >= directAlignmentMax) {
-          // The found offset stopped working (a length or position the device rejects) or none
-          // works: page cache from now on, for this block too.
-          direct.usable = false;
-          return false;
-        }
-        buffer.bytes.copyWithin(offset + mallocAlignment, offset, offset + rawBytes);
-        offset += mallocAlignment;
-      }
-    }
+    if (!slot.buffer || slot.buffer.capacity < rawBytes) slot.buffer = new DirectBuffer(rawBytes);
+    decompress(stored, rawBytes, slot.buffer.view(rawBytes));
+    if (!direct.usable) return false;
+    const written = await slot.buffer.write(writeAsync(directFd), rawBytes, position);
+    if (!written) direct.usable = false;
+    return written;
   } finally {
-    releaseDirectBuffer(buffer);
+    releaseDirectSlot(slot);
   }
 }
 
