@@ -10,24 +10,19 @@
  * well inside the transfer.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, spawnAdmin, waitFor, withSession } from './support/backup-helpers.js';
-import { runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
+import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, spawnAdmin, tempFolders, waitFor, withSession, writeBarelyCompressibleNodes } from './support/backup-helpers.js';
+import { runAdmin, startTestServer, type TestServer } from './support/harness.js';
 
 /** Temporary names of the file target: `.<artifact>.partial-<host tag>-<pid>-<16 hex>` (docs/backup-format.md). */
 const partialName = /^\.[^/]+\.backup\.partial-[0-9a-f]{8}-\d+-[0-9a-f]{16}$/;
 
 describe('interrupted backups and damaged artifacts', () => {
   let server: TestServer;
-  const folders: string[] = [];
-  const folder = () => {
-    const f = tempDir('quiver-backups-');
-    folders.push(f);
-    return f;
-  };
+  const folders = tempFolders();
+  const folder = folders.folder;
   const inspect = (path: string) => runAdmin(['database', 'backup', `--inspect-path=${path}`], { home: server.home });
 
   /** Starts a backup of neo4j into `to` and resolves once its artifact is being written (snapshot streaming). */
@@ -41,13 +36,7 @@ describe('interrupted backups and damaged artifacts', () => {
     server = await startTestServer({ conf: { 'server.backup.max_rate': '1m' } });
     const driver = server.driver();
     try {
-      // Random padding: the image must stay large after compression for the transfer to take a while.
-      await withSession(driver, 'neo4j', async (run) => {
-        for (let k = 0; k < 15; k++) {
-          const pads = Array.from({ length: 1000 }, () => randomBytes(150).toString('base64'));
-          await run('UNWIND range(0, 999) AS i CREATE (:P {i: i, name: "n" + toString(i), pad: $pads[i]})', { pads });
-        }
-      });
+      await writeBarelyCompressibleNodes(driver, 'neo4j', 15);
     } finally {
       await driver.close();
     }
@@ -56,7 +45,7 @@ describe('interrupted backups and damaged artifacts', () => {
   after(async () => {
     await server?.stop();
     server?.cleanup();
-    for (const f of folders) rmSync(f, { recursive: true, force: true });
+    folders.removeAll();
   });
 
   it('leaves only an ignored temporary file when the client is killed mid-transfer; the next run removes it and succeeds', async () => {

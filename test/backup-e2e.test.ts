@@ -13,23 +13,19 @@
  * written meanwhile.
  */
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { logicalDigestOfStore } from '../src/storage/digest.js';
-import { backup, describeRun, durationPattern, finishedArtifacts, inspectHeader, type InspectRow, graphLinesOfStore, logLine, parseInspectTable, restoreToTemp, Workload } from './support/backup-helpers.js';
-import { runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
+import { backup, describeRun, durationPattern, finishedArtifacts, inspectHeader, type InspectRow, graphLinesOfStore, logLine, parseInspectTable, restoreToTemp, tempFolders, Workload } from './support/backup-helpers.js';
+import { runAdmin, startTestServer, type TestServer } from './support/harness.js';
 
 describe('online backup under continuous write load', () => {
   let server: TestServer;
   let driver: ReturnType<TestServer['driver']>;
   let workload: Workload;
-  const folders: string[] = [];
-  const folder = () => {
-    const f = tempDir('quiver-backups-');
-    folders.push(f);
-    return f;
-  };
+  const folders = tempFolders();
+  const folder = folders.folder;
   let chain: string;
   /** The artifacts of the chain, in the order they were made. */
   const made: Array<{ name: string; type: 'FULL' | 'DIFF' }> = [];
@@ -49,7 +45,7 @@ describe('online backup under continuous write load', () => {
     await driver?.close();
     await server?.stop();
     server?.cleanup();
-    for (const f of folders) rmSync(f, { recursive: true, force: true });
+    folders.removeAll();
   });
 
   it('takes a FULL backup first, with Neo4j\'s log lines', async () => {

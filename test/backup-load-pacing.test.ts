@@ -4,11 +4,9 @@
  * Here the rate is 1 MiB/s and the store image about 4 MiB of barely compressible data.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { backup, describeRun, withSession } from './support/backup-helpers.js';
-import { startTestServer, tempDir, type TestServer } from './support/harness.js';
+import { backup, describeRun, tempFolders, withSession, writeBarelyCompressibleNodes } from './support/backup-helpers.js';
+import { startTestServer, type TestServer } from './support/harness.js';
 
 interface BackupJson {
   databases: Array<{ type: string; bytesRaw: number; durationMs: number }>;
@@ -16,12 +14,8 @@ interface BackupJson {
 
 describe('server.backup.max_rate_under_load', () => {
   let server: TestServer;
-  const folders: string[] = [];
-  const folder = () => {
-    const f = tempDir('quiver-backups-');
-    folders.push(f);
-    return f;
-  };
+  const folders = tempFolders();
+  const folder = folders.folder;
   const fullBackup = async () => {
     const r = await backup(server, folder(), ['--type=FULL', '--format=json', 'neo4j']);
     assert.equal(r.code, 0, describeRun(r));
@@ -34,12 +28,7 @@ describe('server.backup.max_rate_under_load', () => {
     server = await startTestServer({ conf: { 'server.backup.max_rate_under_load': '1m' } });
     const driver = server.driver();
     try {
-      await withSession(driver, 'neo4j', async (run) => {
-        for (let k = 0; k < 15; k++) {
-          const pads = Array.from({ length: 1000 }, () => randomBytes(150).toString('base64'));
-          await run('UNWIND range(0, 999) AS i CREATE (:P {i: i, pad: $pads[i]})', { pads });
-        }
-      });
+      await writeBarelyCompressibleNodes(driver, 'neo4j', 15);
     } finally {
       await driver.close();
     }
@@ -48,7 +37,7 @@ describe('server.backup.max_rate_under_load', () => {
   after(async () => {
     await server?.stop();
     server?.cleanup();
-    for (const f of folders) rmSync(f, { recursive: true, force: true });
+    folders.removeAll();
   });
 
   it('paces a FULL while the database commits, and not while it is quiet', async () => {

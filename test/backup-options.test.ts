@@ -10,24 +10,20 @@
  * does not change their outcome. Each case uses its own database and its own --to-path folder.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BackupConnection } from '../src/backup/remote.js';
-import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, withSession } from './support/backup-helpers.js';
-import { freePort, runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
+import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, tempFolders, withSession } from './support/backup-helpers.js';
+import { freePort, runAdmin, startTestServer, type TestServer } from './support/harness.js';
 
 const needFull = 'Differential backups require that a full backup of the same database exists in the folder defined in --to-path.';
 
 describe('backup options and decisions', () => {
   let server: TestServer;
   let driver: ReturnType<TestServer['driver']>;
-  const folders: string[] = [];
-  const folder = () => {
-    const f = tempDir('quiver-backups-');
-    folders.push(f);
-    return f;
-  };
+  const folders = tempFolders();
+  const folder = folders.folder;
   const system = (cypher: string) => withSession(driver, 'system', (run) => run(cypher));
   const write = (database: string, cypher: string, params: Record<string, unknown> = {}) => withSession(driver, database, (run) => run(cypher, params));
   const inspect = async (path: string) => {
@@ -63,7 +59,7 @@ describe('backup options and decisions', () => {
     await driver?.close();
     await server?.stop();
     server?.cleanup();
-    for (const f of folders) rmSync(f, { recursive: true, force: true });
+    folders.removeAll();
   });
 
   it('writes an empty DIFF (lowest and highest tx 0) when nothing was written since the last backup; --type=diff is case-insensitive', async () => {

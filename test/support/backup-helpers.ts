@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
@@ -318,4 +319,32 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Artifact folders made by a test suite, removed together in its `after`. */
+export function tempFolders(prefix = 'quiver-backups-'): { folder: () => string; removeAll: () => void } {
+  const made: string[] = [];
+  return {
+    folder: () => {
+      const f = tempDir(prefix);
+      made.push(f);
+      return f;
+    },
+    removeAll: () => {
+      for (const f of made.splice(0)) rmSync(f, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Creates `batches` x 1000 `(:P {i, name, pad})` nodes with random padding: a store image that stays
+ * large after compression, so that a transfer takes a while (or a paced one measurably longer).
+ */
+export async function writeBarelyCompressibleNodes(driver: Driver, database: string, batches: number): Promise<void> {
+  await withSession(driver, database, async (run) => {
+    for (let k = 0; k < batches; k++) {
+      const pads = Array.from({ length: 1000 }, () => randomBytes(150).toString('base64'));
+      await run('UNWIND range(0, 999) AS i CREATE (:P {i: i, name: "n" + toString(i), pad: $pads[i]})', { pads });
+    }
+  });
 }
