@@ -6,9 +6,9 @@
  * backup's read transaction does for as long as the store image is read. On ext4 an `fdatasync` after
  * a write that extends a file, or fills a hole in it, must also commit the block allocation and the
  * new size through the file system's journal; a write into blocks that are already allocated and
- * written is a plain data write. Measured on this project's machine (docs/performance.md, "Store
- * headroom"): a read transaction held for 6 s cost 0.19 of foreground commit throughput with the
- * file growing page by page, 0.04-0.07 with zeros already written ahead. A sparse extension
+ * written is a plain data write. Measured on this project's machine (docs/performance.md, "Backup",
+ * the "Store headroom" item): a read transaction held for 6 s cost 0.19-0.20 of foreground commit
+ * throughput with the file growing page by page, 0.02-0.06 with zeros already written ahead. A sparse extension
  * (`ftruncate`) did not help, because the blocks still have to be allocated when LMDB writes them.
  *
  * LMDB never reads past its last page and does not care how long the file is (lmdb-js itself grows
