@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileSystemType } from '../util/file-system-type.js';
 import { FileHeadroom, headroomTargetBytes } from './file-headroom.js';
 
 const kib = 1024;
@@ -49,6 +51,43 @@ test('zeros are written past the end of the file, never over its bytes, one chun
     assert.equal(full.idle(), undefined, 'nothing to do when the stretch ahead already reaches the target');
     await settle(full);
     assert.equal(statSync(path).size, used + target);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function cachedBytes(path: string): number {
+  return Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', path], { encoding: 'utf8' }).trim());
+}
+
+test('page-aligned zeros bypass the page cache; an unaligned end gets zeros through it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-headroom-'));
+  try {
+    if (fileSystemType(dir) === 'tmpfs') return t.skip('the temporary folder is on tmpfs, which does not honour O_DIRECT');
+    const path = join(dir, 'data.mdb');
+    const used = 8 * mib;
+    writeFileSync(path, Buffer.alloc(used, 0xab));
+    const cachedBefore = cachedBytes(path);
+    const h = new FileHeadroom(path, (m) => assert.fail(`unexpected warning: ${m}`));
+    h.topUp(used);
+    await h.idle();
+    await settle(h);
+    assert.equal(statSync(path).size, used + headroomTargetBytes(used));
+    // Dirty zeros in the page cache would be written by the store's next commit sync.
+    assert.equal(cachedBytes(path), cachedBefore, 'no page of the zeros passed through the page cache');
+    assert.ok(readFileSync(path).subarray(used).every((b) => b === 0));
+
+    const odd = join(dir, 'odd.mdb');
+    const oddUsed = 8 * mib + 100;
+    writeFileSync(odd, Buffer.alloc(oddUsed, 0xcd));
+    const o = new FileHeadroom(odd, (m) => assert.fail(`unexpected warning: ${m}`));
+    o.topUp(oddUsed);
+    await o.idle();
+    await settle(o);
+    const bytes = readFileSync(odd);
+    assert.ok(bytes.length >= oddUsed + headroomTargetBytes(oddUsed), `${bytes.length} bytes`);
+    assert.ok(bytes.subarray(0, oddUsed).every((b) => b === 0xcd), 'the used part is untouched');
+    assert.ok(bytes.subarray(oddUsed).every((b) => b === 0), 'zeros after it');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,8 +20,9 @@
  * every LMDB write of a live database happens in that apply. A failed write (a full disk) truncates
  * the file back to where it was and turns headroom off with one warning; commits never fail for it.
  */
-import { ftruncate, fdatasync, fstatSync, openSync, closeSync, write } from 'node:fs';
+import { constants, ftruncate, fdatasync, fstatSync, openSync, closeSync, write } from 'node:fs';
 import { promisify } from 'node:util';
+import { DirectBuffer, type PositionalWrite } from '../util/direct-buffer.js';
 import { writePieceBytes } from '../util/file-write.js';
 
 const writeAsync = promisify(write);
@@ -40,9 +41,16 @@ export function headroomTargetBytes(usedBytes: number): number {
  * the apply that waits for it waits about a millisecond. */
 const chunkBytes = 4 * mib;
 const zeros = Buffer.alloc(writePieceBytes);
+/** O_DIRECT pieces: no page cache, so the size of a write costs no copy and 1 MiB is fine. */
+const directPieceBytes = 1 * mib;
+/** O_DIRECT positions and lengths are multiples of the device's block size; LMDB's page is one. */
+const pageBytes = 4 * kib;
 
 export class FileHeadroom {
   private fd: number | undefined;
+  /** The same file opened with O_DIRECT, or null once O_DIRECT was refused (then zeros go through the page cache). */
+  private directFd: number | null | undefined;
+  private directZeros: DirectBuffer | undefined;
   /** The running extension's write; an apply waits for it. */
   private writing: Promise<void> | null = null;
   /** The running extension as a whole (write and its fdatasync); the next one starts after it. */
@@ -79,7 +87,7 @@ export class FileHeadroom {
   }
 
   private extend(fd: number, at: number, bytes: number): void {
-    const written = writeZeros(fd, at, bytes).then(
+    const written = this.writeZeros(fd, at, bytes).then(
       () => undefined,
       async (e: Error) => {
         // Nothing else wrote past `at` meanwhile (applies wait for this write), so cutting back there
@@ -110,16 +118,48 @@ export class FileHeadroom {
     this.disabled = true;
     await this.extending;
     if (this.fd !== undefined) closeSync(this.fd);
+    if (this.directFd) closeSync(this.directFd);
     this.fd = undefined;
+    this.directFd = undefined;
   }
-}
 
-/** In pieces, as util/file-write.ts explains. */
-async function writeZeros(fd: number, at: number, bytes: number): Promise<void> {
-  let done = 0;
-  while (done < bytes) {
-    const { bytesWritten } = await writeAsync(fd, zeros, 0, Math.min(writePieceBytes, bytes - done), at + done);
-    done += bytesWritten;
+  /**
+   * Zeros with O_DIRECT where the file system takes it, else through the page cache in pieces (as
+   * util/file-write.ts explains). Why O_DIRECT: zeros left dirty in the page cache would be written by
+   * the store's own commit sync, since an fdatasync writes every dirty page of the file: a commit would
+   * then wait for megabytes of zeros.
+   */
+  private async writeZeros(fd: number, at: number, bytes: number): Promise<void> {
+    let done = 0;
+    const direct = this.openDirect();
+    if (direct !== null && at % pageBytes === 0 && bytes % pageBytes === 0) {
+      this.directZeros ??= new DirectBuffer(directPieceBytes);
+      while (done < bytes) {
+        const length = Math.min(directPieceBytes, bytes - done);
+        if (!(await this.directZeros.write(direct, length, at + done))) {
+          this.directFd = null;
+          break;
+        }
+        done += length;
+      }
+    }
+    while (done < bytes) {
+      const { bytesWritten } = await writeAsync(fd, zeros, 0, Math.min(writePieceBytes, bytes - done), at + done);
+      done += bytesWritten;
+    }
+  }
+
+  private openDirect(): PositionalWrite | null {
+    if (this.directFd === undefined) {
+      try {
+        this.directFd = openSync(this.path, constants.O_RDWR | constants.O_DIRECT);
+      } catch {
+        this.directFd = null;
+      }
+    }
+    const directFd = this.directFd;
+    if (directFd === null) return null;
+    return async (b, offset, length, position) => (await writeAsync(directFd, b, offset, length, position)).bytesWritten;
   }
 }
 
