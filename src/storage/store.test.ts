@@ -414,3 +414,37 @@ describe('GraphStore', () => {
     });
   });
 });
+
+describe('free pages after a pinned reader', () => {
+  // The store loads only a few free page numbers at a time (store.ts, freePagesToLoad); this checks
+  // that the pages a long reader made LMDB append are still found and reused once it ends.
+  it('reuses the pages appended while a reader pinned the store, instead of growing on', () => {
+    const store = newStore();
+    const filler = 'x'.repeat(600);
+    let txId = 0;
+    const churn = (transactions: number) => {
+      for (let i = 0; i < transactions; i++) {
+        txId++;
+        const commands: Command[] = [];
+        for (let k = 0; k < 10; k++) commands.push({ op: 'node.put', id: (txId * 10 + k) % 2000, labels: ['Churn'], properties: props({ filler, txId: BigInt(txId) }) });
+        store.applyBatch([{ txId, checksum: txId, commitTimeMs: txId, commands }]);
+      }
+    };
+    try {
+      churn(400);
+      const settled = store.usedBytes();
+      const reader = StoreReader.begin(store);
+      churn(300);
+      const pinned = store.usedBytes();
+      reader.close();
+      assert.ok(pinned - settled > 1024 * 1024, `a pinned reader makes LMDB append pages (${settled} -> ${pinned} bytes)`);
+      churn(600);
+      const after = store.usedBytes();
+      assert.ok(after - pinned < (pinned - settled) / 4, `after the reader ended the store reused its free pages (${pinned} -> ${after} bytes)`);
+      assertConsistent(store, 'after the churn');
+      assert.equal(read(store, (tx) => tx.countNodes('Churn')), 2000);
+    } finally {
+      store.close();
+    }
+  });
+});
