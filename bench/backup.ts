@@ -7,13 +7,14 @@
  *   - foreground write throughput and p99 latency through the driver before, during and after a
  *     concurrent FULL backup with the server's default settings (server.backup.max_rate_under_load
  *     paces a backup while commits happen), then unpaced (max_rate_under_load=0), then throttled by
- *     server.backup.max_rate (the operator's knob), with how much data.mdb grew meanwhile;
+ *     server.backup.max_rate (the operator's knob), with how much data.mdb grew meanwhile, the
+ *     foreground rate in 5 s windows during the backup, and the server's CPU per transaction;
  *   - peak RSS of the backup client.
  * Prints plain lines, then one JSON line with every figure. Removes everything it wrote.
  *
  *   node dist/bench/backup.js [--store-mb=2048] [--reps=2] [--foreground=true] [--unpaced=true] [--limited-rate-mb=8] [--help]
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
 import { adminBin, cleanupOnInterrupt, createBenchHome, fileBytes, makeScratchDir, removeTree, setServerConf, treeBytes } from './support/home.js';
@@ -82,7 +83,18 @@ interface ForegroundPhase {
   peakRssBytes: number;
   storeBytesAtStart: number;
   storeGrowthBytes: number;
+  /** Foreground tx/s in consecutive 5 s windows during the backup: shows whether the cost changes as the pin lasts. */
+  duringSeriesTxPerSec: number[];
+  /** CPU time of the server process (all threads, image workers included) per foreground transaction, µs. */
+  serverCpuUsPerTx: { before: number; during: number; after: number };
   errors: number;
+}
+
+/** User + system CPU seconds of a process so far, from /proc (Linux). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function windowLine(label: string, w: WindowStats): string {
@@ -172,22 +184,31 @@ async function main(): Promise<void> {
       try {
         load.start();
         await sleep(3000); // warm-up: connections, query cache
+        const serverPid = h.server.pid!;
         const beforeFrom = performance.now();
+        const cpuBefore = processCpuSeconds(serverPid);
         await sleep(foregroundMs);
         const duringFrom = performance.now();
+        const cpuDuring = processCpuSeconds(serverPid);
         const storeBytesBefore = fileBytes(dataMdb);
         const concurrentDir = join(scratch, 'concurrent');
         const concurrent = await backup(concurrentDir, ['--type=FULL']);
         const duringTo = performance.now();
+        const cpuAfter = processCpuSeconds(serverPid);
         // Pages the backup's read transaction pins cannot be reused, so writes during it grow the file.
         const storeGrowthBytes = fileBytes(dataMdb) - storeBytesBefore;
         await sleep(foregroundMs);
         const afterTo = performance.now();
+        const cpuEnd = processCpuSeconds(serverPid);
         await load.stop();
         removeTree(concurrentDir);
         const before = load.window(beforeFrom, duringFrom);
         const during = load.window(duringFrom, duringTo);
         const after = load.window(duringTo, afterTo);
+        const duringSeriesTxPerSec: number[] = [];
+        for (let t = duringFrom; t + 5000 <= duringTo; t += 5000) duringSeriesTxPerSec.push(round(load.window(t, t + 5000).txPerSec));
+        const cpuPerTx = (seconds: number, w: WindowStats) => round((seconds * 1e6) / Math.max(1, w.transactions));
+        const serverCpuUsPerTx = { before: cpuPerTx(cpuDuring - cpuBefore, before), during: cpuPerTx(cpuAfter - cpuDuring, during), after: cpuPerTx(cpuEnd - cpuAfter, after) };
         // Without a backup = the windows before and after it: the shared VM drifts, and writes made
         // during the backup (pages pinned by its read transaction) can change the store's speed.
         const withoutBackupTxPerSec = (before.txPerSec + after.txPerSec) / 2;
@@ -197,8 +218,10 @@ async function main(): Promise<void> {
         say(windowLine(`${label}: foreground writes after the backup`, after));
         say(`${label}: concurrent FULL backup took ${round(concurrent.ms / 1000, 2)} s (${round(mibPerSec(storeBytesBefore, concurrent.ms))} MiB/s of the store at its start), client peak RSS ${round(concurrent.peakRssBytes / mebibyte)} MiB; data.mdb grew by ${round(storeGrowthBytes / mebibyte)} MiB during it (${during.transactions} transactions)`);
         say(`${label}: foreground throughput during the backup / without (mean of before and after): ${round(ratio, 2)} (target >= ${targets.foregroundDuringBackupRatioMin}); during / before ${round(during.txPerSec / before.txPerSec, 2)}, during / after ${round(during.txPerSec / after.txPerSec, 2)}`);
+        if (duringSeriesTxPerSec.length > 1) say(`${label}: foreground tx/s in 5 s windows during the backup: ${duringSeriesTxPerSec.join(' ')}`);
+        say(`${label}: server CPU per foreground transaction before / during / after: ${serverCpuUsPerTx.before} / ${serverCpuUsPerTx.during} / ${serverCpuUsPerTx.after} µs (during includes the backup's own work)`);
         if (load.errors.length) say(`${label}: foreground errors: ${load.errors.length}, first: ${load.errors[0]}`);
-        return { before, during, after, withoutBackupTxPerSec: round(withoutBackupTxPerSec), ratioDuringToWithout: round(ratio, 3), backupMs: round(concurrent.ms, 0), peakRssBytes: concurrent.peakRssBytes, storeBytesAtStart: storeBytesBefore, storeGrowthBytes, errors: load.errors.length };
+        return { before, during, after, withoutBackupTxPerSec: round(withoutBackupTxPerSec), ratioDuringToWithout: round(ratio, 3), backupMs: round(concurrent.ms, 0), peakRssBytes: concurrent.peakRssBytes, storeBytesAtStart: storeBytesBefore, storeGrowthBytes, duringSeriesTxPerSec, serverCpuUsPerTx, errors: load.errors.length };
       } finally {
         await load.stop();
         await session.close();
