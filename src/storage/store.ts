@@ -62,7 +62,8 @@ const applyTxnFlags = 0x3;
  * pages it freed into that in-memory list, one sorted insert per page, so a long list makes every
  * commit slower. The list gets long after a read transaction pinned the store for a while, which is
  * what a FULL backup does: the pinned period leaves hundreds of thousands of free pages behind.
- * Measured (docs/performance.md, "Backup", "Free pages after a long read"): 50 s of pin left commits
+ * Measured (docs/store-format.md, "Free pages kept in memory", and docs/performance.md, "Backup",
+ * night runs): 50 s of pin left commits
  * 0.79 of their rate before it, for as long as observed and across restarts; with 100, 0.98-1.02.
  * Reuse does not stop at 100: when the loaded pages run out, the next ones load. Cost: on a churn of
  * multi-page values the file grew 13% more, while each commit took 40% less CPU.
