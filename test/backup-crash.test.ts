@@ -34,12 +34,7 @@ describe('interrupted backups and damaged artifacts', () => {
 
   before(async () => {
     server = await startTestServer({ conf: { 'server.backup.max_rate': '1m' } });
-    const driver = server.driver();
-    try {
-      await writeBarelyCompressibleNodes(driver, 'neo4j', 15);
-    } finally {
-      await driver.close();
-    }
+    await writeBarelyCompressibleNodes(server, 'neo4j', 15);
   });
 
   after(async () => {

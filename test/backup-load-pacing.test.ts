@@ -26,12 +26,7 @@ describe('server.backup.max_rate_under_load', () => {
 
   before(async () => {
     server = await startTestServer({ conf: { 'server.backup.max_rate_under_load': '1m' } });
-    const driver = server.driver();
-    try {
-      await writeBarelyCompressibleNodes(driver, 'neo4j', 15);
-    } finally {
-      await driver.close();
-    }
+    await writeBarelyCompressibleNodes(server, 'neo4j', 15);
   });
 
   after(async () => {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileSystemType } from '../util/file-system-type.js';
+import { fileSystemType, pageCachedBytes } from '../util/file-system-type.js';
 import { seededPayload } from './artifact-test-fixtures.js';
 import { CompressionPool } from './compression.js';
 import { mapOrdered, OrderedQueue } from './compression-queue.js';
@@ -80,7 +79,7 @@ describe('CompressionPool', () => {
       // before the read above would bring them in: so on a fresh copy.
       const again = join(dir, 'again');
       await writeBlocks(pool, again, 256 * 1024, 12, true);
-      const cachedBytes = Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', again], { encoding: 'utf8' }).trim());
+      const cachedBytes = pageCachedBytes(again);
       assert.equal(cachedBytes, 0, 'no page of the file went through the page cache');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileSystemType } from '../util/file-system-type.js';
+import { fileSystemType, pageCachedBytes } from '../util/file-system-type.js';
 import { FileHeadroom, headroomTargetBytes } from './file-headroom.js';
 
 const kib = 1024;
@@ -56,9 +55,6 @@ test('zeros are written past the end of the file, never over its bytes, one chun
   }
 });
 
-function cachedBytes(path: string): number {
-  return Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', path], { encoding: 'utf8' }).trim());
-}
 
 test('page-aligned zeros bypass the page cache; an unaligned end gets zeros through it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-headroom-'));
@@ -67,14 +63,14 @@ test('page-aligned zeros bypass the page cache; an unaligned end gets zeros thro
     const path = join(dir, 'data.mdb');
     const used = 8 * mib;
     writeFileSync(path, Buffer.alloc(used, 0xab));
-    const cachedBefore = cachedBytes(path);
+    const cachedBefore = pageCachedBytes(path);
     const h = new FileHeadroom(path, (m) => assert.fail(`unexpected warning: ${m}`));
     h.topUp(used);
     await h.idle();
     await settle(h);
     assert.equal(statSync(path).size, used + headroomTargetBytes(used));
     // Dirty zeros in the page cache would be written by the store's next commit sync.
-    assert.equal(cachedBytes(path), cachedBefore, 'no page of the zeros passed through the page cache');
+    assert.equal(pageCachedBytes(path), cachedBefore, 'no page of the zeros passed through the page cache');
     assert.ok(readFileSync(path).subarray(used).every((b) => b === 0));
 
     const odd = join(dir, 'odd.mdb');

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { constants as fsConstants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DirectAppender } from './direct-appender.js';
-import { fileSystemType } from './file-system-type.js';
+import { fileSystemType, pageCachedBytes } from './file-system-type.js';
 import { writeAll } from './file-write.js';
 import { mulberry32 } from './seeded-random.js';
 
@@ -34,9 +33,6 @@ async function appendSeeded(path: string, total: number, pieceBytes: number | un
   }
 }
 
-function cachedBytes(path: string): number {
-  return Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', path], { encoding: 'utf8' }).trim());
-}
 
 test('appends whole pieces with O_DIRECT and only the last, partial piece through the page cache', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-direct-append-'));
@@ -47,7 +43,7 @@ test('appends whole pieces with O_DIRECT and only the last, partial piece throug
     const { expected, direct } = await appendSeeded(path, total, undefined);
     assert.equal(direct, true);
     // Before anything reads the file: only the 12 345-byte tail (4 pages) went through the page cache.
-    const cached = cachedBytes(path);
+    const cached = pageCachedBytes(path);
     assert.ok(cached > 0 && cached <= 4 * 4096, `page cache holds ${cached} bytes of the file`);
     assert.ok(readFileSync(path).equals(expected));
   } finally {

@@ -12,3 +12,8 @@ export function fileSystemType(path: string): string {
     return 'unknown';
   }
 }
+
+/** Bytes of `path` in the page cache (util-linux `fincore`): how tests see that O_DIRECT writes left none. */
+export function pageCachedBytes(path: string): number {
+  return Number(execFileSync('fincore', ['-b', '-n', '-o', 'RES', path], { encoding: 'utf8' }).trim());
+}

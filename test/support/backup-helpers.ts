@@ -340,11 +340,16 @@ export function tempFolders(prefix = 'quiver-backups-'): { folder: () => string;
  * Creates `batches` x 1000 `(:P {i, name, pad})` nodes with random padding: a store image that stays
  * large after compression, so that a transfer takes a while (or a paced one measurably longer).
  */
-export async function writeBarelyCompressibleNodes(driver: Driver, database: string, batches: number): Promise<void> {
-  await withSession(driver, database, async (run) => {
-    for (let k = 0; k < batches; k++) {
-      const pads = Array.from({ length: 1000 }, () => randomBytes(150).toString('base64'));
-      await run('UNWIND range(0, 999) AS i CREATE (:P {i: i, name: "n" + toString(i), pad: $pads[i]})', { pads });
-    }
-  });
+export async function writeBarelyCompressibleNodes(server: TestServer, database: string, batches: number): Promise<void> {
+  const driver = server.driver();
+  try {
+    await withSession(driver, database, async (run) => {
+      for (let k = 0; k < batches; k++) {
+        const pads = Array.from({ length: 1000 }, () => randomBytes(150).toString('base64'));
+        await run('UNWIND range(0, 999) AS i CREATE (:P {i: i, name: "n" + toString(i), pad: $pads[i]})', { pads });
+      }
+    });
+  } finally {
+    await driver.close();
+  }
 }
