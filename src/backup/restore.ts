@@ -5,7 +5,7 @@
  * place only when complete: a failed restore modifies nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { constants as fsConstants, closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
@@ -16,6 +16,7 @@ import type { BackupTarget } from '../targets/target.js';
 import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
 import { BackgroundFlush } from '../util/background-flush.js';
+import { openForDirectWrites } from '../util/direct-buffer.js';
 import { formatBytes } from '../util/format.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { parseArtifactFileName } from './artifact-name.js';
@@ -287,7 +288,7 @@ async function writeStoreImage(target: BackupTarget, full: ArtifactInfo, storeDi
   const fd = openSync(path, 'wx+');
   // Decompressed blocks go to the disk with O_DIRECT where the file system takes it (see
   // compression-worker.ts); blocks that cannot, and raw blocks, go through the page cache.
-  const directFd = openDirect(path);
+  const directFd = openForDirectWrites(path);
   const flush = new BackgroundFlush(() => new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve()))), restoreFlushEveryBytes);
   let written = 0;
   let head = Buffer.alloc(0);
@@ -305,15 +306,6 @@ async function writeStoreImage(target: BackupTarget, full: ArtifactInfo, storeDi
   const problem = written !== imageBytes ? `it holds ${written} bytes, the trailer says ${imageBytes}` : imageHeadProblem(head, written);
   // A plain error: the caller names the artifact.
   if (problem !== null) throw new Error(`its store image is not a usable LMDB data file: ${problem}`);
-}
-
-/** The file opened for O_DIRECT writes, or undefined where the file system refuses O_DIRECT. */
-function openDirect(path: string): number | undefined {
-  try {
-    return openSync(path, fsConstants.O_WRONLY | fsConstants.O_DIRECT);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

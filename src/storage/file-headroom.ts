@@ -20,9 +20,9 @@
  * every LMDB write of a live database happens in that apply. A failed write (a full disk) truncates
  * the file back to where it was and turns headroom off with one warning; commits never fail for it.
  */
-import { constants, ftruncate, fdatasync, fstatSync, openSync, closeSync, write } from 'node:fs';
+import { ftruncate, fdatasync, fstatSync, openSync, closeSync, write } from 'node:fs';
 import { promisify } from 'node:util';
-import { DirectBuffer, type PositionalWrite } from '../util/direct-buffer.js';
+import { DirectBuffer, openForDirectWrites, type PositionalWrite } from '../util/direct-buffer.js';
 import { writePieceBytes } from '../util/file-write.js';
 
 const writeAsync = promisify(write);
@@ -137,6 +137,7 @@ export class FileHeadroom {
       while (done < bytes) {
         const length = Math.min(directPieceBytes, bytes - done);
         if (!(await this.directZeros.write(direct, length, at + done))) {
+          closeSync(this.directFd!);
           this.directFd = null;
           break;
         }
@@ -150,13 +151,7 @@ export class FileHeadroom {
   }
 
   private openDirect(): PositionalWrite | null {
-    if (this.directFd === undefined) {
-      try {
-        this.directFd = openSync(this.path, constants.O_RDWR | constants.O_DIRECT);
-      } catch {
-        this.directFd = null;
-      }
-    }
+    if (this.directFd === undefined) this.directFd = openForDirectWrites(this.path) ?? null;
     const directFd = this.directFd;
     if (directFd === null) return null;
     return async (b, offset, length, position) => (await writeAsync(directFd, b, offset, length, position)).bytesWritten;

@@ -13,6 +13,8 @@
  * (util/direct-appender.ts).
  */
 
+import { constants, openSync } from 'node:fs';
+
 const directAlignmentMax = 4096;
 const mallocAlignment = 16;
 
@@ -52,5 +54,14 @@ export class DirectBuffer {
         this.start += mallocAlignment;
       }
     }
+  }
+}
+
+/** `path` opened for O_DIRECT writes, or undefined where the file system refuses O_DIRECT. */
+export function openForDirectWrites(path: string): number | undefined {
+  try {
+    return openSync(path, constants.O_WRONLY | constants.O_DIRECT);
+  } catch {
+    return undefined;
   }
 }
