@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
-import { write } from 'node:fs';
-import { DirectBuffer, type PositionalWrite } from '../util/direct-buffer.js';
+import { DirectBuffer, positionalWriteTo } from '../util/direct-buffer.js';
 import { writeAllSync } from '../util/file-write.js';
 import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
 
@@ -94,10 +93,6 @@ function releaseDirectSlot(slot: DirectSlot): void {
   else direct.free.push(slot);
 }
 
-function writeAsync(fd: number): PositionalWrite {
-  return (bytes, offset, length, position) => new Promise((resolve, reject) => write(fd, bytes, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
-}
-
 /** Decompresses one block and writes it with O_DIRECT; false when this worker cannot (then nothing was written). */
 async function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd: number, position: number): Promise<boolean> {
   const slot = await acquireDirectSlot();
@@ -105,7 +100,7 @@ async function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd
     if (!slot.buffer || slot.buffer.capacity < rawBytes) slot.buffer = new DirectBuffer(rawBytes);
     decompress(stored, rawBytes, slot.buffer.view(rawBytes));
     if (!direct.usable) return false;
-    const written = await slot.buffer.write(writeAsync(directFd), rawBytes, position);
+    const written = await slot.buffer.write(positionalWriteTo(directFd), rawBytes, position);
     if (!written) direct.usable = false;
     return written;
   } finally {

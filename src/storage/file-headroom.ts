@@ -22,7 +22,7 @@
  */
 import { ftruncate, fdatasync, fstatSync, openSync, closeSync, write } from 'node:fs';
 import { promisify } from 'node:util';
-import { DirectBuffer, openForDirectWrites, type PositionalWrite } from '../util/direct-buffer.js';
+import { DirectBuffer, openForDirectWrites, positionalWriteTo, type PositionalWrite } from '../util/direct-buffer.js';
 import { writePieceBytes } from '../util/file-write.js';
 
 const writeAsync = promisify(write);
@@ -152,9 +152,7 @@ export class FileHeadroom {
 
   private openDirect(): PositionalWrite | null {
     if (this.directFd === undefined) this.directFd = openForDirectWrites(this.path) ?? null;
-    const directFd = this.directFd;
-    if (directFd === null) return null;
-    return async (b, offset, length, position) => (await writeAsync(directFd, b, offset, length, position)).bytesWritten;
+    return this.directFd === null ? null : positionalWriteTo(this.directFd);
   }
 }
 

@@ -13,7 +13,7 @@
  * (util/direct-appender.ts).
  */
 
-import { constants, openSync } from 'node:fs';
+import { constants, openSync, write } from 'node:fs';
 
 const directAlignmentMax = 4096;
 const mallocAlignment = 16;
@@ -64,4 +64,9 @@ export function openForDirectWrites(path: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A PositionalWrite to the descriptor `fd`, run on libuv's thread pool. */
+export function positionalWriteTo(fd: number): PositionalWrite {
+  return (bytes, offset, length, position) => new Promise((resolve, reject) => write(fd, bytes, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 }
