@@ -3,12 +3,13 @@
  * store's LMDB data file, as they stand at one transaction, cut into artifact blocks. The backup
  * service reads it from a live store while writes go on; aggregate-backup reads it from a closed one.
  *
- * Consistency without stopping writers: Quiver applies every write to LMDB synchronously on the
- * main thread (Database.flushOnce), so between two applies no LMDB write transaction runs. At such a
- * moment `captureLiveImage` takes a read transaction, reads the two meta pages and notes the Quiver
- * transaction the store holds; from then on LMDB cannot reuse any page the newest meta reaches
- * (a reader may still see it), so reading those pages later, while new writes land on other pages,
- * yields exactly the store at that transaction. The copied meta pages replace the live ones.
+ * Consistency without stopping writers: the server applies writes to LMDB one group at a time
+ * (Database.flushOnce), and `Database.whileStoreQuiet` runs code between two applies, when no LMDB
+ * write transaction is in flight and none can start. At such a moment `captureLiveImage` takes a read
+ * transaction, reads the two meta pages and notes the Quiver transaction the store holds; from then
+ * on LMDB cannot reuse any page the newest meta reaches (a reader may still see it), so reading those
+ * pages later, while new writes land on other pages, yields exactly the store at that transaction.
+ * The copied meta pages replace the live ones.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,8 +44,8 @@ export interface StoreImageSnapshot {
 }
 
 /**
- * Takes the image of a live store at its latest applied transaction. Must run synchronously on the
- * thread that applies writes to the store (the server's main thread): see the module comment.
+ * Takes the image of a live store at its latest applied transaction. Must run while no store apply
+ * is in flight (`Database.whileStoreQuiet`): see the module comment.
  */
 export function captureLiveImage(store: GraphStore): StoreImageSnapshot {
   const txn = store.env.useReadTransaction();

@@ -9,6 +9,11 @@
  * fsyncs the log for every transaction appended so far and applies them to the store in one LMDB
  * transaction; only then are they visible to readers and acknowledged. The store is therefore never
  * ahead of the durable log, even after a power loss.
+ *
+ * The LMDB commit of a group, with its disk sync, runs on lmdb-js's write thread
+ * (`GraphStore.applyGroup`), so the main thread goes on serving sessions meanwhile. A group leaves
+ * the pending queue only once its commit is visible; a write transaction begun in between reads from
+ * its own snapshot which transactions it already holds, and layers only the others.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -84,7 +89,14 @@ export class Database implements DatabaseHandle, CommitSink {
   private closing = false;
   /** Appended to the log, not yet durable and applied, in commit order. */
   private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
-  private flushing: Promise<void> | null = null;
+  /** Highest transaction id known to be durable in the log. */
+  private durableTxId: number;
+  private logSyncing = false;
+  private applying = false;
+  /** Commits waiting for their transaction to be applied (or for a failure). */
+  private readonly progressWaiters: Array<() => void> = [];
+  /** Store applies and quiet sections (`whileStoreQuiet`) run one at a time, in this chain. */
+  private storeTurn: Promise<unknown> = Promise.resolve();
   private lastCommitTimeMs = 0;
   /** Zeros written ahead at the end of data.mdb, so store syncs stay plain data writes (see FileHeadroom). */
   private readonly headroom: FileHeadroom;
@@ -103,6 +115,8 @@ export class Database implements DatabaseHandle, CommitSink {
     this.nextNodeId = meta.nextNodeId;
     this.nextRelId = meta.nextRelId;
     this.checkpointTxId = meta.lastTxId;
+    // Recovery has applied everything the log holds: it was on disk when the server started.
+    this.durableTxId = log.lastTxId;
     this.lastCommitTimeMs = meta.lastTxTimeMs;
     this.headroom = new FileHeadroom(join(location.storeDir, 'data.mdb'), warn);
   }
@@ -207,9 +221,17 @@ export class Database implements DatabaseHandle, CommitSink {
     await this.slot.acquire(timeoutMs);
     try {
       this.assertUsable();
-      // Snapshot and pending layers are taken in the same tick, so every committed transaction is
-      // seen exactly once: either applied in the snapshot or as a pending layer.
-      return new KernelWriteTx(StoreReader.begin(this.store), this, this.pending.map((p) => p.changes));
+      // Every committed transaction is seen exactly once: either applied in the snapshot or as a
+      // pending layer. A group whose commit is under way may be in the snapshot and still pending,
+      // so the snapshot says which transactions it holds.
+      const snapshot = StoreReader.begin(this.store);
+      try {
+        const applied = this.pending.length ? snapshot.lastAppliedTxId() : 0;
+        return new KernelWriteTx(snapshot, this, this.pending.filter((p) => p.txId > applied).map((p) => p.changes));
+      } catch (e) {
+        snapshot.close();
+        throw e;
+      }
     } catch (e) {
       this.slot.release();
       throw e;
@@ -272,42 +294,94 @@ export class Database implements DatabaseHandle, CommitSink {
   private async flushThrough(txId: number): Promise<void> {
     while (this.store.meta().lastTxId < txId) {
       if (this.failure) throw this.failure;
-      if (!this.flushing) {
-        this.flushing = this.flushOnce().finally(() => {
-          this.flushing = null;
-        });
-      }
-      await this.flushing;
+      const progressed = new Promise<void>((resolve) => this.progressWaiters.push(resolve));
+      this.pump();
+      await progressed;
     }
   }
 
-  /** One group: fsync the log for everything appended so far, then apply those transactions together. */
-  private async flushOnce(): Promise<void> {
-    const target = this.log.lastTxId;
-    try {
-      await this.log.sync(target);
-    } catch (e) {
-      this.failure ??= e instanceof QuiverError ? e : new QuiverError('IoError', `database "${this.name}": transaction log sync failed: ${(e as Error).message}`, { cause: e });
-      throw this.failure;
+  /**
+   * Keeps the two stages of the commit path busy, each one operation at a time: an fsync of the log
+   * for everything appended so far, and the apply of the oldest durable transactions to the store
+   * as one group. While a group is applied, the next one's log fsync runs.
+   */
+  private pump(): void {
+    if (this.failure) {
+      this.wakeWaiters();
+      return;
     }
-    // No LMDB write may run while zeros are written past the end of the file. Wait before taking the
-    // group: pending and applied must change in one tick (see beginWrite).
-    await this.headroom.idle();
-    const end = this.pending.findIndex((p) => p.txId > target);
-    const group = this.pending.splice(0, end < 0 ? this.pending.length : end);
-    if (group.length === 0) return;
-    try {
-      this.store.applyBatch(group);
+    if (!this.logSyncing && this.log.lastTxId > this.durableTxId) {
+      this.logSyncing = true;
+      const target = this.log.lastTxId;
+      this.log
+        .sync(target)
+        .then(
+          () => {
+            if (target > this.durableTxId) this.durableTxId = target;
+          },
+          (e) => {
+            this.failure ??= e instanceof QuiverError ? e : new QuiverError('IoError', `database "${this.name}": transaction log sync failed: ${(e as Error).message}`, { cause: e });
+          },
+        )
+        .finally(() => {
+          this.logSyncing = false;
+          this.pump();
+        });
+    }
+    if (!this.applying && this.pending.length > 0 && this.pending[0]!.txId <= this.durableTxId) {
+      this.applying = true;
+      this.applyDurable()
+        .catch(() => undefined) // recorded in this.failure
+        .finally(() => {
+          this.applying = false;
+          this.wakeWaiters();
+          this.pump();
+        });
+    }
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of this.progressWaiters.splice(0)) wake();
+  }
+
+  /** Applies every pending transaction that is durable in the log, as one group. */
+  private applyDurable(): Promise<void> {
+    return this.inStoreTurn(async () => {
+      // No LMDB write may run while zeros are written past the end of the file.
+      await this.headroom.idle();
+      const durable = this.durableTxId;
+      const end = this.pending.findIndex((p) => p.txId > durable);
+      const group = this.pending.slice(0, end < 0 ? this.pending.length : end);
+      if (group.length === 0) return;
+      try {
+        await this.store.applyGroup(group);
+      } catch (e) {
+        // The log holds transactions the store could not apply: stop accepting work; a restart
+        // replays them from the log.
+        this.failure = new QuiverError('StoreCorrupt', `database "${this.name}" failed to apply transactions ${group[0]!.txId}..${group[group.length - 1]!.txId}: ${(e as Error).message}`, {
+          cause: e,
+          hint: 'restart the server; recovery replays the transactions from the log',
+        });
+        throw this.failure;
+      }
+      // Visible now: new write transactions find the group in their snapshot.
+      this.pending.splice(0, group.length);
       this.headroom.topUp(this.store.usedBytes());
-    } catch (e) {
-      // The log holds transactions the store could not apply: stop accepting work; a restart
-      // replays them from the log.
-      this.failure = new QuiverError('StoreCorrupt', `database "${this.name}" failed to apply transactions ${group[0]!.txId}..${group[group.length - 1]!.txId}: ${(e as Error).message}`, {
-        cause: e,
-        hint: 'restart the server; recovery replays the transactions from the log',
-      });
-      throw this.failure;
-    }
+    });
+  }
+
+  /**
+   * Runs `fn` between two store applies: no LMDB write transaction is in flight while it runs, and
+   * none starts until it returns. A live store image is captured this way (store-image.ts).
+   */
+  whileStoreQuiet<T>(fn: () => T): Promise<T> {
+    return this.inStoreTurn(async () => fn());
+  }
+
+  private inStoreTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const turn = this.storeTurn.then(fn);
+    this.storeTurn = turn.catch(() => undefined);
+    return turn;
   }
 
   /** True once this database began to close (STOP DATABASE, DROP, shutdown). A restart is a new instance. */
@@ -327,6 +401,7 @@ export class Database implements DatabaseHandle, CommitSink {
     }
     if (this.pending.length) await this.flushThrough(this.pending[this.pending.length - 1]!.txId).catch(() => undefined);
     if (this.checkpointRunning) await this.checkpointRunning.catch(() => undefined);
+    await this.storeTurn;
     this.closed = true;
     try {
       if (!this.failure) await this.store.flush();

@@ -151,6 +151,9 @@ export class TxLog {
       log.lastChecksum = startAfter.checksum;
       log.createSegment(nextSeq, startAfter.txId + 1, startAfter.checksum);
     }
+    // A killed process may have left records in the page cache only: sync them before the store
+    // (recovery) or a commit builds on them, so the store never gets ahead of the durable log.
+    if (log.fd >= 0) fdatasyncSync(log.fd);
     log.durableTxId = log.lastTxIdWritten;
     return log;
   }
