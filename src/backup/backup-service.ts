@@ -187,7 +187,7 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
   }
   const compression = url.searchParams.get('compress') ?? 'zstd';
   if (compression !== 'zstd' && compression !== 'none') throw new QuiverError('UsageInvalid', `invalid compression "${compression}": use zstd or none`);
-  const snapshot = await db.whileStoreQuiet(() => captureLiveImage(db.store));
+  const snapshot = await captureLiveImage(db);
   // The body ends with a trailer saying whether the image is complete: a failure after the headers
   // then reaches the client with its reason, which a stream reset cannot carry.
   let outcome = 'complete';

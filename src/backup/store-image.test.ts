@@ -64,7 +64,7 @@ test('a live image read while writes go on opens as exactly the store at the cap
   try {
     for (let i = 0; i < 6; i++) await writeNodes(db, i * 2000, 2000, 0);
     await churn(db, 0);
-    const snapshot = captureLiveImage(db.store);
+    const snapshot = await captureLiveImage(db);
     // The digest is taken before anything else can run: it is the store at the captured transaction.
     const read = db.beginRead();
     const expected = logicalDigest(read);
@@ -154,7 +154,7 @@ test('stopping the iteration early stops the workers and leaves the snapshot to 
   const { db, close } = await openScratchDatabase();
   try {
     await writeNodes(db, 0, 4000, 13);
-    const snapshot = captureLiveImage(db.store);
+    const snapshot = await captureLiveImage(db);
     try {
       let taken = 0;
       for await (const _ of readImageBlocks(snapshot, { blockRawBytes: 64 * 1024, compress: true, maxRateBytesPerSec: 0 })) {

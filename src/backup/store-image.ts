@@ -3,19 +3,18 @@
  * store's LMDB data file, as they stand at one transaction, cut into artifact blocks. The backup
  * service reads it from a live store while writes go on; aggregate-backup reads it from a closed one.
  *
- * Consistency without stopping writers: the server applies writes to LMDB one group at a time
- * (Database.flushOnce), and `Database.whileStoreQuiet` runs code between two applies, when no LMDB
- * write transaction is in flight and none can start. At such a moment `captureLiveImage` takes a read
- * transaction, reads the two meta pages and notes the Quiver transaction the store holds; from then
- * on LMDB cannot reuse any page the newest meta reaches (a reader may still see it), so reading those
- * pages later, while new writes land on other pages, yields exactly the store at that transaction.
- * The copied meta pages replace the live ones.
+ * Consistency without stopping writers: Quiver applies every write to LMDB synchronously on the
+ * main thread (Database.applyCommitted), so between two applies no LMDB write transaction runs. At such a
+ * moment `captureLiveImage` takes a read transaction, reads the two meta pages and notes the Quiver
+ * transaction the store holds; from then on LMDB cannot reuse any page the newest meta reaches
+ * (a reader may still see it), so reading those pages later, while new writes land on other pages,
+ * yields exactly the store at that transaction. The copied meta pages replace the live ones.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { GraphStore } from '../storage/store.js';
+import type { Database } from '../kernel/database.js';
 import { headReadBytes, imageHead, type ImageHead } from '../storage/lmdb-image.js';
 import type { CpuPriority } from '../util/cpu-priority.js';
 import { startWorker } from '../util/worker-path.js';
@@ -44,10 +43,13 @@ export interface StoreImageSnapshot {
 }
 
 /**
- * Takes the image of a live store at its latest applied transaction. Must run while no store apply
- * is in flight (`Database.whileStoreQuiet`): see the module comment.
+ * Takes the image of a live database's store at its last acknowledged transaction: first the store
+ * applies the transactions it lags behind (Database.applyCommitted), then the capture runs in one
+ * go on the thread that applies writes (the server's main thread): see the module comment.
  */
-export function captureLiveImage(store: GraphStore): StoreImageSnapshot {
+export async function captureLiveImage(db: Database): Promise<StoreImageSnapshot> {
+  await db.applyCommitted();
+  const store = db.store;
   const txn = store.env.useReadTransaction();
   const endTransaction = () => {
     try {

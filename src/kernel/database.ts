@@ -2,18 +2,16 @@
  * One database: a graph store plus its transaction log, with recovery on open, the commit path,
  * checkpoints and log pruning.
  *
- * Commit path (group commit without visibility before durability): a write transaction holds the
- * single writer slot while it runs; on commit its record is appended to the log (no fsync yet), its
- * changes join the queue of pending transactions, and the slot is released, so the next transaction
- * starts at once (it sees pending transactions through its change-set layers). One flusher then
- * fsyncs the log for every transaction appended so far and applies them to the store in one LMDB
- * transaction; only then are they visible to readers and acknowledged. The store is therefore never
- * ahead of the durable log, even after a power loss.
- *
- * The LMDB commit of a group, with its disk sync, runs on lmdb-js's write thread
- * (`GraphStore.applyGroup`), so the main thread goes on serving sessions meanwhile. A group leaves
- * the pending queue only once its commit is visible; a write transaction begun in between reads from
- * its own snapshot which transactions it already holds, and layers only the others.
+ * Commit path (group commit; visible once durable; the store applied behind): a write transaction
+ * holds the single writer slot while it runs; on commit its record is appended to the log (no fsync
+ * yet), its changes join the queue of pending transactions, and the slot is released, so the next
+ * transaction starts at once (it sees pending transactions through its change-set layers). Commits
+ * waiting together share one log fsync (TxLog.sync). Once its record is durable a transaction is
+ * acknowledged and visible: read transactions see the store snapshot plus the durable pending
+ * transactions as layers (LayeredReadTx). The store catches up a few milliseconds later, applying
+ * every durable pending transaction in one LMDB transaction (`applyCommitted`), so the store's own
+ * commit and sync are paid once per many transactions instead of once per fsync group. The store
+ * is never ahead of the durable log, even after a power loss; recovery replays what it lacks.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -27,12 +25,23 @@ import type { RetentionPolicy } from '../txlog/retention.js';
 import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
 import type { DatabaseHandle, ReadTransaction, WriteTransaction } from './api.js';
-import { KernelReadTx } from './read-tx.js';
+import { KernelReadTx, LayeredReadTx } from './read-tx.js';
 import { type ChangeSet, type CommitSink, KernelWriteTx } from './write-tx.js';
 import { WriterSlot } from './writer-slot.js';
 
 /** Transactions replayed per LMDB transaction during recovery. */
 const recoveryBatchTxs = 1000;
+
+/**
+ * How long committed transactions may wait before the store applies them. Each store apply is one
+ * LMDB commit with its disk sync, on the main thread; collecting a few milliseconds of commits into
+ * one costs readers a few more layers and saves most of those commits. Measured in
+ * docs/performance.md ("Store applies behind the log").
+ */
+const storeApplyDelayMs = 5;
+
+/** A store apply takes at most this many transactions (as recovery does), and starts at once when so many wait. */
+const storeApplyMaxTxs = 1000;
 
 export interface DatabaseSettings {
   rotationBytes: number;
@@ -87,16 +96,13 @@ export class Database implements DatabaseHandle, CommitSink {
   private closed = false;
   /** Set when close() begins and never cleared: a store snapshot taken before then is no longer pinned. */
   private closing = false;
-  /** Appended to the log, not yet durable and applied, in commit order. */
+  /** Appended to the log and not yet applied to the store, in commit order; durable up to `visibleTxId`. */
   private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
-  /** Highest transaction id known to be durable in the log. */
-  private durableTxId: number;
-  private logSyncing = false;
-  private applying = false;
-  /** Commits waiting for their transaction to be applied (or for a failure). */
-  private readonly progressWaiters: Array<() => void> = [];
-  /** Store applies and quiet sections (`whileStoreQuiet`) run one at a time, in this chain. */
-  private storeTurn: Promise<unknown> = Promise.resolve();
+  /** Highest transaction durable in the log: acknowledged, and visible to new read transactions. */
+  private visibleTxId: number;
+  /** Store applies run one after another, in this chain. */
+  private applyChain: Promise<void> = Promise.resolve();
+  private applyTimer: NodeJS.Timeout | undefined;
   private lastCommitTimeMs = 0;
   /** Zeros written ahead at the end of data.mdb, so store syncs stay plain data writes (see FileHeadroom). */
   private readonly headroom: FileHeadroom;
@@ -115,8 +121,7 @@ export class Database implements DatabaseHandle, CommitSink {
     this.nextNodeId = meta.nextNodeId;
     this.nextRelId = meta.nextRelId;
     this.checkpointTxId = meta.lastTxId;
-    // Recovery has applied everything the log holds: it was on disk when the server started.
-    this.durableTxId = log.lastTxId;
+    this.visibleTxId = meta.lastTxId;
     this.lastCommitTimeMs = meta.lastTxTimeMs;
     this.headroom = new FileHeadroom(join(location.storeDir, 'data.mdb'), warn);
   }
@@ -194,6 +199,7 @@ export class Database implements DatabaseHandle, CommitSink {
   checkpoint(): Promise<void> {
     if (this.checkpointRunning) return this.checkpointRunning;
     this.checkpointRunning = (async () => {
+      await this.applyCommitted();
       const txId = this.store.meta().lastTxId;
       this.txSinceCheckpoint = 0;
       this.lastCheckpointMs = Date.now();
@@ -213,7 +219,21 @@ export class Database implements DatabaseHandle, CommitSink {
 
   beginRead(): ReadTransaction {
     this.assertUsable();
-    return new KernelReadTx(StoreReader.begin(this.store));
+    // Snapshot and layers are taken in the same tick, and the store applies synchronously on this
+    // thread, so every visible transaction is seen exactly once: in the snapshot or as a layer.
+    const snapshot = StoreReader.begin(this.store);
+    const layers = this.visibleLayers();
+    return layers.length > 0 ? new LayeredReadTx(snapshot, layers) : new KernelReadTx(snapshot);
+  }
+
+  /** Change sets of the pending transactions that are durable, in commit order. */
+  private visibleLayers(): ChangeSet[] {
+    const layers: ChangeSet[] = [];
+    for (const p of this.pending) {
+      if (p.txId > this.visibleTxId) break;
+      layers.push(p.changes);
+    }
+    return layers;
   }
 
   async beginWrite(timeoutMs = this.settings.lockTimeoutMs): Promise<WriteTransaction> {
@@ -221,36 +241,34 @@ export class Database implements DatabaseHandle, CommitSink {
     await this.slot.acquire(timeoutMs);
     try {
       this.assertUsable();
-      // Every committed transaction is seen exactly once: either applied in the snapshot or as a
-      // pending layer. A group whose commit is under way may be in the snapshot and still pending,
-      // so the snapshot says which transactions it holds.
-      const snapshot = StoreReader.begin(this.store);
-      try {
-        const applied = this.pending.length ? snapshot.lastAppliedTxId() : 0;
-        return new KernelWriteTx(snapshot, this, this.pending.filter((p) => p.txId > applied).map((p) => p.changes));
-      } catch (e) {
-        snapshot.close();
-        throw e;
-      }
+      // Snapshot and pending layers are taken in the same tick, so every committed transaction is
+      // seen exactly once: either applied in the snapshot or as a pending layer.
+      return new KernelWriteTx(StoreReader.begin(this.store), this, this.pending.map((p) => p.changes));
     } catch (e) {
       this.slot.release();
       throw e;
     }
   }
 
+  /** The last acknowledged transaction (durable in the log; the store may apply it a little later). */
   lastCommittedTxId(): number {
-    return this.store.meta().lastTxId;
+    return this.visibleTxId;
   }
 
   info(): DatabaseInfoSnapshot {
     const m = this.store.meta();
+    let last = { txId: m.lastTxId, checksum: m.lastTxChecksum, commitTimeMs: m.lastTxTimeMs };
+    for (const p of this.pending) {
+      if (p.txId > this.visibleTxId) break;
+      last = p;
+    }
     return {
       name: this.name,
       databaseId: m.databaseId,
       storeId: m.storeId,
-      lastCommittedTxId: m.lastTxId,
-      lastCommittedChecksum: m.lastTxChecksum,
-      lastCommitTimeMs: m.lastTxTimeMs,
+      lastCommittedTxId: last.txId,
+      lastCommittedChecksum: last.checksum,
+      lastCommitTimeMs: last.commitTimeMs,
       oldestTxIdInLog: this.log.oldestTxId(),
     };
   }
@@ -285,103 +303,77 @@ export class Database implements DatabaseHandle, CommitSink {
     } finally {
       this.slot.release();
     }
-    await this.flushThrough(txId);
+    await this.makeVisible(txId);
     this.txSinceCheckpoint++;
+    // A schema change is in the store before it is acknowledged: readers use only the index rules
+    // the store holds, so an index must not be announced before its entries exist.
+    if (changes.schema.length > 0) await this.applyCommitted();
     return txId;
   }
 
-  /** Resolves once `txId` is durable in the log and applied to the store. */
-  private async flushThrough(txId: number): Promise<void> {
-    while (this.store.meta().lastTxId < txId) {
-      if (this.failure) throw this.failure;
-      const progressed = new Promise<void>((resolve) => this.progressWaiters.push(resolve));
-      this.pump();
-      await progressed;
+  /** Resolves once `txId` is durable in the log, and so acknowledged and visible to readers. */
+  private async makeVisible(txId: number): Promise<void> {
+    try {
+      await this.log.sync(txId);
+    } catch (e) {
+      this.failure ??= e instanceof QuiverError ? e : new QuiverError('IoError', `database "${this.name}": transaction log sync failed: ${(e as Error).message}`, { cause: e });
+      throw this.failure;
+    }
+    if (this.failure) throw this.failure;
+    // The log is durable in order, so every transaction up to `txId` is durable too.
+    if (txId > this.visibleTxId) this.visibleTxId = txId;
+    this.scheduleApply();
+  }
+
+  private scheduleApply(): void {
+    let waiting = 0;
+    for (const p of this.pending) {
+      if (p.txId > this.visibleTxId) break;
+      waiting++;
+    }
+    if (waiting >= storeApplyMaxTxs) {
+      this.applyCommitted().catch(() => undefined); // recorded in this.failure
+    } else if (waiting > 0 && !this.applyTimer) {
+      this.applyTimer = setTimeout(() => {
+        this.applyTimer = undefined;
+        this.applyCommitted().catch(() => undefined);
+      }, storeApplyDelayMs);
+      this.applyTimer.unref();
     }
   }
 
   /**
-   * Keeps the two stages of the commit path busy, each one operation at a time: an fsync of the log
-   * for everything appended so far, and the apply of the oldest durable transactions to the store
-   * as one group. While a group is applied, the next one's log fsync runs.
+   * Applies every durable pending transaction to the store, in LMDB transactions of at most
+   * `storeApplyMaxTxs`. Checkpoints, backups and close call it to bring the store up to date.
    */
-  private pump(): void {
-    if (this.failure) {
-      this.wakeWaiters();
-      return;
-    }
-    if (!this.logSyncing && this.log.lastTxId > this.durableTxId) {
-      this.logSyncing = true;
-      const target = this.log.lastTxId;
-      this.log
-        .sync(target)
-        .then(
-          () => {
-            if (target > this.durableTxId) this.durableTxId = target;
-          },
-          (e) => {
-            this.failure ??= e instanceof QuiverError ? e : new QuiverError('IoError', `database "${this.name}": transaction log sync failed: ${(e as Error).message}`, { cause: e });
-          },
-        )
-        .finally(() => {
-          this.logSyncing = false;
-          this.pump();
-        });
-    }
-    if (!this.applying && this.pending.length > 0 && this.pending[0]!.txId <= this.durableTxId) {
-      this.applying = true;
-      this.applyDurable()
-        .catch(() => undefined) // recorded in this.failure
-        .finally(() => {
-          this.applying = false;
-          this.wakeWaiters();
-          this.pump();
-        });
-    }
-  }
-
-  private wakeWaiters(): void {
-    for (const wake of this.progressWaiters.splice(0)) wake();
-  }
-
-  /** Applies every pending transaction that is durable in the log, as one group. */
-  private applyDurable(): Promise<void> {
-    return this.inStoreTurn(async () => {
-      // No LMDB write may run while zeros are written past the end of the file.
-      await this.headroom.idle();
-      const durable = this.durableTxId;
-      const end = this.pending.findIndex((p) => p.txId > durable);
-      const group = this.pending.slice(0, end < 0 ? this.pending.length : end);
-      if (group.length === 0) return;
-      try {
-        await this.store.applyGroup(group);
-      } catch (e) {
-        // The log holds transactions the store could not apply: stop accepting work; a restart
-        // replays them from the log.
-        this.failure = new QuiverError('StoreCorrupt', `database "${this.name}" failed to apply transactions ${group[0]!.txId}..${group[group.length - 1]!.txId}: ${(e as Error).message}`, {
-          cause: e,
-          hint: 'restart the server; recovery replays the transactions from the log',
-        });
-        throw this.failure;
+  applyCommitted(): Promise<void> {
+    const run = this.applyChain.then(async () => {
+      while (this.pending.length > 0 && this.pending[0]!.txId <= this.visibleTxId) {
+        if (this.failure) throw this.failure;
+        // No LMDB write may run while zeros are written past the end of the file.
+        await this.headroom.idle();
+        let end = 0;
+        while (end < this.pending.length && end < storeApplyMaxTxs && this.pending[end]!.txId <= this.visibleTxId) end++;
+        if (end === 0) return;
+        // Applied synchronously, and removed from the layers in the same tick (see beginRead).
+        const group = this.pending.slice(0, end);
+        try {
+          this.store.applyBatch(group);
+        } catch (e) {
+          // The log holds transactions the store could not apply: stop accepting work; a restart
+          // replays them from the log.
+          this.failure = new QuiverError('StoreCorrupt', `database "${this.name}" failed to apply transactions ${group[0]!.txId}..${group[group.length - 1]!.txId}: ${(e as Error).message}`, {
+            cause: e,
+            hint: 'restart the server; recovery replays the transactions from the log',
+          });
+          throw this.failure;
+        }
+        this.pending.splice(0, end);
+        this.headroom.topUp(this.store.usedBytes());
       }
-      // Visible now: new write transactions find the group in their snapshot.
-      this.pending.splice(0, group.length);
-      this.headroom.topUp(this.store.usedBytes());
     });
-  }
-
-  /**
-   * Runs `fn` between two store applies: no LMDB write transaction is in flight while it runs, and
-   * none starts until it returns. A live store image is captured this way (store-image.ts).
-   */
-  whileStoreQuiet<T>(fn: () => T): Promise<T> {
-    return this.inStoreTurn(async () => fn());
-  }
-
-  private inStoreTurn<T>(fn: () => Promise<T>): Promise<T> {
-    const turn = this.storeTurn.then(fn);
-    this.storeTurn = turn.catch(() => undefined);
-    return turn;
+    this.applyChain = run.catch(() => undefined);
+    return run;
   }
 
   /** True once this database began to close (STOP DATABASE, DROP, shutdown). A restart is a new instance. */
@@ -399,9 +391,13 @@ export class Database implements DatabaseHandle, CommitSink {
     } catch {
       this.warn(`database "${this.name}": closing while a write transaction is still open; it is rolled back`);
     }
-    if (this.pending.length) await this.flushThrough(this.pending[this.pending.length - 1]!.txId).catch(() => undefined);
+    if (this.applyTimer) clearTimeout(this.applyTimer);
+    if (this.pending.length) {
+      await this.makeVisible(this.pending[this.pending.length - 1]!.txId).catch(() => undefined);
+      await this.applyCommitted().catch(() => undefined);
+    }
+    if (this.applyTimer) clearTimeout(this.applyTimer);
     if (this.checkpointRunning) await this.checkpointRunning.catch(() => undefined);
-    await this.storeTurn;
     this.closed = true;
     try {
       if (!this.failure) await this.store.flush();

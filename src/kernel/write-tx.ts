@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { StoreReader } from '../storage/store-reader.js';
-import { indexKeyValue } from '../storage/records.js';
+import { IndexRank, indexKeyValue } from '../storage/records.js';
 import type { Command } from '../txlog/commands.js';
 import { QuiverError } from '../util/errors.js';
 import type { Properties, PropertyValue } from '../values/value.js';
@@ -171,8 +171,12 @@ export class KernelWriteTx implements WriteTransaction {
     const self = this;
     return (function* () {
       for (const id of baseIds) if (!self.nodes.has(id)) yield id;
-      // Changed nodes are offered as candidates; callers re-check the predicate.
-      for (const [id, n] of [...self.nodes]) if (n && n.labels.includes(label) && n.properties.has(property)) yield id;
+      // Changed nodes are offered as candidates (callers re-check the predicate); numbers outside the
+      // bounds are left out, as the store's index leaves them out.
+      for (const [id, n] of [...self.nodes]) {
+        const v = n && n.labels.includes(label) ? n.properties.get(property) : undefined;
+        if (v !== undefined && numberMayBeInRange(v, bounds)) yield id;
+      }
     })();
   }
 
@@ -484,6 +488,23 @@ export class KernelWriteTx implements WriteTransaction {
     this.state = 'closed';
     this.base.close();
   }
+}
+
+/** False only for a number that is certainly outside numeric bounds. */
+function numberMayBeInRange(v: PropertyValue, bounds: RangeBounds): boolean {
+  const [rank, key] = indexKeyValue(v);
+  if (rank !== IndexRank.Number) return true;
+  const within = (bound: RangeBounds['lower'], lower: boolean): boolean => {
+    if (!bound) return true;
+    const [boundRank, boundKey] = indexKeyValue(bound.value);
+    if (boundRank !== IndexRank.Number) return true;
+    const k = key as number | bigint;
+    const b = boundKey as number | bigint;
+    // Loose equality: a bigint and a number that are the same value.
+    if (k == b) return bound.inclusive;
+    return lower ? k > b : k < b;
+  };
+  return within(bounds.lower, true) && within(bounds.upper, false);
 }
 
 function generatedName(kind: string, label: string, property: string): string {

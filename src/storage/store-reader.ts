@@ -4,8 +4,6 @@
  */
 import type { Adjacent, Direction, NodeRecord, RangeBounds, RelRecord } from '../kernel/api.js';
 import type { Properties, PropertyValue } from '../values/value.js';
-import { QuiverError } from '../util/errors.js';
-import { decodeValue } from '../values/codec.js';
 import { decodeNode, decodeRel, IndexRank, indexKeyValue } from './records.js';
 import type { GraphStore, IndexRule } from './store.js';
 
@@ -24,13 +22,6 @@ export class StoreReader {
 
   private get opts(): any {
     return { transaction: this.txn };
-  }
-
-  /** The last transaction this snapshot holds (the store's `lastTxId` as of the snapshot). */
-  lastAppliedTxId(): number {
-    const b = (this.store.db.meta as any).getBinary('lastTxId', this.opts) as Buffer | undefined;
-    if (b === undefined) throw new QuiverError('StoreCorrupt', `store at "${this.store.path}" lacks meta key "lastTxId"`);
-    return Number(decodeValue(b) as bigint);
   }
 
   close(): void {

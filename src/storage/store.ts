@@ -56,70 +56,6 @@ export interface StoreMeta {
  * the log and one store sync serves the whole group. */
 const applyTxnFlags = 0x3;
 
-type StoreKey = number | string | ReadonlyArray<number | string | bigint>;
-
-/** Where `applyCommand` reads the records it replaces and sends its writes. */
-interface StoreWrites {
-  getNode(id: number): Buffer | undefined;
-  getRel(id: number): Buffer | undefined;
-  put(db: SubDbName, key: StoreKey, value: Buffer): void;
-  remove(db: SubDbName, key: StoreKey): void;
-}
-
-/**
- * Writes collected for lmdb-js's write thread (`GraphStore.applyGroup`). Reads see the committed
- * store plus the writes collected so far; only node and relationship records are read back.
- */
-class QueuedWrites implements StoreWrites {
-  private readonly ops: Array<{ db: SubDbName; key: StoreKey; value: Buffer | null }> = [];
-  private readonly nodes = new Map<number, Buffer | null>();
-  private readonly rels = new Map<number, Buffer | null>();
-
-  constructor(private readonly dbs: Record<SubDbName, Database<Buffer, any>>) {}
-
-  getNode(id: number): Buffer | undefined {
-    const own = this.nodes.get(id);
-    return own !== undefined ? (own ?? undefined) : this.dbs.nodes.getBinary(id);
-  }
-
-  getRel(id: number): Buffer | undefined {
-    const own = this.rels.get(id);
-    return own !== undefined ? (own ?? undefined) : this.dbs.rels.getBinary(id);
-  }
-
-  put(db: SubDbName, key: StoreKey, value: Buffer): void {
-    this.ops.push({ db, key, value });
-    if (db === 'nodes') this.nodes.set(key as number, value);
-    else if (db === 'rels') this.rels.set(key as number, value);
-  }
-
-  remove(db: SubDbName, key: StoreKey): void {
-    this.ops.push({ db, key, value: null });
-    if (db === 'nodes') this.nodes.set(key as number, null);
-    else if (db === 'rels') this.rels.set(key as number, null);
-  }
-
-  /** Queues every collected write, in order; call inside one `batch`, so they commit together. */
-  issue(): void {
-    for (const { db, key, value } of this.ops) {
-      if (value === null) void this.dbs[db].remove(key as any);
-      else void this.dbs[db].put(key as any, value);
-    }
-  }
-}
-
-function isSchemaCommand(c: Command): boolean {
-  return c.op.startsWith('index.') || c.op.startsWith('constraint.');
-}
-
-/** One committed transaction as the store applies it. */
-export interface AppliedTx {
-  txId: number;
-  checksum: number;
-  commitTimeMs: number;
-  commands: readonly Command[];
-}
-
 /**
  * How many free page numbers LMDB (lmdb-js's build) loads from its free list into memory before it
  * allocates past the end of the file instead. lmdb-js's default is 50 000. Each commit merges the
@@ -307,68 +243,12 @@ export class GraphStore {
 
   /**
    * Applies several consecutive committed transactions in one LMDB transaction (restore and
-   * recovery replay: one commit per batch instead of one per transaction). Commits and syncs on the
-   * calling thread.
+   * recovery replay: one commit per batch instead of one per transaction).
    */
-  applyBatch(txs: readonly AppliedTx[]): void {
+  applyBatch(txs: ReadonlyArray<{ txId: number; checksum: number; commitTimeMs: number; commands: readonly Command[] }>): void {
     if (txs.length === 0) return;
-    const writes = this.directWrites();
-    let publish: (() => void) | undefined;
-    this.env.transactionSync(() => {
-      publish = this.writeBatch(txs, writes);
-    }, applyTxnFlags as any);
-    publish!();
-  }
-
-  /**
-   * Applies a group of committed transactions through lmdb-js's write thread (the live commit path;
-   * the transaction log, not the store, makes a transaction durable). This thread only works out
-   * the writes, reading the records they replace from the committed store plus the group's own
-   * earlier writes; the B-tree updates, the LMDB commit and its disk sync run on the write thread,
-   * as one LMDB transaction, while this thread goes on serving sessions. Resolves once the group is
-   * visible to new read transactions; a read transaction begun before that may or may not see it,
-   * so a caller that must know reads `lastTxId` from its own snapshot (`StoreReader.lastAppliedTxId`).
-   * Call it again only after the previous call resolved: the next group reads the committed store.
-   *
-   * New token names are published as the writes are queued, before the commit: a reader that
-   * resolves a name to an id its snapshot does not use yet finds no data for it, which is what the
-   * snapshot holds. Groups that change index or constraint rules are applied synchronously
-   * (`applyBatch`), because populating or dropping an index reads ranges of the store, and a rule
-   * published before or after its entries would make readers use an index that does not match
-   * their snapshot.
-   */
-  async applyGroup(txs: readonly AppliedTx[]): Promise<void> {
-    if (txs.length === 0) return;
-    if (txs.some((t) => t.commands.some(isSchemaCommand))) {
-      this.applyBatch(txs);
-      return;
-    }
-    const writes = new QueuedWrites(this.db);
-    const publish = this.writeBatch(txs, writes);
-    // Only put and remove calls from here: nothing left that can throw halfway through the group.
-    const committed = this.env.batch(() => writes.issue());
-    publish.tokens();
-    await committed;
-    publish();
-  }
-
-  /** Writes into the current LMDB write transaction, which sees its own writes. */
-  private directWrites(): StoreWrites {
-    return {
-      getNode: (id) => this.db.nodes.getBinary(id),
-      getRel: (id) => this.db.rels.getBinary(id),
-      put: (db, key, value) => void this.db[db].put(key as any, value),
-      remove: (db, key) => void this.db[db].remove(key as any),
-    };
-  }
-
-  /**
-   * Sends the writes of consecutive transactions to `writes`; returns what publishes the new tokens,
-   * rules and meta to this object's caches once those writes are committed (`tokens` may run earlier).
-   */
-  private writeBatch(txs: readonly AppliedTx[], writes: StoreWrites): (() => void) & { tokens: () => void } {
     const newTokens: Array<[TokenKind, string, number]> = [];
-    const schemaChanged = txs.some((t) => t.commands.some(isSchemaCommand));
+    const schemaChanged = txs.some((t) => t.commands.some((c) => c.op.startsWith('index.') || c.op.startsWith('constraint.')));
     const meta = this.meta();
     let nextNodeId = meta.nextNodeId;
     let nextRelId = meta.nextRelId;
@@ -384,50 +264,43 @@ export class GraphStore {
       pendingIds[kind].set(name, id);
       pendingNames[kind].set(id, name);
       newTokens.push([kind, name, id]);
-      writes.put('tokens', [kind, name], encodeValue(BigInt(id)));
-      writes.put('tokens', [kind.toLowerCase(), id], encodeValue(name));
+      this.db.tokens.put([kind, name] as any, encodeValue(BigInt(id)));
+      this.db.tokens.put([kind.toLowerCase(), id] as any, encodeValue(name));
       return id;
     };
     const labelName = (id: number): string => pendingNames.L.get(id) ?? this.tokenName('L', id);
     const propName = (id: number): string => pendingNames.P.get(id) ?? this.tokenName('P', id);
     const last = txs[txs.length - 1]!;
 
-    for (const tx of txs) {
-      for (const c of tx.commands) {
-        const ids = this.applyCommand(c, writes, indexRules, constraintRules, token, labelName, propName);
-        if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
-        if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
+    this.env.transactionSync(() => {
+      for (const tx of txs) {
+        for (const c of tx.commands) {
+          const ids = this.applyCommand(c, indexRules, constraintRules, token, labelName, propName);
+          if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
+          if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
+        }
       }
-    }
-    writes.put('meta', 'lastTxId', encodeValue(BigInt(last.txId)));
-    writes.put('meta', 'lastTxChecksum', encodeValue(BigInt(last.checksum)));
-    writes.put('meta', 'lastTxTimeMs', encodeValue(BigInt(last.commitTimeMs)));
-    writes.put('meta', 'nextNodeId', encodeValue(BigInt(nextNodeId)));
-    writes.put('meta', 'nextRelId', encodeValue(BigInt(nextRelId)));
+      this.db.meta.put('lastTxId', encodeValue(BigInt(last.txId)));
+      this.db.meta.put('lastTxChecksum', encodeValue(BigInt(last.checksum)));
+      this.db.meta.put('lastTxTimeMs', encodeValue(BigInt(last.commitTimeMs)));
+      this.db.meta.put('nextNodeId', encodeValue(BigInt(nextNodeId)));
+      this.db.meta.put('nextRelId', encodeValue(BigInt(nextRelId)));
+    }, applyTxnFlags as any);
 
-    let tokensPublished = false;
-    const tokens = () => {
-      if (tokensPublished) return;
-      tokensPublished = true;
-      for (const [kind, name, id] of newTokens) {
-        this.tokenIds[kind].set(name, id);
-        this.tokenNames[kind].set(id, name);
-      }
-    };
-    const publish = () => {
-      tokens();
-      if (schemaChanged) {
-        this.indexRules = indexRules;
-        this.constraintRules = constraintRules;
-      }
-      this.cachedMeta = { ...meta, lastTxId: last.txId, lastTxChecksum: last.checksum, lastTxTimeMs: last.commitTimeMs, nextNodeId, nextRelId };
-    };
-    return Object.assign(publish, { tokens });
+    for (const [kind, name, id] of newTokens) {
+      this.tokenIds[kind].set(name, id);
+      this.tokenNames[kind].set(id, name);
+    }
+    if (schemaChanged) {
+      this.indexRules = indexRules;
+      this.constraintRules = constraintRules;
+    }
+    this.cachedMeta = { ...meta, lastTxId: last.txId, lastTxChecksum: last.checksum, lastTxTimeMs: last.commitTimeMs, nextNodeId, nextRelId };
   }
 
+  /** One command inside the current LMDB write transaction; returns the entity id it created or touched. */
   private applyCommand(
     c: Command,
-    writes: StoreWrites,
     indexRules: Map<string, IndexRule>,
     constraintRules: Map<string, ConstraintRule>,
     token: (kind: TokenKind, name: string) => number,
@@ -436,57 +309,57 @@ export class GraphStore {
   ): { node?: number; rel?: number } {
     switch (c.op) {
       case 'node.put': {
-        const oldBytes = writes.getNode(c.id);
+        const oldBytes = this.db.nodes.getBinary(c.id);
         const old = oldBytes ? decodeNode(oldBytes) : undefined;
         const labelIds = c.labels.map((l) => token('L', l));
         const props = new Map<number, PropertyValue>();
         for (const [k, v] of c.properties) props.set(token('P', k), v);
         const rec: StoredNode = { labelIds, props };
-        writes.put('nodes', c.id, encodeNode(rec));
+        this.db.nodes.put(c.id, encodeNode(rec));
         const oldLabels = new Set(old?.labelIds ?? []);
         const newLabels = new Set(labelIds);
-        for (const l of oldLabels) if (!newLabels.has(l)) writes.remove('labels', [l, c.id]);
-        for (const l of newLabels) if (!oldLabels.has(l)) writes.put('labels', [l, c.id], presentMarker);
-        this.updatePropertyIndexes(writes, indexRules, c.id, old, rec, labelName, propName);
+        for (const l of oldLabels) if (!newLabels.has(l)) this.db.labels.remove([l, c.id] as any);
+        for (const l of newLabels) if (!oldLabels.has(l)) this.db.labels.put([l, c.id] as any, presentMarker);
+        this.updatePropertyIndexes(indexRules, c.id, old, rec, labelName, propName);
         return { node: c.id };
       }
       case 'node.delete': {
-        const oldBytes = writes.getNode(c.id);
+        const oldBytes = this.db.nodes.getBinary(c.id);
         if (!oldBytes) return {};
         const old = decodeNode(oldBytes);
-        for (const l of old.labelIds) writes.remove('labels', [l, c.id]);
-        this.updatePropertyIndexes(writes, indexRules, c.id, old, undefined, labelName, propName);
-        writes.remove('nodes', c.id);
+        for (const l of old.labelIds) this.db.labels.remove([l, c.id] as any);
+        this.updatePropertyIndexes(indexRules, c.id, old, undefined, labelName, propName);
+        this.db.nodes.remove(c.id);
         return {};
       }
       case 'rel.put': {
         const typeId = token('T', c.type);
         const props = new Map<number, PropertyValue>();
         for (const [k, v] of c.properties) props.set(token('P', k), v);
-        const exists = writes.getRel(c.id) !== undefined;
-        writes.put('rels', c.id, encodeRel({ typeId, startId: c.startId, endId: c.endId, props }));
+        const exists = this.db.rels.getBinary(c.id) !== undefined;
+        this.db.rels.put(c.id, encodeRel({ typeId, startId: c.startId, endId: c.endId, props }));
         if (!exists) {
-          writes.put('adj', [c.startId, 0, typeId, c.id, c.endId], presentMarker);
-          writes.put('adj', [c.endId, 1, typeId, c.id, c.startId], presentMarker);
+          this.db.adj.put([c.startId, 0, typeId, c.id, c.endId] as any, presentMarker);
+          this.db.adj.put([c.endId, 1, typeId, c.id, c.startId] as any, presentMarker);
         }
         return { rel: c.id };
       }
       case 'rel.delete': {
-        const oldBytes = writes.getRel(c.id);
+        const oldBytes = this.db.rels.getBinary(c.id);
         if (!oldBytes) return {};
         const old: StoredRel = decodeRel(oldBytes);
-        writes.remove('adj', [old.startId, 0, old.typeId, c.id, old.endId]);
-        writes.remove('adj', [old.endId, 1, old.typeId, c.id, old.startId]);
-        writes.remove('rels', c.id);
+        this.db.adj.remove([old.startId, 0, old.typeId, c.id, old.endId] as any);
+        this.db.adj.remove([old.endId, 1, old.typeId, c.id, old.startId] as any);
+        this.db.rels.remove(c.id);
         return {};
       }
       case 'index.create': {
         if (indexRules.has(c.name)) return {};
         const id = this.metaNumber('nextIndexId');
-        writes.put('meta', 'nextIndexId', encodeValue(BigInt(id + 1)));
+        this.db.meta.put('nextIndexId', encodeValue(BigInt(id + 1)));
         const rule: IndexRule = { id, name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName };
         indexRules.set(c.name, rule);
-        writes.put('schema', ['index', c.name], Buffer.from(JSON.stringify(rule)));
+        this.db.schema.put(['index', c.name] as any, Buffer.from(JSON.stringify(rule)));
         this.populateIndex(rule, token);
         return {};
       }
@@ -494,7 +367,7 @@ export class GraphStore {
         const rule = indexRules.get(c.name);
         if (!rule) return {};
         indexRules.delete(c.name);
-        writes.remove('schema', ['index', c.name]);
+        this.db.schema.remove(['index', c.name] as any);
         for (const key of this.db.pidx.getKeys({ start: [rule.id] as any, end: [rule.id + 1] as any })) this.db.pidx.remove(key);
         return {};
       }
@@ -502,19 +375,18 @@ export class GraphStore {
         if (constraintRules.has(c.name)) return {};
         const rule: ConstraintRule = { name: c.name, label: c.label, property: c.property, indexName: c.indexName };
         constraintRules.set(c.name, rule);
-        writes.put('schema', ['constraint', c.name], Buffer.from(JSON.stringify(rule)));
+        this.db.schema.put(['constraint', c.name] as any, Buffer.from(JSON.stringify(rule)));
         return {};
       }
       case 'constraint.drop': {
         if (!constraintRules.delete(c.name)) return {};
-        writes.remove('schema', ['constraint', c.name]);
+        this.db.schema.remove(['constraint', c.name] as any);
         return {};
       }
     }
   }
 
   private updatePropertyIndexes(
-    writes: StoreWrites,
     rules: Map<string, IndexRule>,
     nodeId: number,
     old: StoredNode | undefined,
@@ -535,8 +407,8 @@ export class GraphStore {
       const kb = before === undefined ? undefined : indexKeyValue(before);
       const ka = after === undefined ? undefined : indexKeyValue(after);
       if (kb && ka && kb[0] === ka[0] && kb[1] === ka[1]) continue;
-      if (kb) writes.remove('pidx', [rule.id, kb[0], kb[1], nodeId]);
-      if (ka) writes.put('pidx', [rule.id, ka[0], ka[1], nodeId], presentMarker);
+      if (kb) this.db.pidx.remove([rule.id, kb[0], kb[1], nodeId] as any);
+      if (ka) this.db.pidx.put([rule.id, ka[0], ka[1], nodeId] as any, presentMarker);
     }
   }
 
