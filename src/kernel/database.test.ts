@@ -350,3 +350,42 @@ test('concurrent writers and readers while groups commit on the write thread: no
     await close();
   }
 });
+
+test('an acknowledged transaction is visible to new readers while the store still lags behind it', async () => {
+  const { db, close } = await openScratchDatabase();
+  try {
+    const setup = await db.beginWrite();
+    const a = setup.createNode(['P'], new Map<string, PropertyValue>([['name', 'a'], ['n', 1n]]));
+    setup.createIndex('p_n', 'P', 'n', false);
+    await setup.commit();
+    const earlier = db.beginRead();
+    const tx = await db.beginWrite();
+    const b = tx.createNode(['P', 'New'], new Map<string, PropertyValue>([['name', 'b'], ['n', 5n]]));
+    const rel = tx.createRelationship('KNOWS', a, b, new Map());
+    tx.setNodeProperty(a, 'name', 'a2');
+    const { txId } = await tx.commit();
+    assert.ok(db.store.meta().lastTxId < txId, `the store is at ${db.store.meta().lastTxId}, behind the acknowledged ${txId}`);
+    assert.equal(db.lastCommittedTxId(), txId);
+
+    const layered = db.beginRead();
+    assert.equal(layered.getNode(a)?.properties.get('name'), 'a2');
+    assert.deepEqual([...layered.nodeIdsByLabel('New')], [b]);
+    assert.deepEqual([...layered.relationshipsOf(a, 'out')].map((x) => x.relId), [rel]);
+    assert.deepEqual([...layered.relationshipsOf(b, 'in')].map((x) => x.otherId), [a]);
+    assert.deepEqual([...(layered.indexSeek('P', 'n', 5n) ?? [])], [b]);
+    assert.deepEqual([...(layered.indexRange('P', 'n', { lower: { value: 2n, inclusive: true } }) ?? [])], [b]);
+    assert.equal(layered.countNodes('P'), 2);
+    assert.ok(layered.labels().includes('New') && layered.relationshipTypes().includes('KNOWS'));
+    assert.equal(earlier.getNode(b), undefined, 'a snapshot begun before the commit does not change');
+    const shown = logicalDigest(layered);
+
+    await db.applyCommitted();
+    assert.equal(db.store.meta().lastTxId, txId);
+    assert.equal(logicalDigest(layered), shown, 'an open layered view does not change when the store catches up');
+    const applied = db.beginRead();
+    assert.equal(logicalDigest(applied), shown, 'the store holds what the layers showed');
+    for (const r of [earlier, layered, applied]) r.close();
+  } finally {
+    await close();
+  }
+});
