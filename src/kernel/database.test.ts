@@ -283,7 +283,7 @@ test('data.mdb keeps zeros ahead of its last page, and a store pinned by a reade
   void close;
 });
 
-test('concurrent writers and readers while groups commit on the write thread: no lost update, no unknown token', async () => {
+test('concurrent writers and readers while the store applies behind the log: no lost update, no unknown token', async () => {
   const { db, close } = await openScratchDatabase();
   try {
     const setup = await db.beginWrite();
@@ -295,8 +295,8 @@ test('concurrent writers and readers while groups commit on the write thread: no
     const perWriter = 60;
     let stop = false;
     let readsChecked = 0;
-    // Readers resolve every label and relationship type their snapshot holds, including tokens that
-    // groups in flight create: a token must be known before any snapshot can hold data using it.
+    // Readers resolve every label and relationship type they see, including tokens that transactions
+    // not yet applied to the store create: a reader sees those through its layers.
     const reader = (async () => {
       while (!stop) {
         const r = db.beginRead();

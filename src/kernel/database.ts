@@ -228,12 +228,14 @@ export class Database implements DatabaseHandle, CommitSink {
 
   /** Change sets of the pending transactions that are durable, in commit order. */
   private visibleLayers(): ChangeSet[] {
-    const layers: ChangeSet[] = [];
-    for (const p of this.pending) {
-      if (p.txId > this.visibleTxId) break;
-      layers.push(p.changes);
-    }
-    return layers;
+    return this.pending.slice(0, this.visibleCount()).map((p) => p.changes);
+  }
+
+  /** How many pending transactions, from the oldest, are durable (acknowledged, not yet applied). */
+  private visibleCount(): number {
+    let n = 0;
+    while (n < this.pending.length && this.pending[n]!.txId <= this.visibleTxId) n++;
+    return n;
   }
 
   async beginWrite(timeoutMs = this.settings.lockTimeoutMs): Promise<WriteTransaction> {
@@ -257,11 +259,8 @@ export class Database implements DatabaseHandle, CommitSink {
 
   info(): DatabaseInfoSnapshot {
     const m = this.store.meta();
-    let last = { txId: m.lastTxId, checksum: m.lastTxChecksum, commitTimeMs: m.lastTxTimeMs };
-    for (const p of this.pending) {
-      if (p.txId > this.visibleTxId) break;
-      last = p;
-    }
+    const visible = this.visibleCount();
+    const last = visible > 0 ? this.pending[visible - 1]! : { txId: m.lastTxId, checksum: m.lastTxChecksum, commitTimeMs: m.lastTxTimeMs };
     return {
       name: this.name,
       databaseId: m.databaseId,
@@ -326,11 +325,7 @@ export class Database implements DatabaseHandle, CommitSink {
   }
 
   private scheduleApply(): void {
-    let waiting = 0;
-    for (const p of this.pending) {
-      if (p.txId > this.visibleTxId) break;
-      waiting++;
-    }
+    const waiting = this.visibleCount();
     if (waiting >= storeApplyMaxTxs) {
       this.applyCommitted().catch(() => undefined); // recorded in this.failure
     } else if (waiting > 0 && !this.applyTimer) {
@@ -348,13 +343,11 @@ export class Database implements DatabaseHandle, CommitSink {
    */
   applyCommitted(): Promise<void> {
     const run = this.applyChain.then(async () => {
-      while (this.pending.length > 0 && this.pending[0]!.txId <= this.visibleTxId) {
+      while (this.visibleCount() > 0) {
         if (this.failure) throw this.failure;
         // No LMDB write may run while zeros are written past the end of the file.
         await this.headroom.idle();
-        let end = 0;
-        while (end < this.pending.length && end < storeApplyMaxTxs && this.pending[end]!.txId <= this.visibleTxId) end++;
-        if (end === 0) return;
+        const end = Math.min(this.visibleCount(), storeApplyMaxTxs);
         // Applied synchronously, and removed from the layers in the same tick (see beginRead).
         const group = this.pending.slice(0, end);
         try {
@@ -391,7 +384,6 @@ export class Database implements DatabaseHandle, CommitSink {
     } catch {
       this.warn(`database "${this.name}": closing while a write transaction is still open; it is rolled back`);
     }
-    if (this.applyTimer) clearTimeout(this.applyTimer);
     if (this.pending.length) {
       await this.makeVisible(this.pending[this.pending.length - 1]!.txId).catch(() => undefined);
       await this.applyCommitted().catch(() => undefined);
