@@ -11,7 +11,7 @@ import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import type { Database } from '../kernel/database.js';
 import { blockRawBytesDefault, blockRawBytesMax } from './limits.js';
 import { LoadPacer } from './load-pacer.js';
-import { type BackupCpuPriority, captureLiveImage, readImageBlocks, type StoreImageSnapshot, storeImagePayloadFormat } from './store-image.js';
+import { type BackupCpuPriority, captureLiveImage, type FreePagesReport, readImageBlocks, type StoreImageSnapshot, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
 
 /** Smallest block a client may ask for: below this the per-block overhead dominates. */
@@ -225,7 +225,11 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
 
 /** Sends the image's blocks in order, with back-pressure; returns early when the client goes away. */
 async function sendImage(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, db: Database, snapshot: StoreImageSnapshot, blockRawBytes: number, compress: boolean): Promise<void> {
-  const blocks = readImageBlocks(snapshot, { blockRawBytes, compress, maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle' });
+  const onFreePages = (r: FreePagesReport) => {
+    if (r.problem === undefined) opts.log('info', `backup service: store image of database "${db.name}" at transaction ${snapshot.tx.txId}: ${r.pages} of ${snapshot.head.pageCount} pages are free and go out as zeros`);
+    else opts.log('warn', `backup service: the free-page list of database "${db.name}" could not be read (${r.problem}); its store image copies free pages as they are`);
+  };
+  const blocks = readImageBlocks(snapshot, { blockRawBytes, compress, maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle', onFreePages });
   // Closing the database ends the read transaction that keeps the image's pages from being reused:
   // an image read across a STOP (and a START that writes) could mix two states. Fail instead.
   const stoppedMeanwhile = () =>

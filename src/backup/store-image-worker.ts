@@ -13,6 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
 import { blockFlagZstd, encodeBlockHeader } from './artifact-block.js';
 import { lowerThreadPriority } from '../util/cpu-priority.js';
+import { freePageRuns, metaDbRoot, PageFile, runPages, type PageRun } from '../storage/lmdb-pages.js';
 import type { StoreImageWorkerInput, StoreImageWorkerMessage } from './store-image.js';
 
 const input = workerData as StoreImageWorkerInput;
@@ -32,8 +33,58 @@ function post(message: StoreImageWorkerMessage, transfer: ArrayBuffer[] = []): v
   port.postMessage(message, transfer);
 }
 
+/**
+ * The pages to send as zeros: those the free-space database lists at the image's transaction
+ * (storage/lmdb-pages.ts). When the list does not parse, every page is copied as found, as before
+ * free pages were blanked: still a correct image, only larger; the main thread logs why.
+ */
+function freeRuns(): PageRun[] {
+  if (!input.blankFreePages) return [];
+  try {
+    const runs = freePageRuns(new PageFile(input.fd, input.pageSize, input.pageCount), metaDbRoot(input.metaPages, 0, 0));
+    if (input.workerIndex === 0) post({ type: 'free-pages', pages: runPages(runs) });
+    return runs;
+  } catch (e) {
+    if (input.workerIndex === 0) post({ type: 'free-pages', pages: 0, problem: e instanceof Error ? e.message : String(e) });
+    return [];
+  }
+}
+
+/**
+ * Fills `raw` (the file's bytes from `start` on) by reading only the bytes outside the free `runs`
+ * and zeroing the others. `cursor` is the first run that may still matter: runs are sorted and
+ * each worker reads its blocks in increasing order.
+ */
+function readBlock(raw: Buffer, start: number, runs: PageRun[], cursor: { run: number }): void {
+  const pageSize = input.pageSize;
+  const end = start + raw.length;
+  while (cursor.run < runs.length && (runs[cursor.run]!.start + runs[cursor.run]!.count) * pageSize <= start) cursor.run++;
+  let at = start;
+  for (let r = cursor.run; at < end; r++) {
+    const run = r < runs.length ? runs[r]! : null;
+    const liveEnd = run ? Math.min(Math.max(run.start * pageSize, at), end) : end;
+    if (liveEnd > at) readRange(raw, at - start, liveEnd - at, at);
+    at = liveEnd;
+    if (!run || at >= end) break;
+    const freeEnd = Math.min((run.start + run.count) * pageSize, end);
+    raw.fill(0, at - start, freeEnd - start);
+    at = freeEnd;
+  }
+}
+
+function readRange(raw: Buffer, at: number, length: number, position: number): void {
+  let filled = 0;
+  while (filled < length) {
+    const n = readSync(input.fd, raw, at + filled, length - filled, position + filled);
+    if (n === 0) throw new Error(`the data file ended at byte ${position + filled}, before page ${input.pageCount} (it shrank while being read)`);
+    filled += n;
+  }
+}
+
 async function run(): Promise<void> {
   lowerThreadPriority(input.priority);
+  const runs = freeRuns();
+  const cursor = { run: 0 };
   const totalBytes = input.pageCount * input.pageSize;
   const blockCount = Math.ceil(totalBytes / input.blockRawBytes);
   const cctx = input.compress ? new zstd.CCtx() : null;
@@ -47,12 +98,7 @@ async function run(): Promise<void> {
     credits -= 1;
     const start = index * input.blockRawBytes;
     const raw = Buffer.allocUnsafe(Math.min(input.blockRawBytes, totalBytes - start));
-    let filled = 0;
-    while (filled < raw.length) {
-      const n = readSync(input.fd, raw, filled, raw.length - filled, start + filled);
-      if (n === 0) throw new Error(`the data file ended at byte ${start + filled}, before page ${input.pageCount} (it shrank while being read)`);
-      filled += n;
-    }
+    readBlock(raw, start, runs, cursor);
     // The meta pages come from the moment the snapshot was taken, not from the live file.
     if (start < input.metaPages.length) Buffer.from(input.metaPages).copy(raw, 0, start, Math.min(input.metaPages.length, start + raw.length));
     let stored: Uint8Array = raw;

@@ -9,6 +9,10 @@
  * transaction the store holds; from then on LMDB cannot reuse any page the newest meta reaches
  * (a reader may still see it), so reading those pages later, while new writes land on other pages,
  * yields exactly the store at that transaction. The copied meta pages replace the live ones.
+ *
+ * Pages that LMDB's free list names at that transaction go out as zeros (storage/lmdb-pages.ts):
+ * nothing reaches them, and they may hold deleted records. Both meta pages of the image name the
+ * captured transaction (storage/lmdb-image.ts), so no way of opening it can reach a blanked page.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,6 +115,17 @@ export interface ImageReadOptions {
   level?: number;
   /** Default 'idle'. */
   priority?: BackupCpuPriority;
+  /** Send the pages LMDB lists as free as zeros (default true; storage/lmdb-pages.ts says why). */
+  blankFreePages?: boolean;
+  /** Told once how many pages went out as zeros, or why none did (the free list did not parse). */
+  onFreePages?: (report: FreePagesReport) => void;
+}
+
+export interface FreePagesReport {
+  /** Pages sent as zeros. */
+  pages: number;
+  /** Set when the free list could not be read: every page was then copied as found. */
+  problem?: string;
 }
 
 /** One encoded artifact block (16-byte block header, then the stored bytes) and the raw bytes it holds. */
@@ -133,6 +148,7 @@ export interface StoreImageWorkerInput {
   maxRateBytesPerSec: number;
   creditsInitial: number;
   priority: BackupCpuPriority;
+  blankFreePages: boolean;
 }
 
 /** How the image workers compete for the CPU (server.backup.cpu_priority, util/cpu-priority.ts). */
@@ -140,6 +156,7 @@ export type BackupCpuPriority = CpuPriority;
 
 export type StoreImageWorkerMessage =
   | { type: 'block'; index: number; rawBytes: number; encoded: Uint8Array }
+  | ({ type: 'free-pages' } & FreePagesReport)
   | { type: 'done' }
   | { type: 'error'; message: string };
 
@@ -172,10 +189,12 @@ export async function* readImageBlocks(snapshot: StoreImageSnapshot, options: Im
       maxRateBytesPerSec: options.maxRateBytesPerSec,
       creditsInitial: creditsPerWorker,
       priority: options.priority ?? 'idle',
+      blankFreePages: options.blankFreePages ?? true,
     };
     const worker = startWorker(import.meta.url, 'store-image-worker', { workerData: input });
     worker.on('message', (m: StoreImageWorkerMessage) => {
       if (m.type === 'block') arrived.set(m.index, { index: m.index, rawBytes: m.rawBytes, encoded: Buffer.from(m.encoded.buffer, m.encoded.byteOffset, m.encoded.byteLength) });
+      else if (m.type === 'free-pages') options.onFreePages?.({ pages: m.pages, ...(m.problem === undefined ? {} : { problem: m.problem }) });
       else if (m.type === 'error') failure ??= new Error(`reading the store image failed: ${m.message}`);
       notify();
     });

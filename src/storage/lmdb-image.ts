@@ -17,6 +17,8 @@ const lmdbMagic = 0xbeefc0de;
 export const lmdbDataVersion = 2;
 /** Page header: page number (8), snapshot txn id (8), pad (2), flags (2), lower/upper (4). */
 const pageHeaderBytes = 24;
+/** Where a meta page's content starts: after the page number (8) and transaction id (8) of its header. */
+const metaBodyAt = 16;
 /** Flag of a meta page in the page header. */
 const pageFlagMeta = 0x08;
 /** Offsets inside a meta page (page header, then MDB_meta). */
@@ -90,6 +92,14 @@ export function imageHead(head: Buffer, fileBytes: number): ImageHead {
   const pageCount = Math.min(newest.lastPage + 1, Math.floor(fileBytes / pageSize));
   if (pageCount < metaPageCount) throw new Error(`store data file holds ${fileBytes} bytes, less than its two meta pages`);
   const metaPages = Buffer.from(head.subarray(0, metaPageCount * pageSize));
+  // The older meta describes the transaction before, whose tree may reach pages the newest one
+  // freed, and the image sends free pages as zeros (lmdb-pages.ts). LMDB opens the newest meta,
+  // but lmdb-js can be asked for the previous snapshot: both slots get the newest meta (after the
+  // page header, which holds each slot's page number), so every way of opening the copy lands on
+  // the captured transaction. LMDB's next commit writes the slot its transaction id selects.
+  const newestAt = newest === second ? pageSize : 0;
+  const olderAt = pageSize - newestAt;
+  metaPages.copy(metaPages, olderAt + metaBodyAt, newestAt + metaBodyAt, newestAt + (pageSize >> 1));
   // lmdb-js keeps a third meta in the second half of page 0 (written by its background sync). A
   // copy must not depend on it: blank it, so LMDB opening the copy picks between the two real metas.
   metaPages.fill(0, pageSize >> 1, pageSize);
