@@ -91,9 +91,11 @@ test('free pages go out as zeros: a deleted value stays out of the image, every 
     const imagePath = join(out, 'store', 'data.mdb');
     const pool = new CompressionPool({ workers: 1 });
     const fd = openSync(imagePath, 'w');
+    let readBytes = 0;
     try {
       const blocks = readImageBlocks(snapshot, { blockRawBytes: 96 * 1024, compress: true, maxRateBytesPerSec: 0, workers: 2, onFreePages: (r) => reports.push(r) });
       for await (const b of blocks) {
+        readBytes += b.readBytes;
         const h = decodeBlockHeader(b.encoded);
         const stored = b.encoded.subarray(blockHeaderBytes);
         writeSync(fd, h.flags & blockFlagZstd ? await pool.decompress(stored, h.rawBytes) : stored);
@@ -133,6 +135,8 @@ test('free pages go out as zeros: a deleted value stays out of the image, every 
       assert.ok(!image.subarray(p * pageSize, (p + 1) * pageSize).every((b) => b === 0), `reached page ${p} is zeros in the image`);
     }
     for (const r of free) assert.ok(image.subarray(r.start * pageSize, (r.start + r.count) * pageSize).every((b) => b === 0), `free run at ${r.start} is not zeros`);
+    // Free pages are not read (and so not paced by server.backup.max_rate): only the others are.
+    assert.equal(readBytes, (pageCount - freeCount) * pageSize);
     assert.equal(2 + reached.size + freeCount, pageCount, `pages: 2 meta + ${reached.size} reached + ${freeCount} free vs ${pageCount} in the image`);
 
     assert.equal(logicalDigestOfStore(join(out, 'store')).digest, expected);

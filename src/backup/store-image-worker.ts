@@ -52,24 +52,29 @@ function freeRuns(): PageRun[] {
 
 /**
  * Fills `raw` (the file's bytes from `start` on) by reading only the bytes outside the free `runs`
- * and zeroing the others. `cursor` is the first run that may still matter: runs are sorted and
- * each worker reads its blocks in increasing order.
+ * and zeroing the others; returns the bytes read. `cursor` is the first run that may still matter:
+ * runs are sorted and each worker reads its blocks in increasing order.
  */
-function readBlock(raw: Buffer, start: number, runs: PageRun[], cursor: { run: number }): void {
+function readBlock(raw: Buffer, start: number, runs: PageRun[], cursor: { run: number }): number {
   const pageSize = input.pageSize;
   const end = start + raw.length;
   while (cursor.run < runs.length && (runs[cursor.run]!.start + runs[cursor.run]!.count) * pageSize <= start) cursor.run++;
   let at = start;
+  let read = 0;
   for (let r = cursor.run; at < end; r++) {
     const run = r < runs.length ? runs[r]! : null;
     const liveEnd = run ? Math.min(Math.max(run.start * pageSize, at), end) : end;
-    if (liveEnd > at) readRange(raw, at - start, liveEnd - at, at);
+    if (liveEnd > at) {
+      readRange(raw, at - start, liveEnd - at, at);
+      read += liveEnd - at;
+    }
     at = liveEnd;
     if (!run || at >= end) break;
     const freeEnd = Math.min((run.start + run.count) * pageSize, end);
     raw.fill(0, at - start, freeEnd - start);
     at = freeEnd;
   }
+  return read;
 }
 
 function readRange(raw: Buffer, at: number, length: number, position: number): void {
@@ -98,7 +103,7 @@ async function run(): Promise<void> {
     credits -= 1;
     const start = index * input.blockRawBytes;
     const raw = Buffer.allocUnsafe(Math.min(input.blockRawBytes, totalBytes - start));
-    readBlock(raw, start, runs, cursor);
+    const blockReadBytes = readBlock(raw, start, runs, cursor);
     // The meta pages come from the moment the snapshot was taken, not from the live file.
     if (start < input.metaPages.length) Buffer.from(input.metaPages).copy(raw, 0, start, Math.min(input.metaPages.length, start + raw.length));
     let stored: Uint8Array = raw;
@@ -115,14 +120,15 @@ async function run(): Promise<void> {
     const encoded = new Uint8Array(header.length + stored.length);
     encoded.set(header, 0);
     encoded.set(stored, header.length);
-    // server.backup.max_rate: a block leaves only once the bytes sent, this one included, fit the rate.
-    readBytes += raw.length;
+    // server.backup.max_rate: a block leaves only once the bytes read, this one's included, fit the
+    // rate. Free pages are not read, so a stretch of them costs no waiting.
+    readBytes += blockReadBytes;
     if (rate > 0) {
       const dueMs = (readBytes / rate) * 1000 - (Date.now() - started);
       if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
       if (cancelled) return;
     }
-    post({ type: 'block', index, rawBytes: raw.length, encoded }, [encoded.buffer as ArrayBuffer]);
+    post({ type: 'block', index, rawBytes: raw.length, readBytes: blockReadBytes, encoded }, [encoded.buffer as ArrayBuffer]);
   }
   post({ type: 'done' });
 }

@@ -135,6 +135,12 @@ export interface EncodedBlock {
   encoded: Buffer;
 }
 
+/** A block of a store image as the reader made it. */
+export interface ImageBlock extends EncodedBlock {
+  /** Bytes read from the data file for it: the raw bytes less the free pages sent as zeros. */
+  readBytes: number;
+}
+
 export interface StoreImageWorkerInput {
   fd: number;
   pageSize: number;
@@ -155,7 +161,7 @@ export interface StoreImageWorkerInput {
 export type BackupCpuPriority = CpuPriority;
 
 export type StoreImageWorkerMessage =
-  | { type: 'block'; index: number; rawBytes: number; encoded: Uint8Array }
+  | { type: 'block'; index: number; rawBytes: number; readBytes: number; encoded: Uint8Array }
   | ({ type: 'free-pages' } & FreePagesReport)
   | { type: 'done' }
   | { type: 'error'; message: string };
@@ -164,10 +170,10 @@ export type StoreImageWorkerMessage =
  * Reads the image's blocks in worker threads and yields them in order. Stopping the iteration early
  * (break, throw, return) stops the workers. The snapshot is not released here: the caller owns it.
  */
-export async function* readImageBlocks(snapshot: StoreImageSnapshot, options: ImageReadOptions): AsyncGenerator<EncodedBlock> {
+export async function* readImageBlocks(snapshot: StoreImageSnapshot, options: ImageReadOptions): AsyncGenerator<ImageBlock> {
   const blockCount = Math.ceil(snapshot.bytes / options.blockRawBytes);
   const workerCount = Math.max(1, Math.min(options.workers ?? Math.min(compressionWorkersMax, availableParallelism()), blockCount));
-  const arrived = new Map<number, EncodedBlock>();
+  const arrived = new Map<number, ImageBlock>();
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
   const notify = () => {
@@ -193,7 +199,7 @@ export async function* readImageBlocks(snapshot: StoreImageSnapshot, options: Im
     };
     const worker = startWorker(import.meta.url, 'store-image-worker', { workerData: input });
     worker.on('message', (m: StoreImageWorkerMessage) => {
-      if (m.type === 'block') arrived.set(m.index, { index: m.index, rawBytes: m.rawBytes, encoded: Buffer.from(m.encoded.buffer, m.encoded.byteOffset, m.encoded.byteLength) });
+      if (m.type === 'block') arrived.set(m.index, { index: m.index, rawBytes: m.rawBytes, readBytes: m.readBytes, encoded: Buffer.from(m.encoded.buffer, m.encoded.byteOffset, m.encoded.byteLength) });
       else if (m.type === 'free-pages') options.onFreePages?.({ pages: m.pages, ...(m.problem === undefined ? {} : { problem: m.problem }) });
       else if (m.type === 'error') failure ??= new Error(`reading the store image failed: ${m.message}`);
       notify();

@@ -209,12 +209,12 @@ export const settings = {
   'server.backup.max_rate': setting(
     byteSizeType(),
     '0',
-    'Most bytes per second a backup request may take (store bytes read for a full backup, transaction bytes for a differential); 0 is unlimited.',
+    'Most bytes per second a backup request may take (store bytes read from the disk for a full backup, free pages not counted; transaction bytes for a differential); 0 is unlimited.',
   ),
   'server.backup.max_rate_under_load': setting(
     byteSizeType(),
     '40M',
-    'Most store bytes per second a full backup may read while its database is committing transactions ' +
+    'Most store bytes per second a full backup may read from the disk (free pages not counted) while its database is committing transactions ' +
       '(a commit within the last second); at other times only `server.backup.max_rate` applies. Lets a backup yield to a busy ' +
       'database without slowing backups of a quiet one. 0 turns it off.',
   ),
