@@ -86,6 +86,8 @@ interface ForegroundPhase {
   peakRssBytes: number;
   storeBytesAtStart: number;
   storeGrowthBytes: number;
+  /** Size of the FULL artifact the backup under load wrote. */
+  artifactBytes: number;
   /** Foreground tx/s in consecutive 5 s windows during the backup: shows whether the cost changes as the pin lasts. */
   duringSeriesTxPerSec: number[];
   /** CPU time of the server process (all threads, image workers included) per foreground transaction, µs. */
@@ -204,6 +206,7 @@ async function main(): Promise<void> {
         const afterTo = performance.now();
         const cpuEnd = processCpuSeconds(serverPid);
         await load.stop();
+        const artifactBytes = treeBytes(concurrentDir);
         removeTree(concurrentDir);
         const before = load.window(beforeFrom, duringFrom);
         const during = load.window(duringFrom, duringTo);
@@ -219,12 +222,12 @@ async function main(): Promise<void> {
         say(windowLine(`${label}: foreground writes before the backup`, before));
         say(windowLine(`${label}: foreground writes during a FULL backup`, during));
         say(windowLine(`${label}: foreground writes after the backup`, after));
-        say(`${label}: concurrent FULL backup took ${round(concurrent.ms / 1000, 2)} s (${round(mibPerSec(storeBytesBefore, concurrent.ms))} MiB/s of the store at its start), client peak RSS ${round(concurrent.peakRssBytes / mebibyte)} MiB; data.mdb grew by ${round(storeGrowthBytes / mebibyte)} MiB during it (${during.transactions} transactions)`);
+        say(`${label}: concurrent FULL backup took ${round(concurrent.ms / 1000, 2)} s (${round(mibPerSec(storeBytesBefore, concurrent.ms))} MiB/s of the store at its start), client peak RSS ${round(concurrent.peakRssBytes / mebibyte)} MiB, artifact ${round(artifactBytes / mebibyte)} MiB; data.mdb grew by ${round(storeGrowthBytes / mebibyte)} MiB during it (${during.transactions} transactions)`);
         say(`${label}: foreground throughput during the backup / without (mean of before and after): ${round(ratio, 2)} (target >= ${targets.foregroundDuringBackupRatioMin}); during / before ${round(during.txPerSec / before.txPerSec, 2)}, during / after ${round(during.txPerSec / after.txPerSec, 2)}`);
         if (duringSeriesTxPerSec.length > 1) say(`${label}: foreground tx/s in 5 s windows during the backup: ${duringSeriesTxPerSec.join(' ')}`);
         say(`${label}: server CPU per foreground transaction before / during / after: ${serverCpuUsPerTx.before} / ${serverCpuUsPerTx.during} / ${serverCpuUsPerTx.after} µs (during includes the backup's own work)`);
         if (load.errors.length) say(`${label}: foreground errors: ${load.errors.length}, first: ${load.errors[0]}`);
-        return { before, during, after, withoutBackupTxPerSec: round(withoutBackupTxPerSec), ratioDuringToWithout: round(ratio, 3), backupMs: round(concurrent.ms, 0), peakRssBytes: concurrent.peakRssBytes, storeBytesAtStart: storeBytesBefore, storeGrowthBytes, duringSeriesTxPerSec, serverCpuUsPerTx, errors: load.errors.length };
+        return { before, during, after, withoutBackupTxPerSec: round(withoutBackupTxPerSec), ratioDuringToWithout: round(ratio, 3), backupMs: round(concurrent.ms, 0), peakRssBytes: concurrent.peakRssBytes, storeBytesAtStart: storeBytesBefore, storeGrowthBytes, artifactBytes, duringSeriesTxPerSec, serverCpuUsPerTx, errors: load.errors.length };
       } finally {
         await load.stop();
         await session.close();
