@@ -190,6 +190,7 @@ async function main(): Promise<void> {
         load.start();
         await sleep(3000); // warm-up: connections, query cache
         const serverPid = h.server.pid!;
+        const logFrom = h.server.output.length;
         const beforeFrom = performance.now();
         const cpuBefore = processCpuSeconds(serverPid);
         await sleep(foregroundMs);
@@ -222,6 +223,10 @@ async function main(): Promise<void> {
         say(windowLine(`${label}: foreground writes before the backup`, before));
         say(windowLine(`${label}: foreground writes during a FULL backup`, during));
         say(windowLine(`${label}: foreground writes after the backup`, after));
+        // The server's own warnings over the phase: pauses of its main thread, slow syncs and applies.
+        const warnings = h.server.output.slice(logFrom).split('\n').filter((l) => / WARN /.test(l));
+        for (const w of warnings.slice(0, 10)) say(`${label}: server log: ${w}`);
+        if (warnings.length > 10) say(`${label}: server log: ${warnings.length - 10} more warnings`);
         say(`${label}: concurrent FULL backup took ${round(concurrent.ms / 1000, 2)} s (${round(mibPerSec(storeBytesBefore, concurrent.ms))} MiB/s of the store at its start), client peak RSS ${round(concurrent.peakRssBytes / mebibyte)} MiB, artifact ${round(artifactBytes / mebibyte)} MiB; data.mdb grew by ${round(storeGrowthBytes / mebibyte)} MiB during it (${during.transactions} transactions)`);
         say(`${label}: foreground throughput during the backup / without (mean of before and after): ${round(ratio, 2)} (target >= ${targets.foregroundDuringBackupRatioMin}); during / before ${round(during.txPerSec / before.txPerSec, 2)}, during / after ${round(during.txPerSec / after.txPerSec, 2)}`);
         if (duringSeriesTxPerSec.length > 1) say(`${label}: foreground tx/s in 5 s windows during the backup: ${duringSeriesTxPerSec.join(' ')}`);

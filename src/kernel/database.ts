@@ -28,6 +28,7 @@ import type { DatabaseHandle, ReadTransaction, WriteTransaction } from './api.js
 import { KernelReadTx, LayeredReadTx } from './read-tx.js';
 import { type ChangeSet, type CommitSink, KernelWriteTx } from './write-tx.js';
 import { WriterSlot } from './writer-slot.js';
+import { SlowWarning } from '../util/slow-warning.js';
 
 /** Transactions replayed per LMDB transaction during recovery. */
 const recoveryBatchTxs = 1000;
@@ -42,6 +43,9 @@ const storeApplyDelayMs = 5;
 
 /** A store apply takes at most this many transactions (as recovery does), and starts at once when so many wait. */
 const storeApplyMaxTxs = 1000;
+
+/** A store apply at least this long is logged (util/slow-warning.ts): it blocked the main thread. */
+const slowApplyWarnMs = 250;
 
 export interface DatabaseSettings {
   rotationBytes: number;
@@ -103,6 +107,8 @@ export class Database implements DatabaseHandle, CommitSink {
   /** Store applies run one after another, in this chain. */
   private applyChain: Promise<void> = Promise.resolve();
   private applyTimer: NodeJS.Timeout | undefined;
+  /** A store apply blocks the main thread (every query waits): a slow one is logged. */
+  private readonly slowApply: SlowWarning;
   private lastCommitTimeMs = 0;
   /** Zeros written ahead at the end of data.mdb, so store syncs stay plain data writes (see FileHeadroom). */
   private readonly headroom: FileHeadroom;
@@ -124,6 +130,7 @@ export class Database implements DatabaseHandle, CommitSink {
     this.visibleTxId = meta.lastTxId;
     this.lastCommitTimeMs = meta.lastTxTimeMs;
     this.headroom = new FileHeadroom(join(location.storeDir, 'data.mdb'), warn);
+    this.slowApply = new SlowWarning(warn, slowApplyWarnMs);
   }
 
   get databaseId(): string {
@@ -350,8 +357,10 @@ export class Database implements DatabaseHandle, CommitSink {
         const end = Math.min(this.visibleCount(), storeApplyMaxTxs);
         // Applied synchronously, and removed from the layers in the same tick (see beginRead).
         const group = this.pending.slice(0, end);
+        const started = performance.now();
         try {
           this.store.applyBatch(group);
+          this.slowApply.report(performance.now() - started, (ms) => `database "${this.name}": applying ${group.length} transaction(s) to the store took ${ms} ms, and the server waited meanwhile (the LMDB commit and its disk sync; a slow or overloaded disk)`);
         } catch (e) {
           // The log holds transactions the store could not apply: stop accepting work; a restart
           // replays them from the log.

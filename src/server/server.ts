@@ -11,6 +11,7 @@ import { Dbms } from '../kernel/dbms.js';
 import { QuiverError } from '../util/errors.js';
 import { databaseSettingsOf, type HomeLayout, layoutOf } from './home.js';
 import type { Logger } from './logger.js';
+import { startPauseMonitor } from './pause-monitor.js';
 import { startBolt, type BoltListener } from './bolt-listener.js';
 
 export interface RunningServer {
@@ -76,12 +77,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await dbms.shutdown();
     throw e;
   }
+  const pauses = startPauseMonitor((m) => log('warn', m));
   return {
     dbms,
     layout,
     bolt,
     backup,
     async stop() {
+      pauses.stop();
       await backup?.close();
       await bolt?.close();
       await dbms.shutdown();

@@ -15,6 +15,10 @@ import { readSegmentHeader, type ScanEnd, scanSegment } from './segment-scanner.
 import type { LogRecord, SegmentHeader } from './format.js';
 import type { RetentionPolicy } from './retention.js';
 import { type PrunableSegment, segmentsToPrune } from './retention.js';
+import { SlowWarning } from '../util/slow-warning.js';
+
+/** A log sync at least this long is logged (util/slow-warning.ts). */
+const slowSyncWarnMs = 1000;
 
 /** Preallocation step: each step costs one metadata journal commit, amortised over this many bytes. */
 const preallocateStepBytes = 8 * 1024 * 1024;
@@ -57,7 +61,12 @@ export class TxLog {
   private failure: Error | null = null;
   private closed = false;
 
-  private constructor(private readonly opts: TxLogOptions) {}
+  /** A disk sync this slow makes every commit of its group wait as long: worth a line in the log. */
+  private readonly slowSync: SlowWarning;
+
+  private constructor(private readonly opts: TxLogOptions) {
+    this.slowSync = new SlowWarning((m) => opts.onWarning?.(m), slowSyncWarnMs);
+  }
 
   /**
    * Opens (creating when absent) the log in `dir`, validating every segment and truncating a torn
@@ -267,9 +276,11 @@ export class TxLog {
       if (!this.syncInFlight) {
         const target = this.lastTxIdWritten;
         const fd = this.fd;
+        const started = performance.now();
         this.syncInFlight = new Promise<void>((resolve, reject) => {
           fdatasync(fd, (err) => {
             this.syncInFlight = null;
+            this.slowSync.report(performance.now() - started, (ms) => `transaction log of database ${this.opts.databaseId}: a disk sync took ${ms} ms, and the commits it covered waited as long (a slow or overloaded disk)`);
             for (const retired of this.fdsToCloseAfterSync.splice(0)) closeSync(retired);
             if (err) {
               this.fail(err);
