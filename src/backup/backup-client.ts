@@ -267,32 +267,55 @@ async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: Re
   });
 }
 
-/** Keeps the raw payload of a failing run when --keep-failed is set, for post-mortem analysis. */
+/**
+ * Keeps the raw payload of a failing run when --keep-failed is set, for post-mortem analysis. Best
+ * effort: the copy usually sits on the target's file system, so the full disk that failed the
+ * backup fails the copy too. A failure of the copy never replaces the backup's own outcome; the
+ * log says what could not be kept.
+ */
 class FailedCopy {
   private fd = -1;
+  private problem: unknown = null;
   readonly dir: string | null;
   constructor(opts: BackupRunOptions, base: string) {
     // fileURLToPath, not a string replace: the URI is percent-encoded ("my backups" is "my%20backups").
     this.dir = opts.keepFailed ? join(opts.tempPath ?? fileURLToPath(opts.target.uri()), `.${base}.failed`) : null;
     if (this.dir) {
-      mkdirSync(this.dir, { recursive: true });
-      this.fd = openSync(join(this.dir, 'payload.bin'), 'w');
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        this.fd = openSync(join(this.dir, 'payload.bin'), 'w');
+      } catch (e) {
+        this.problem = e;
+      }
     }
   }
   write(chunk: Buffer): void {
-    if (this.fd >= 0) writeSync(this.fd, chunk);
+    if (this.fd < 0) return;
+    try {
+      writeSync(this.fd, chunk);
+    } catch (e) {
+      // Stop copying; the payload kept so far stays.
+      this.problem = e;
+      closeSync(this.fd);
+      this.fd = -1;
+    }
   }
   close(error: unknown | null, log: BackupRunOptions['log']): void {
-    if (this.fd < 0 || !this.dir) return;
-    closeSync(this.fd);
+    if (!this.dir) return;
+    if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
-    if (error) {
-      writeFileSync(join(this.dir, 'reason.txt'), causeChain(error).join('\n') + '\n');
-      log('warn', `--keep-failed: the received payload and the reason are kept in "${this.dir}"`);
-    } else {
+    if (!error) {
       // Success: the kept copy is not needed.
       rmSync(this.dir, { recursive: true, force: true });
+      return;
     }
+    try {
+      writeFileSync(join(this.dir, 'reason.txt'), causeChain(error).join('\n') + '\n');
+    } catch (e) {
+      this.problem ??= e;
+    }
+    if (this.problem === null) log('warn', `--keep-failed: the received payload and the reason are kept in "${this.dir}"`);
+    else log('warn', `--keep-failed: only part of the failed run, if anything, is kept in "${this.dir}": ${(this.problem as Error).message ?? String(this.problem)}`);
   }
 }
 

@@ -333,7 +333,10 @@ function errnoCode(e: unknown): string | undefined {
 
 function wrapIo(e: unknown, context: string): QuiverError {
   if (e instanceof QuiverError) return e;
-  const detail = e instanceof Error ? e.message : String(e);
+  const code = errnoCode(e);
+  // The one I/O failure an operator meets most: say it in words before the system's message.
+  const full = code === 'ENOSPC' || code === 'EDQUOT' ? (code === 'ENOSPC' ? 'the file system is full: ' : 'the disk quota is used up: ') : '';
+  const detail = full + (e instanceof Error ? e.message : String(e));
   return new QuiverError('IoError', `${context}: ${detail}`, { cause: e });
 }
 
