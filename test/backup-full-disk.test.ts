@@ -4,13 +4,14 @@
  * barely compressible data. The run must fail with exit 1 and a one-line reason that says the
  * disk is full, leave nothing that looks like an artifact (the temporary file is removed, or kept
  * under its temporary name with --keep-failed), and the next run, with room, must succeed.
+ * Restoring onto a file system that fills up must say so, and never call the artifact damaged.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { backup, describeRun, finishedArtifacts, logLine, tempFolders, writeBarelyCompressibleNodes } from './support/backup-helpers.js';
-import { startTestServer, tempDir, type TestServer } from './support/harness.js';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { backup, describeRun, finishedArtifacts, logLine, tempFolders, withSession, writeBarelyCompressibleNodes } from './support/backup-helpers.js';
+import { runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';
 
 /** Mounts a tmpfs of `size` on a new folder, or says why it cannot. */
 function mountSmallFileSystem(size: string): { dir: string; unmount: () => void } | string {
@@ -45,6 +46,11 @@ describe('a backup target that runs out of space', { skip }, () => {
     const mounted = mountSmallFileSystem('2m');
     if (typeof mounted === 'string') throw new Error(mounted);
     full = mounted;
+  });
+
+  // Each test starts on an empty small file system.
+  beforeEach(() => {
+    for (const n of readdirSync(full.dir)) rmSync(`${full.dir}/${n}`, { recursive: true, force: true });
   });
 
   after(async () => {
@@ -83,7 +89,45 @@ describe('a backup target that runs out of space', { skip }, () => {
     assert.match(r.stdout, logLine('WARN', /--keep-failed: (the received payload and the reason are kept|only part of the failed run, if anything, is kept) in "[^"]+\.backup\.failed".*/));
     const left = readdirSync(full.dir);
     assert.ok(left.every((n) => /^\.neo4j-[^/]+\.backup\.failed$/.test(n)), `left: ${left.join(', ')}`);
-    for (const n of left) rmSync(`${full.dir}/${n}`, { recursive: true, force: true });
+  });
+
+  /** `quiver-admin database restore` of `from` into data and log folders on `fs`, in a server-less home. */
+  const restoreOnto = (from: string, fs: string, name: string) =>
+    runAdmin(['database', 'restore', `--from-path=${from}`, `--to-path-data=${fs}/data`, `--to-path-txn=${fs}/txn`, name], { home: tempDir('quiver-full-disk-home-') });
+
+  it('a restore whose store image does not fit says the file system is full and that the artifact is fine', async () => {
+    const from = folders.folder();
+    assert.equal((await backup(server, from, ['--type=FULL', 'neo4j'])).code, 0);
+    const r = await restoreOnto(from, full.dir, 'restored');
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stderr, /^error: cannot write the store image of "neo4j-[^"]+\.backup" to disk: the file system is full: ENOSPC/m);
+    assert.match(r.stderr, /^hint: the artifact is fine/m);
+    assert.doesNotMatch(r.stderr + r.stdout, /corrupt|damaged|cannot be trusted/);
+    assert.deepEqual(readdirSync(`${full.dir}/data/databases`), [], 'the staged store is removed');
+  });
+
+  it('a restore whose replay does not fit reports the disk, not the differential', async () => {
+    // A small FULL (its image fits) and a large DIFF (its replay does not).
+    const driver = server.driver();
+    try {
+      await withSession(driver, 'system', (run) => run('CREATE DATABASE grows'));
+    } finally {
+      await driver.close();
+    }
+    await writeBarelyCompressibleNodes(server, 'grows', 2);
+    const from = folders.folder();
+    assert.equal((await backup(server, from, ['--type=FULL', 'grows'])).code, 0);
+    await writeBarelyCompressibleNodes(server, 'grows', 12);
+    assert.equal((await backup(server, from, ['--type=DIFF', 'grows'])).code, 0);
+    const r = await restoreOnto(from, full.dir, 'grows2');
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stdout, /Wrote the store image of 'grows-/, 'the image fitted; the replay is what failed');
+    assert.match(r.stderr, /^error: cannot write the restored database at "[^"]+": /m);
+    assert.match(r.stderr, /^hint: the artifacts are fine: check the free space/m);
+    assert.doesNotMatch(r.stderr + r.stdout, /corrupt|damaged|cannot be trusted/);
+    assert.deepEqual(readdirSync(`${full.dir}/data/databases`), [], 'the staged store is removed');
+    const ok = await restoreOnto(from, folders.folder(), 'grows2');
+    assert.equal(ok.code, 0, describeRun(ok));
   });
 
   it('a full --temp-path fails only the copy --keep-failed makes, not a backup that succeeds', async () => {

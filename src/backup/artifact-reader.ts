@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { writeAllSync } from '../util/file-write.js';
+import { ioFailureDetail, QuiverError } from '../util/errors.js';
 import type { BackupTarget } from '../targets/target.js';
 import { ByteReader } from './artifact-byte-reader.js';
 import { blockCrc, blockFlagZstd, blockHeaderBytes, blockHeaderProblem, decodeBlockHeader } from './artifact-block.js';
@@ -12,7 +13,7 @@ import { artifactCorrupt, artifactEndedEarly, hex32 } from './artifact-corrupt.j
 import { headerCrcBytes } from './artifact-header.js';
 import { readArtifactInfo, type ArtifactInfo } from './artifact-info.js';
 import { trailerBytes } from './artifact-trailer.js';
-import { sharedCompressionPool, type CompressionPool } from './compression.js';
+import { FileWriteError, sharedCompressionPool, type CompressionPool } from './compression.js';
 import { mapOrdered } from './compression-queue.js';
 import { blocksInFlightMax } from './limits.js';
 
@@ -66,12 +67,17 @@ export async function writePayloadToFile(
   };
   const write = async ({ at, block }: { at: number; block: ScannedBlock }): Promise<number> => {
     if (!block.compressed) {
-      writeAllSync(fd, block.stored, at);
+      try {
+        writeAllSync(fd, block.stored, at);
+      } catch (e) {
+        throw imageWriteFailed(name, e);
+      }
       return block.rawBytes;
     }
     try {
       await pool.decompressTo(block.stored, block.rawBytes, fd, at, options.directFd);
     } catch (e) {
+      if (e instanceof FileWriteError) throw imageWriteFailed(name, e);
       throw artifactCorrupt(name, `block ${block.index} at offset ${block.offset} cannot be decompressed and written: ${e instanceof Error ? e.message : String(e)}`, e);
     }
     return block.rawBytes;
@@ -82,6 +88,14 @@ export async function writePayloadToFile(
   // Twice the usual blocks in flight: here a block is a single worker call (decompress and write).
   for await (const rawBytes of mapOrdered(placed, write, 2 * blocksInFlightMax)) options.onBlockWritten?.(rawBytes);
   return position;
+}
+
+/** The store image could not be written where it is restored: the disk's fault, not the artifact's. */
+function imageWriteFailed(name: string, e: unknown): QuiverError {
+  return new QuiverError('IoError', `cannot write the store image of "${name}" to disk: ${ioFailureDetail(e)}`, {
+    cause: e,
+    hint: 'the artifact is fine: free space where the database is restored (or choose another --to-path-data), then run the restore again',
+  });
 }
 
 export interface ArtifactVerified {

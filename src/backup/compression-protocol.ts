@@ -11,4 +11,5 @@ export type CompressionRequest =
 
 export type CompressionReply =
   | { id: number; ok: true; bytes: Uint8Array; compressed: boolean }
-  | { id: number; ok: false; message: string };
+  /** `writeFailed`: decompressTo decompressed the block but could not write it; `code` is the errno name. */
+  | { id: number; ok: false; message: string; writeFailed?: boolean; code?: string };

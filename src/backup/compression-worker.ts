@@ -54,7 +54,20 @@ async function decompressTo(stored: Uint8Array, rawBytes: number, fd: number, po
   if (directFd !== undefined && direct.usable && (await decompressToDirect(stored, rawBytes, directFd, position))) return;
   if (writeScratch.length < rawBytes) writeScratch = new Uint8Array(rawBytes);
   const raw = decompress(stored, rawBytes, writeScratch);
-  withWriteTurn(() => writeAllSync(fd, raw, position));
+  try {
+    withWriteTurn(() => writeAllSync(fd, raw, position));
+  } catch (e) {
+    throw new WriteFailure(e);
+  }
+}
+
+/** A block decompressed fine but could not be written (a full disk): not the artifact's fault. */
+class WriteFailure extends Error {
+  readonly code: string | undefined;
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  }
 }
 
 /**
@@ -100,7 +113,12 @@ async function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd
     if (!slot.buffer || slot.buffer.capacity < rawBytes) slot.buffer = new DirectBuffer(rawBytes);
     decompress(stored, rawBytes, slot.buffer.view(rawBytes));
     if (!direct.usable) return false;
-    const written = await slot.buffer.write(positionalWriteTo(directFd), rawBytes, position);
+    let written: boolean;
+    try {
+      written = await slot.buffer.write(positionalWriteTo(directFd), rawBytes, position);
+    } catch (e) {
+      throw new WriteFailure(e);
+    }
     if (!written) direct.usable = false;
     return written;
   } finally {
@@ -114,7 +132,8 @@ async function handleDecompressTo(request: CompressionRequest & { op: 'decompres
     await decompressTo(request.bytes, request.rawBytes, request.fd, request.position, request.directFd);
     return { id: request.id, ok: true, bytes: new Uint8Array(0), compressed: false };
   } catch (e) {
-    return { id: request.id, ok: false, message: e instanceof Error ? e.message : String(e) };
+    const message = e instanceof Error ? e.message : String(e);
+    return e instanceof WriteFailure ? { id: request.id, ok: false, message, writeFailed: true, ...(e.code === undefined ? {} : { code: e.code }) } : { id: request.id, ok: false, message };
   }
 }
 

@@ -124,7 +124,7 @@ export class CompressionPool {
       slot.pending.delete(reply.id);
       if (slot.pending.size === 0) slot.worker.unref();
       if (reply.ok) pending.resolve(reply);
-      else pending.reject(new Error(reply.message));
+      else pending.reject(reply.writeFailed ? new FileWriteError(reply.message, reply.code) : new Error(reply.message));
     });
     const retire = (error: Error) => {
       const index = this.slots.indexOf(slot);
@@ -166,4 +166,14 @@ let shared: CompressionPool | undefined;
 export function sharedCompressionPool(): CompressionPool {
   shared ??= new CompressionPool();
   return shared;
+}
+
+/** decompressTo's block was fine but the file write failed (a full disk, an I/O error): the artifact is not to blame. */
+export class FileWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }

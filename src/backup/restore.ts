@@ -14,7 +14,7 @@ import { headReadBytes, imageHeadProblem } from '../storage/lmdb-image.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { TxLog } from '../txlog/txlog.js';
-import { QuiverError } from '../util/errors.js';
+import { ioFailureDetail, QuiverError } from '../util/errors.js';
 import { BackgroundFlush } from '../util/background-flush.js';
 import { openForDirectWrites } from '../util/direct-buffer.js';
 import { formatBytes } from '../util/format.js';
@@ -243,7 +243,12 @@ export async function buildStagedStore(
   }
   log('info', `Wrote the store image of '${full.name}' (${formatBytes(full.trailer.payloadRawBytes)}, consistent at tx ${full.trailer.highestTx}).`);
 
-  const store = GraphStore.open(stagedStore);
+  let store: GraphStore;
+  try {
+    store = GraphStore.open(stagedStore);
+  } catch (e) {
+    throw restoredStoreWriteFailed(stagedStore, e);
+  }
   let replayed = 0;
   let reached = false;
   try {
@@ -259,13 +264,17 @@ export async function buildStagedStore(
     }
     if (options.newIdentity) store.assignNewIdentity({ databaseId: randomUUID(), storeId: randomUUID() });
     const finalMeta = store.meta();
-    // Continue the transaction id sequence: the new log starts right after the restored state.
-    const log2 = TxLog.open(
-      { dir: stagedLog, databaseId: finalMeta.databaseId, rotationBytes: settings.rotationBytes, preallocate: settings.preallocate },
-      { txId: finalMeta.lastTxId, checksum: finalMeta.lastTxChecksum },
-    );
-    log2.close();
-    await store.flush();
+    try {
+      // Continue the transaction id sequence: the new log starts right after the restored state.
+      const log2 = TxLog.open(
+        { dir: stagedLog, databaseId: finalMeta.databaseId, rotationBytes: settings.rotationBytes, preallocate: settings.preallocate },
+        { txId: finalMeta.lastTxId, checksum: finalMeta.lastTxChecksum },
+      );
+      log2.close();
+      await store.flush();
+    } catch (e) {
+      throw restoredStoreWriteFailed(stagedLog, e);
+    }
     // A tx id right after the chain's last transaction is reached exactly; anything later is not.
     if (until && !reached && until.kind === 'tx' && until.txId === finalMeta.lastTxId + 1) reached = true;
     if (until && !reached) {
@@ -359,6 +368,19 @@ function moveDir(from: string, to: string): void {
   }
 }
 
+/**
+ * Writing the restored store or its log failed: a full or failing disk where it is restored, not a
+ * damaged artifact (which the operator might otherwise delete). LMDB reports some of these as plain
+ * "Input/output error".
+ */
+function restoredStoreWriteFailed(where: string, e: unknown): QuiverError {
+  if (e instanceof QuiverError) return e;
+  return new QuiverError('IoError', `cannot write the restored database at "${where}": ${ioFailureDetail(e)}`, {
+    cause: e,
+    hint: 'the artifacts are fine: check the free space and health of the disk behind --to-path-data and --to-path-txn (or the server\'s data directories), then run the restore again',
+  });
+}
+
 function asCorrupt(e: unknown, artifact: string): QuiverError {
   if (e instanceof QuiverError) return e;
   return new QuiverError('ArtifactCorrupt', `artifact "${artifact}" is damaged: ${(e as Error).message}`, { cause: e });
@@ -409,7 +431,11 @@ export async function replayDiff(
   let replayed = 0;
   let reachedLimit = false;
   const flush = () => {
-    store.applyBatch(batch);
+    try {
+      store.applyBatch(batch);
+    } catch (e) {
+      throw restoredStoreWriteFailed(store.path, e);
+    }
     replayed += batch.length;
     batch = [];
   };

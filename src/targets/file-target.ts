@@ -11,7 +11,7 @@ import { isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
-import { QuiverError } from '../util/errors.js';
+import { errnoCode, ioFailureDetail, QuiverError } from '../util/errors.js';
 import { BackgroundFlush } from '../util/background-flush.js';
 import { DirectAppender } from '../util/direct-appender.js';
 import { writeAll } from '../util/file-write.js';
@@ -327,16 +327,9 @@ async function unlinkIfPresent(path: string): Promise<void> {
   await unlink(path).catch(() => undefined);
 }
 
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
-
 function wrapIo(e: unknown, context: string): QuiverError {
   if (e instanceof QuiverError) return e;
-  const code = errnoCode(e);
-  // The one I/O failure an operator meets most: say it in words before the system's message.
-  const full = code === 'ENOSPC' || code === 'EDQUOT' ? (code === 'ENOSPC' ? 'the file system is full: ' : 'the disk quota is used up: ') : '';
-  const detail = full + (e instanceof Error ? e.message : String(e));
+  const detail = ioFailureDetail(e);
   return new QuiverError('IoError', `${context}: ${detail}`, { cause: e });
 }
 

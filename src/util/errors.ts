@@ -91,6 +91,21 @@ export function toQuiverError(e: unknown): QuiverError {
   return new QuiverError('Internal', message, { cause: e });
 }
 
+/** The errno name of a system error (`ENOSPC`, `EACCES`, ...), if it has one. */
+export function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+/**
+ * The message of a failed file operation, with the one failure operators meet most said in words
+ * first: `the file system is full: ENOSPC: no space left on device, write`.
+ */
+export function ioFailureDetail(e: unknown): string {
+  const code = errnoCode(e);
+  const words = code === 'ENOSPC' ? 'the file system is full: ' : code === 'EDQUOT' ? 'the disk quota is used up: ' : '';
+  return words + (e instanceof Error ? e.message : String(e));
+}
+
 /** The cause chain as lines, for --verbose output. */
 export function causeChain(e: unknown): string[] {
   const lines: string[] = [];
