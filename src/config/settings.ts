@@ -213,7 +213,7 @@ export const settings = {
   ),
   'server.backup.max_rate_under_load': setting(
     byteSizeType(),
-    '40M',
+    '20M',
     'Most store bytes per second a full backup may read from the disk (free pages not counted) while its database is committing transactions ' +
       '(a commit within the last second); at other times only `server.backup.max_rate` applies. Lets a backup yield to a busy ' +
       'database without slowing backups of a quiet one. 0 turns it off.',
