@@ -8,7 +8,7 @@ import { openScratchDatabase } from '../kernel/testing.js';
 import type { Database } from '../kernel/database.js';
 import { checkStoreConsistency } from '../storage/consistency.js';
 import { logicalDigest, logicalDigestOfStore } from '../storage/digest.js';
-import { freePageRuns, metaDbRoot, mergeRuns, PageFile, pageFlags, pageNodes, type PageRun } from '../storage/lmdb-pages.js';
+import { forEachLeafNode, freePageRuns, metaDbRoot, mergeRuns, PageFile, pageFlags, pageNodes, type PageRun } from '../storage/lmdb-pages.js';
 import { GraphStore } from '../storage/store.js';
 import type { PropertyValue } from '../values/value.js';
 import { blockFlagZstd, blockHeaderBytes, decodeBlockHeader } from './artifact-block.js';
@@ -78,6 +78,14 @@ test('free pages go out as zeros: a deleted value stays out of the image, every 
     for (const id of read.allNodeIds()) if (n++ % 4 === 0 && id !== secretNode) wipe.deleteNode(id, true);
     read.close();
     await wipe.commit();
+    await db.applyCommitted();
+    // One transaction that rewrites every remaining node frees every old leaf at once: a free-list
+    // record longer than a page, which LMDB keeps in overflow pages.
+    const touch = await db.beginWrite();
+    const all = db.beginRead();
+    for (const id of all.allNodeIds()) touch.setNodeProperty(id, 'touched', true);
+    all.close();
+    await touch.commit();
 
     const snapshot = await captureLiveImage(db);
     const view = db.beginRead();
@@ -121,6 +129,11 @@ test('free pages go out as zeros: a deleted value stays out of the image, every 
     try {
       const file = new PageFile(imageFd, pageSize, pageCount);
       free = freePageRuns(file, metaDbRoot(snapshot.head.metaPages, 0, 0));
+      let overflowRecords = 0;
+      forEachLeafNode(file, metaDbRoot(snapshot.head.metaPages, 0, 0)!, (node) => {
+        if (node.flags & 0x01) overflowRecords++;
+      });
+      assert.ok(overflowRecords > 0, 'a free-list record in overflow pages was read');
       reached = reachablePages(file, snapshot.head.metaPages);
     } finally {
       closeSync(imageFd);
