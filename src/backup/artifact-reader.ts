@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { writeAllSync } from '../util/file-write.js';
-import { ioFailureDetail, QuiverError } from '../util/errors.js';
 import type { BackupTarget } from '../targets/target.js';
 import { ByteReader } from './artifact-byte-reader.js';
 import { blockCrc, blockFlagZstd, blockHeaderBytes, blockHeaderProblem, decodeBlockHeader } from './artifact-block.js';
@@ -13,7 +12,8 @@ import { artifactCorrupt, artifactEndedEarly, hex32 } from './artifact-corrupt.j
 import { headerCrcBytes } from './artifact-header.js';
 import { readArtifactInfo, type ArtifactInfo } from './artifact-info.js';
 import { trailerBytes } from './artifact-trailer.js';
-import { FileWriteError, sharedCompressionPool, type CompressionPool } from './compression.js';
+import { sharedCompressionPool, type CompressionPool } from './compression.js';
+import { FileWriteError } from './compression-protocol.js';
 import { mapOrdered } from './compression-queue.js';
 import { blocksInFlightMax } from './limits.js';
 
@@ -49,7 +49,9 @@ export async function* readPayload(target: BackupTarget, name: string, options: 
  * Writes the payload into the open file `fd` from offset 0, each block decompressed and written by
  * a pool worker at its offset (no decompressed byte crosses back to this thread). `onBlockWritten`
  * gets each block's raw length once it is written, in order. Returns the payload's raw length. Like readPayload, what
- * is written before an error is tentative: the caller discards the file when this throws.
+ * is written before an error is tentative: the caller discards the file when this throws. A damaged
+ * block throws ArtifactCorrupt; a block that could not be written to `fd` throws FileWriteError
+ * (the caller's disk, not the artifact, is at fault).
  */
 export async function writePayloadToFile(
   target: BackupTarget,
@@ -70,14 +72,14 @@ export async function writePayloadToFile(
       try {
         writeAllSync(fd, block.stored, at);
       } catch (e) {
-        throw imageWriteFailed(name, e);
+        throw FileWriteError.of(e);
       }
       return block.rawBytes;
     }
     try {
       await pool.decompressTo(block.stored, block.rawBytes, fd, at, options.directFd);
     } catch (e) {
-      if (e instanceof FileWriteError) throw imageWriteFailed(name, e);
+      if (e instanceof FileWriteError) throw e;
       throw artifactCorrupt(name, `block ${block.index} at offset ${block.offset} cannot be decompressed and written: ${e instanceof Error ? e.message : String(e)}`, e);
     }
     return block.rawBytes;
@@ -88,14 +90,6 @@ export async function writePayloadToFile(
   // Twice the usual blocks in flight: here a block is a single worker call (decompress and write).
   for await (const rawBytes of mapOrdered(placed, write, 2 * blocksInFlightMax)) options.onBlockWritten?.(rawBytes);
   return position;
-}
-
-/** The store image could not be written where it is restored: the disk's fault, not the artifact's. */
-function imageWriteFailed(name: string, e: unknown): QuiverError {
-  return new QuiverError('IoError', `cannot write the store image of "${name}" to disk: ${ioFailureDetail(e)}`, {
-    cause: e,
-    hint: 'the artifact is fine: free space where the database is restored (or choose another --to-path-data), then run the restore again',
-  });
 }
 
 export interface ArtifactVerified {

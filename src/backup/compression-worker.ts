@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
 import { DirectBuffer, positionalWriteTo } from '../util/direct-buffer.js';
 import { writeAllSync } from '../util/file-write.js';
-import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
+import { type CompressionReply, type CompressionRequest, FileWriteError } from './compression-protocol.js';
 
 const { level, writeTurn } = workerData as { level: number; writeTurn: SharedArrayBuffer };
 /** 0: no worker of the pool is writing; 1: one is (see CompressionPool.writeTurn). */
@@ -57,16 +57,7 @@ async function decompressTo(stored: Uint8Array, rawBytes: number, fd: number, po
   try {
     withWriteTurn(() => writeAllSync(fd, raw, position));
   } catch (e) {
-    throw new WriteFailure(e);
-  }
-}
-
-/** A block decompressed fine but could not be written (a full disk): not the artifact's fault. */
-class WriteFailure extends Error {
-  readonly code: string | undefined;
-  constructor(cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause));
-    this.code = typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+    throw FileWriteError.of(e);
   }
 }
 
@@ -117,7 +108,7 @@ async function decompressToDirect(stored: Uint8Array, rawBytes: number, directFd
     try {
       written = await slot.buffer.write(positionalWriteTo(directFd), rawBytes, position);
     } catch (e) {
-      throw new WriteFailure(e);
+      throw FileWriteError.of(e);
     }
     if (!written) direct.usable = false;
     return written;
@@ -133,7 +124,7 @@ async function handleDecompressTo(request: CompressionRequest & { op: 'decompres
     return { id: request.id, ok: true, bytes: new Uint8Array(0), compressed: false };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return e instanceof WriteFailure ? { id: request.id, ok: false, message, writeFailed: true, ...(e.code === undefined ? {} : { code: e.code }) } : { id: request.id, ok: false, message };
+    return e instanceof FileWriteError ? { id: request.id, ok: false, message, writeFailed: true, ...(e.code === undefined ? {} : { code: e.code }) } : { id: request.id, ok: false, message };
   }
 }
 

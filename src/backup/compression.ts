@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../util/worker-path.js';
 import { compressionWorkersMax, zstdLevelDefault } from './limits.js';
-import type { CompressionReply, CompressionRequest } from './compression-protocol.js';
+import { type CompressionReply, type CompressionRequest, FileWriteError } from './compression-protocol.js';
 
 export interface CompressionPoolOptions {
   /** Worker threads; default min(2, cores). */
@@ -166,14 +166,4 @@ let shared: CompressionPool | undefined;
 export function sharedCompressionPool(): CompressionPool {
   shared ??= new CompressionPool();
   return shared;
-}
-
-/** decompressTo's block was fine but the file write failed (a full disk, an I/O error): the artifact is not to blame. */
-export class FileWriteError extends Error {
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-  }
 }

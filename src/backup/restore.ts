@@ -14,7 +14,8 @@ import { headReadBytes, imageHeadProblem } from '../storage/lmdb-image.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { TxLog } from '../txlog/txlog.js';
-import { ioFailureDetail, QuiverError } from '../util/errors.js';
+import { errnoCode, ioFailureDetail, QuiverError } from '../util/errors.js';
+import { FileWriteError } from './compression-protocol.js';
 import { BackgroundFlush } from '../util/background-flush.js';
 import { openForDirectWrites } from '../util/direct-buffer.js';
 import { formatBytes } from '../util/format.js';
@@ -239,6 +240,9 @@ export async function buildStagedStore(
   try {
     await writeStoreImage(targetOf.get(full.uri)!, full, stagedStore);
   } catch (e) {
+    // Targets report their own read failures as QuiverErrors: any other system error here came
+    // from writing the staged store (creating, writing or syncing its data file).
+    if (e instanceof FileWriteError || (!(e instanceof QuiverError) && errnoCode(e) !== undefined)) throw storeImageWriteFailed(full.name, e);
     throw asCorrupt(e, full.name);
   }
   log('info', `Wrote the store image of '${full.name}' (${formatBytes(full.trailer.payloadRawBytes)}, consistent at tx ${full.trailer.highestTx}).`);
@@ -366,6 +370,14 @@ function moveDir(from: string, to: string): void {
     cpSync(from, to, { recursive: true });
     rmSync(from, { recursive: true, force: true });
   }
+}
+
+/** The store image could not be written where it is restored: the disk's fault, not the artifact's. */
+function storeImageWriteFailed(artifact: string, e: unknown): QuiverError {
+  return new QuiverError('IoError', `cannot write the store image of "${artifact}" to disk: ${ioFailureDetail(e)}`, {
+    cause: e,
+    hint: 'the artifact is fine: free space where the database is restored (or choose another --to-path-data), then run the restore again',
+  });
 }
 
 /**
