@@ -8,11 +8,11 @@
  * foreground queries win the CPU and the backup takes what is left; on an idle one it still gets
  * every spare cycle.
  */
-import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import zstd from 'zstd-napi/binding.js';
 import { blockFlagZstd, encodeBlockHeader } from './artifact-block.js';
 import { lowerThreadPriority } from '../util/cpu-priority.js';
+import { readAllSync } from '../util/file-write.js';
 import { freePageRuns, metaDbRoot, PageFile, runPages, type PageRun } from '../storage/lmdb-pages.js';
 import type { StoreImageWorkerInput, StoreImageWorkerMessage } from './store-image.js';
 
@@ -78,12 +78,8 @@ function readBlock(raw: Buffer, start: number, runs: PageRun[], cursor: { run: n
 }
 
 function readRange(raw: Buffer, at: number, length: number, position: number): void {
-  let filled = 0;
-  while (filled < length) {
-    const n = readSync(input.fd, raw, at + filled, length - filled, position + filled);
-    if (n === 0) throw new Error(`the data file ended at byte ${position + filled}, before page ${input.pageCount} (it shrank while being read)`);
-    filled += n;
-  }
+  const n = readAllSync(input.fd, raw, at, length, position);
+  if (n < length) throw new Error(`the data file ended at byte ${position + n}, before page ${input.pageCount} (it shrank while being read)`);
 }
 
 async function run(): Promise<void> {

@@ -17,7 +17,7 @@
  * is the number of words that follow, and this build writes a run of pages as a negative count
  * followed by the run's first page (a zero word is an unused slot).
  */
-import { readSync } from 'node:fs';
+import { readAllSync } from '../util/file-write.js';
 
 const pageHeaderBytes = 24;
 const nodeHeaderBytes = 8;
@@ -50,12 +50,7 @@ export class PageFile {
       throw new Error(`page ${pgno}${pages > 1 ? ` (+${pages - 1})` : ''} is outside the ${this.pageCount} pages of the file`);
     }
     const buffer = Buffer.allocUnsafe(pages * this.pageSize);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const n = readSync(this.fd, buffer, filled, buffer.length - filled, pgno * this.pageSize + filled);
-      if (n === 0) throw new Error(`the data file ended inside page ${pgno}`);
-      filled += n;
-    }
+    if (readAllSync(this.fd, buffer, 0, buffer.length, pgno * this.pageSize) < buffer.length) throw new Error(`the data file ended inside page ${pgno}`);
     return buffer;
   }
 }

@@ -7,7 +7,7 @@
  * 128 KiB at a time and was never slow. Almost all of the difference was the kernel's copy into
  * fresh page-cache memory; smaller calls also keep the source bytes in the CPU cache.
  */
-import { writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 export const writePieceBytes = 128 * 1024;
@@ -18,6 +18,20 @@ export function writeAllSync(fd: number, bytes: Uint8Array, position: number): v
   while (done < bytes.length) {
     done += writeSync(fd, bytes, done, Math.min(writePieceBytes, bytes.length - done), position + done);
   }
+}
+
+/**
+ * Reads `length` bytes at `position` into `into` from `offset` on, as several reads when the kernel
+ * returns fewer; stops early only at the end of the file. Returns the bytes read.
+ */
+export function readAllSync(fd: number, into: Uint8Array, offset: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, into, offset + done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }
 
 /** Writes all of `bytes` at `position`, or at the file's current offset when `position` is null. */
