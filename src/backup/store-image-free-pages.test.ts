@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openScratchDatabase } from '../kernel/testing.js';
-import type { Database } from '../kernel/database.js';
 import { checkStoreConsistency } from '../storage/consistency.js';
 import { logicalDigest, logicalDigestOfStore } from '../storage/digest.js';
 import { forEachLeafNode, freePageRuns, metaDbRoot, mergeRuns, PageFile, pageFlags, pageNodes, type PageRun } from '../storage/lmdb-pages.js';
 import { GraphStore } from '../storage/store.js';
 import type { PropertyValue } from '../values/value.js';
-import { blockFlagZstd, blockHeaderBytes, decodeBlockHeader } from './artifact-block.js';
-import { CompressionPool } from './compression.js';
 import { captureLiveImage, type FreePagesReport, readImageBlocks } from './store-image.js';
-
-async function writeNodes(db: Database, from: number, count: number, blobEvery: number): Promise<void> {
-  const tx = await db.beginWrite();
-  for (let i = from; i < from + count; i++) {
-    const props = new Map<string, PropertyValue>([['i', BigInt(i)], ['name', `node-${i}`]]);
-    if (blobEvery && i % blobEvery === 0) props.set('blob', 'b'.repeat(9_000 + i));
-    tx.createNode(['N'], props);
-  }
-  await tx.commit();
-}
+import { assembleImage, writeNodes } from './store-image-test-fixtures.js';
 
 /** Every page the trees of the image's newest meta reach: branch, leaf and overflow pages of the free-space and main databases and of every named database. */
 function reachablePages(file: PageFile, metas: Uint8Array): Set<number> {
@@ -66,7 +54,7 @@ test('free pages go out as zeros: a deleted value stays out of the image, every 
   const marker = `deleted-secret-${randomBytes(8).toString('hex')}`;
   try {
     // Blobs of 9-12 KB live in LMDB overflow pages; rewriting and deleting them frees pages in runs.
-    for (let i = 0; i < 4; i++) await writeNodes(db, i * 1500, 1500, 40);
+    for (let i = 0; i < 4; i++) await writeNodes(db, i * 1500, 1500, { every: 40, bytes: 9_000 });
     const secret = await db.beginWrite();
     const secretNode = secret.createNode(['Secret'], new Map<string, PropertyValue>([['value', marker.repeat(600)]]));
     await secret.commit();
@@ -97,20 +85,11 @@ test('free pages go out as zeros: a deleted value stays out of the image, every 
     const reports: FreePagesReport[] = [];
     mkdirSync(join(out, 'store'));
     const imagePath = join(out, 'store', 'data.mdb');
-    const pool = new CompressionPool({ workers: 1 });
-    const fd = openSync(imagePath, 'w');
-    let readBytes = 0;
+    let readBytes: number;
     try {
       const blocks = readImageBlocks(snapshot, { blockRawBytes: 96 * 1024, compress: true, maxRateBytesPerSec: 0, workers: 2, onFreePages: (r) => reports.push(r) });
-      for await (const b of blocks) {
-        readBytes += b.readBytes;
-        const h = decodeBlockHeader(b.encoded);
-        const stored = b.encoded.subarray(blockHeaderBytes);
-        writeSync(fd, h.flags & blockFlagZstd ? await pool.decompress(stored, h.rawBytes) : stored);
-      }
+      ({ readBytes } = await assembleImage(blocks, imagePath));
     } finally {
-      closeSync(fd);
-      await pool.close();
       snapshot.release();
     }
 

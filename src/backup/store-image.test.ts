@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,21 +7,8 @@ import { openScratchDatabase } from '../kernel/testing.js';
 import type { Database } from '../kernel/database.js';
 import { logicalDigest, logicalDigestOfStore } from '../storage/digest.js';
 import { imageHead, imageHeadProblem } from '../storage/lmdb-image.js';
-import type { PropertyValue } from '../values/value.js';
-import { blockFlagZstd, blockHeaderBytes, decodeBlockHeader } from './artifact-block.js';
-import { CompressionPool } from './compression.js';
-import { captureLiveImage, openClosedImage, readImageBlocks, type EncodedBlock } from './store-image.js';
-
-async function writeNodes(db: Database, from: number, count: number, blobEvery = 0): Promise<void> {
-  const tx = await db.beginWrite();
-  for (let i = from; i < from + count; i++) {
-    const props = new Map<string, PropertyValue>([['i', BigInt(i)], ['name', `node-${i}`]]);
-    // Large values cross into LMDB overflow pages.
-    if (blobEvery && i % blobEvery === 0) props.set('blob', 'x'.repeat(20_000 + i));
-    tx.createNode(['N'], props);
-  }
-  await tx.commit();
-}
+import { captureLiveImage, openClosedImage, readImageBlocks } from './store-image.js';
+import { assembleImage, writeNodes } from './store-image-test-fixtures.js';
 
 /** Rewrites and deletes nodes so that LMDB frees pages and the next writes reuse them. */
 async function churn(db: Database, round: number): Promise<void> {
@@ -40,29 +27,11 @@ async function churn(db: Database, round: number): Promise<void> {
   await tx.commit();
 }
 
-async function assemble(blocks: AsyncIterable<EncodedBlock>, path: string): Promise<number> {
-  const pool = new CompressionPool({ workers: 1 });
-  const fd = openSync(path, 'w');
-  let count = 0;
-  try {
-    for await (const b of blocks) {
-      const h = decodeBlockHeader(b.encoded);
-      const stored = b.encoded.subarray(blockHeaderBytes);
-      writeSync(fd, h.flags & blockFlagZstd ? await pool.decompress(stored, h.rawBytes) : stored);
-      count++;
-    }
-  } finally {
-    closeSync(fd);
-    await pool.close();
-  }
-  return count;
-}
-
 test('a live image read while writes go on opens as exactly the store at the captured transaction', async () => {
   const { db, close } = await openScratchDatabase();
   const out = mkdtempSync(join(tmpdir(), 'quiver-image-'));
   try {
-    for (let i = 0; i < 6; i++) await writeNodes(db, i * 2000, 2000, 0);
+    for (let i = 0; i < 6; i++) await writeNodes(db, i * 2000, 2000);
     await churn(db, 0);
     const snapshot = await captureLiveImage(db);
     // The digest is taken before anything else can run: it is the store at the captured transaction.
@@ -78,13 +47,13 @@ test('a live image read while writes go on opens as exactly the store at the cap
       // transaction did not pin it), more while the blocks are read.
       for (let round = 1; round <= 4; round++) {
         await churn(db, round);
-        await writeNodes(db, 20_000 + round * 500, 500, 0);
+        await writeNodes(db, 20_000 + round * 500, 500);
       }
       const blocks = readImageBlocks(snapshot, { blockRawBytes: 64 * 1024, compress: true, maxRateBytesPerSec: 0, workers: 2 });
       const writes = (async () => {
         for (let round = 5; round <= 8; round++) {
           await churn(db, round);
-          await writeNodes(db, 20_000 + round * 500, 500, 0);
+          await writeNodes(db, 20_000 + round * 500, 500);
         }
       })();
       mkdirSync(join(out, 'store'));
@@ -94,7 +63,7 @@ test('a live image read while writes go on opens as exactly the store at the cap
           yield b;
         }
       };
-      const count = await assemble(slow(), join(out, 'store', 'data.mdb'));
+      const { blocks: count } = await assembleImage(slow(), join(out, 'store', 'data.mdb'));
       await writes;
       assert.equal(count, Math.ceil(snapshot.bytes / (64 * 1024)));
       // The live file moved on under the image: later writes rewrote pages inside its range (LMDB
@@ -135,7 +104,7 @@ test('an uncompressed image of a closed store is the used part of its data file,
   const storeDir = db.location.storeDir;
   const out = mkdtempSync(join(tmpdir(), 'quiver-image-'));
   try {
-    await writeNodes(db, 0, 3000, 0);
+    await writeNodes(db, 0, 3000);
     const tx = { txId: db.lastCommittedTxId(), txChecksum: 0, txTimeMs: 0 };
     await db.close();
     const before = logicalDigestOfStore(storeDir);
@@ -143,7 +112,7 @@ test('an uncompressed image of a closed store is the used part of its data file,
     try {
       mkdirSync(join(out, 'store'));
       const blocks = readImageBlocks(snapshot, { blockRawBytes: 100_000, compress: false, maxRateBytesPerSec: 0, workers: 3 });
-      await assemble(blocks, join(out, 'store', 'data.mdb'));
+      await assembleImage(blocks, join(out, 'store', 'data.mdb'));
     } finally {
       snapshot.release();
     }
@@ -158,7 +127,7 @@ test('an uncompressed image of a closed store is the used part of its data file,
 test('stopping the iteration early stops the workers and leaves the snapshot to its owner', async () => {
   const { db, close } = await openScratchDatabase();
   try {
-    await writeNodes(db, 0, 4000, 13);
+    await writeNodes(db, 0, 4000, { every: 13, bytes: 20_000 });
     const snapshot = await captureLiveImage(db);
     try {
       let taken = 0;
