@@ -12,11 +12,11 @@ import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { QuiverError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
-import type { ArtifactInfo } from './artifact-info.js';
 import { chooseArtifactName } from './artifact-name.js';
 import { readArtifactInfo, verifyArtifact } from './artifact-reader.js';
 import { ArtifactWriter } from './artifact-writer.js';
-import { buildChains } from './chain.js';
+import { readCatalog } from './catalog.js';
+import { isEmptyDiff } from './chain.js';
 import { planRestore } from './restore-plan.js';
 import { buildStagedStore } from './restore.js';
 import { GraphStore } from '../storage/store.js';
@@ -39,6 +39,8 @@ export interface AggregateResult {
   uri: string;
   replaced: string[];
   highestTx: number;
+  /** False when the chain was already one FULL: nothing was written or removed. */
+  aggregated: boolean;
 }
 
 /** The transaction a closed store holds. */
@@ -54,19 +56,17 @@ function stagedTx(storeDir: string): { txId: number; txChecksum: number; txTimeM
 
 export async function aggregateBackup(opts: AggregateOptions): Promise<AggregateResult> {
   const { target, fileName } = await resolveArtifactPath(opts.fromPath);
-  const infos: ArtifactInfo[] = [];
-  for (const e of await target.list()) {
-    try {
-      infos.push(await readArtifactInfo(target, e.name));
-    } catch (err) {
-      if (e.name === fileName) throw err;
-      opts.log('warn', `ignoring "${e.name}": ${(err as Error).message}`);
-    }
-  }
-  const step = planRestore({ infos, namedArtifact: fileName, sourceDatabase: opts.database, until: null });
-  const chainInfo = buildChains(infos).chains.find((c) => c.full.name === step.artifacts[0]!.name)!;
+  // The named artifact must itself be readable; the rest is planned exactly as restore plans it,
+  // so aggregate refuses exactly where restore refuses.
+  if (fileName) await readArtifactInfo(target, fileName);
+  const catalog = await readCatalog([{ target }]);
+  const step = planRestore({ catalog, namedArtifact: fileName, sourceDatabase: opts.database, until: null });
+  for (const l of step.leftOut) opts.log('warn', `Not aggregating "${l.name}": ${l.reason}`);
+  const full = step.artifacts[0]!;
+  const newest = step.artifacts.at(-1)!;
   if (step.artifacts.length === 1) {
-    opts.log('info', `The chain of database '${step.sourceDatabase}' is already a single full artifact ("${step.artifacts[0]!.name}"); nothing to aggregate.`);
+    opts.log('info', `The chain of database '${step.sourceDatabase}' is already a single full artifact ("${full.name}"); nothing to aggregate.`);
+    return { database: step.sourceDatabase, artifact: full.name, uri: full.uri, replaced: [], highestTx: full.trailer.highestTx, aggregated: false };
   }
   const staging = join(opts.tempPath ?? tmpdir(), `.aggregate-${step.sourceDatabase}-${randomBytes(4).toString('hex')}`);
   mkdirSync(staging, { recursive: true });
@@ -74,9 +74,10 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
   let writer: ArtifactWriter | null = null;
   try {
     await buildStagedStore(step, targetOf, join(staging, 'store'), join(staging, 'transactions'), null, defaultDatabaseSettings, opts.log, { parallelRecovery: opts.parallelRecovery ?? false });
-    const full = step.artifacts[0]!;
-    const newest = step.artifacts.at(-1)!;
-    const createdAt = new Date();
+    // The new FULL holds the state of the chain's newest artifact, so it carries that artifact's
+    // time: the chain model orders histories by time, and an aggregate must not look like a backup
+    // taken now (artifacts between then and now may continue it, or be missing).
+    const createdAt = new Date(newest.header.createdAt);
     const name = await chooseArtifactName(target, step.sourceDatabase, createdAt);
     const metadata = [...step.artifacts].reverse().find((a) => a.header.metadataCommands.length > 0)?.header;
     writer = await ArtifactWriter.create(
@@ -110,7 +111,7 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
       image.release();
     }
     const written = await writer.finish({
-      lowestTx: 1,
+      lowestTx: finish.txId === 0 ? 0 : 1,
       highestTx: finish.txId,
       highestTxCommitTimeMs: finish.txTimeMs,
       lastTxChecksum: finish.txChecksum,
@@ -118,19 +119,22 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
     });
     writer = null;
     const verified = await verifyArtifact(target, name);
-    if (verified.info.trailer.highestTx !== step.chainHighestTx || verified.info.trailer.lastTxChecksum !== newest.trailer.lastTxChecksum) {
+    if (verified.info.trailer.highestTx !== newest.trailer.highestTx || verified.info.trailer.lastTxChecksum !== newest.trailer.lastTxChecksum) {
       throw new QuiverError('BackupFailed', `the new artifact "${name}" does not end where the chain ends; the old chain is kept`);
     }
     // Only what was aggregated goes (with the empty DIFFs taken after it): when --from-path named a
     // DIFF in the middle of a chain, the DIFFs after it continue the new full artifact and stay.
+    // Also what the chain model proved redundant: empty DIFFs taken after an aggregated artifact, and
+    // DIFFs of the same history whose transactions the new FULL holds.
     const aggregated = new Set(step.artifacts.map((a) => a.name));
-    const emptyAfter = chainInfo.emptyDiffs.filter((e) => e.header.parent !== null && aggregated.has(e.header.parent.artifactName));
-    const old = [...step.artifacts, ...emptyAfter].map((a) => a.name).filter((n) => n !== name);
+    const emptyAfter = catalog.artifacts.filter((e) => isEmptyDiff(e) && e.header.databaseId === step.databaseId && e.header.parent !== null && aggregated.has(e.header.parent.artifactName));
+    const covered = step.leftOut.filter((l) => l.kind === 'covered').map((l) => l.name);
+    const old = [...new Set([...step.artifacts.map((a) => a.name), ...emptyAfter.map((e) => e.name), ...covered])].filter((n) => n !== name);
     if (!opts.keepOldBackup) {
       for (const n of old) await target.remove(n);
       opts.log('info', `Removed the old chain: ${old.join(', ')}`);
     }
-    return { database: step.sourceDatabase, artifact: name, uri: written.uri, replaced: opts.keepOldBackup ? [] : old, highestTx: finish.txId };
+    return { database: step.sourceDatabase, artifact: name, uri: written.uri, replaced: opts.keepOldBackup ? [] : old, highestTx: finish.txId, aggregated: true };
   } catch (e) {
     if (writer) await writer.abort().catch(() => undefined);
     throw e;

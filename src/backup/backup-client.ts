@@ -15,8 +15,8 @@ import { formatDuration } from '../util/format.js';
 import { chooseArtifactName } from './artifact-name.js';
 import type { IncludeMetadata } from './artifact-header.js';
 import { ArtifactWriter, type ArtifactHeaderInput } from './artifact-writer.js';
-import { listExistingArtifacts } from './existing-artifacts.js';
-import { type BackupPlan, type ExistingArtifact, planBackup, type RequestedType } from './backup-plan.js';
+import { type BackupPlan, type ChainTip, planBackup, type RequestedType } from './backup-plan.js';
+import { readCatalog } from './catalog.js';
 import { Progress } from './progress.js';
 import type { RemoteDatabase } from './protocol.js';
 import { BackupConnection } from './remote.js';
@@ -145,10 +145,8 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
       log('error', `${o.error} (${o.hint})`);
       outcomes.push(o);
     }
-    let existing: ExistingArtifact[] | null = null;
     for (const name of matched) {
-      if (existing === null) existing = await listExistingArtifacts(opts.target, (m: string) => log('warn', m));
-      const outcome = await backupOne(opts, name, listings, existing!);
+      const outcome = await backupOne(opts, name, listings);
       outcomes.push(outcome);
     }
   } finally {
@@ -158,7 +156,7 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
   return { outcomes, unreachableServers: unreachable, exitCode };
 }
 
-async function backupOne(opts: BackupRunOptions, name: string, listings: ServerListing[], existing: ExistingArtifact[]): Promise<DatabaseOutcome> {
+async function backupOne(opts: BackupRunOptions, name: string, listings: ServerListing[]): Promise<DatabaseOutcome> {
   const { log } = opts;
   const outcome = emptyOutcome(name);
   const started = Date.now();
@@ -175,7 +173,7 @@ async function backupOne(opts: BackupRunOptions, name: string, listings: ServerL
     outcome.databaseId = db.databaseId;
     log('info', `Using remote server ${host.server} for backup of database '${name}'.`);
     try {
-      await backupFrom(opts, host.conn, db, existing, outcome);
+      await backupFrom(opts, host.conn, db, outcome);
       outcome.outcome = 'ok';
       outcome.durationMs = Date.now() - started;
       return outcome;
@@ -202,9 +200,12 @@ function defaultRemedy(err: QuiverError): string {
   return 'run the backup again; if it fails the same way, run it with --verbose and check the server log';
 }
 
-async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, existing: ExistingArtifact[], outcome: DatabaseOutcome): Promise<void> {
+async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, outcome: DatabaseOutcome): Promise<void> {
   const { log } = opts;
-  const plan: BackupPlan = planBackup(opts.type, db, existing);
+  // Read per database, right before planning: the chain is seen as restore will see it.
+  const catalog = opts.type === 'FULL' ? null : await readCatalog([{ target: opts.target }]);
+  if (catalog) for (const u of catalog.unreadable) log('warn', `ignoring "${u.name}" in ${opts.target.uri()}: ${u.message}`);
+  const plan: BackupPlan = planBackup(opts.type, db, catalog ?? { artifacts: [], unreadable: [], checksumsInside: new Map() });
   if (plan.type === 'FAIL') throw new QuiverError('BackupFailed', plan.message, { hint: plan.hint });
   for (const n of plan.notes) log('info', n);
   let metadata: string[] = [];
@@ -241,19 +242,7 @@ async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: Re
     written = await writeFull(opts, conn, db, metadata, include);
   }
   const kind = plannedType === 'FULL' ? 'FULL' : 'DIFF';
-  const parentLastTxChecksum = plannedType !== 'FULL' && plan.type !== 'FULL' ? plan.parent.lastTxChecksum : null;
   log('info', `Finished artifact creation '${written.name}' for database '${db.name}', took ${formatDuration(Date.now() - started)}.`);
-  existing.push({
-    name: written.name,
-    databaseName: db.name,
-    databaseId: db.databaseId,
-    kind,
-    lowestTx: written.lowestTx,
-    highestTx: written.highestTx,
-    lastTxChecksum: written.lastTxChecksum,
-    parentLastTxChecksum,
-    createdAt: written.createdAt,
-  });
   Object.assign(outcome, {
     type: kind,
     empty: plannedType === 'EMPTY_DIFF',
@@ -364,7 +353,7 @@ async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: Rem
     const w = await writer.finish({ lowestTx: tx === 0 ? 0 : 1, highestTx: tx, highestTxCommitTimeMs: snap.txTimeMs, lastTxChecksum: snap.txChecksum, txCount: tx });
     failed.close(null, opts.log);
     opts.log('info', `Finished full backup of database '${db.name}'. Store snapshot consistent at tx ${tx}.`);
-    return { ...w, lowestTx: 1, highestTx: tx, lastTxChecksum: snap.txChecksum, createdAt: createdAt.toISOString() };
+    return { ...w, lowestTx: tx === 0 ? 0 : 1, highestTx: tx, lastTxChecksum: snap.txChecksum, createdAt: createdAt.toISOString() };
   } catch (e) {
     await writer.abort().catch(() => undefined);
     failed.close(e, opts.log);
@@ -374,7 +363,7 @@ async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: Rem
   }
 }
 
-async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, parent: ExistingArtifact, fromTxId: number | null, metadata: string[], include: IncludeMetadata) {
+async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, parent: ChainTip, fromTxId: number | null, metadata: string[], include: IncludeMetadata) {
   opts.log('info', `Start differential backup of database '${db.name}'.`);
   const stream = fromTxId === null ? null : await conn.transactions(db.name, fromTxId);
   if (stream === null) opts.log('info', `The remote server (${conn.address}) has no new transactions for database '${db.name}' since tx ${parent.highestTx}: writing an empty differential artifact.`);

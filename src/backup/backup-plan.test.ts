@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type BackupPlan, type ExistingArtifact, planBackup, type RequestedType } from './backup-plan.js';
+import type { ArtifactInfo } from './artifact-info.js';
+import { type BackupPlan, type ChainTip, planBackup, type RequestedType } from './backup-plan.js';
+import { type Catalog, joinQueries } from './chain.js';
 import type { RemoteDatabase } from './protocol.js';
 
 const idA = 'c8368b24-55e2-474d-bb41-75657f5bfcde';
@@ -19,20 +21,57 @@ function checksumOf(tx: number, h = 0): number {
 
 let minute = 0;
 
-function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highestTx: number, o: { id?: string; history?: number; parentHistory?: number } = {}): ExistingArtifact {
+interface TestArtifact {
+  info: ArtifactInfo;
+  databaseName: string;
+}
+
+function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highestTx: number, o: { id?: string; history?: number; parentHistory?: number; databaseName?: string } = {}): TestArtifact {
   minute += 1;
   const empty = highestTx === 0;
-  return {
+  const databaseName = o.databaseName ?? 'neo4j';
+  const info: ArtifactInfo = {
     name,
-    databaseName: 'neo4j',
-    databaseId: o.id ?? idA,
-    kind,
-    lowestTx,
-    highestTx,
-    lastTxChecksum: empty ? 0 : checksumOf(highestTx, o.history),
-    parentLastTxChecksum: kind === 'FULL' ? null : empty ? 0 : checksumOf(lowestTx - 1, o.parentHistory ?? o.history),
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+    uri: `file:///backups/${name}`,
+    sizeBytes: 1000,
+    formatVersion: 1,
+    headerCrc32: 0,
+    header: {
+      databaseName,
+      databaseId: o.id ?? idA,
+      storeId: 'store-1',
+      kind,
+      compressed: true,
+      compression: 'zstd',
+      createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+      payloadFormat: kind === 'FULL' ? 'lmdb-pages-v1' : 'txlog-v1',
+      parent: kind === 'FULL' ? null : { artifactName: '', highestTx: empty ? 0 : lowestTx - 1, lastTxChecksum: empty ? 0 : checksumOf(lowestTx - 1, o.parentHistory ?? o.history) },
+      metadataCommands: [],
+      includeMetadata: 'all',
+      toolVersion: '0.1.0',
+      blockRawBytes: 1 << 20,
+    },
+    trailer: {
+      lowestTx,
+      highestTx,
+      highestTxCommitTimeMs: empty ? 0 : 1,
+      txCount: empty ? 0 : highestTx - lowestTx + 1,
+      payloadRawBytes: 0,
+      payloadStoredBytes: 0,
+      blockCount: 0,
+      lastTxChecksum: empty ? 0 : checksumOf(highestTx, o.history),
+      headerCrc32: 0,
+      headerBytes: 100,
+      sha256Hex: '00'.repeat(32),
+    },
   };
+  return { info, databaseName };
+}
+
+function catalogOf(existing: TestArtifact[]): Catalog {
+  const infos = existing.map((e) => e.info);
+  const checksumsInside = new Map([...joinQueries(infos)].map(([uri, txs]) => [uri, new Map(txs.map((t) => [t, checksumOf(t)]))]));
+  return { artifacts: infos, unreadable: [], checksumsInside };
 }
 
 function server(lastTx: number, o: { id?: string; oldestInLog?: number; history?: number } = {}): RemoteDatabase {
@@ -49,8 +88,8 @@ function server(lastTx: number, o: { id?: string; oldestInLog?: number; history?
   };
 }
 
-function plan(type: RequestedType, db: RemoteDatabase, existing: ExistingArtifact[]): BackupPlan {
-  return planBackup(type, db, existing);
+function plan(type: RequestedType, db: RemoteDatabase, existing: TestArtifact[]): BackupPlan {
+  return planBackup(type, db, catalogOf(existing));
 }
 
 function expectFull(p: BackupPlan): { fallbackReason: string | null; notes: string[] } {
@@ -59,7 +98,7 @@ function expectFull(p: BackupPlan): { fallbackReason: string | null; notes: stri
   return p;
 }
 
-function expectDiff(p: BackupPlan): { parent: ExistingArtifact; fromTxId: number } {
+function expectDiff(p: BackupPlan): { parent: ChainTip; fromTxId: number } {
   assert.equal(p.type, 'DIFF', JSON.stringify(p));
   if (p.type !== 'DIFF') throw new Error('unreachable');
   return p;
@@ -89,7 +128,7 @@ describe('planBackup with no artifacts of the database', () => {
   });
 
   it('ignores artifacts of other databases (another id)', () => {
-    const other = { ...artifact('other-f', 'FULL', 1, 10, { id: idB }), databaseName: 'other' };
+    const other = artifact('other-f', 'FULL', 1, 10, { id: idB, databaseName: 'other' });
     assert.equal(expectFull(plan('AUTO', server(10), [other])).fallbackReason, null);
     assert.equal(expectFail(plan('DIFF', server(10), [other])).message, `Differential backup of database 'neo4j' failed. Reason: ${needFull}`);
   });
@@ -172,21 +211,21 @@ describe('planBackup when a DIFF cannot be made', () => {
     void d1; // taken, then lost
     const d2 = artifact('d2', 'DIFF', 21, 30);
     const p = expectFull(plan('AUTO', server(40), [f, d2]));
-    assert.equal(p.fallbackReason, 'the chain ending at "d2" is broken: no artifact covers transaction 20');
-    assert.match(expectFail(plan('DIFF', server(40), [f, d2])).message, /Reason: the chain ending at "d2" is broken/);
+    assert.equal(p.fallbackReason, 'the backup chain in the target cannot be continued: "d2": DIFF artifact "d2" starts at tx 21 but "f" ends at tx 10: transactions 11..20 are missing');
+    assert.match(expectFail(plan('DIFF', server(40), [f, d2])).message, /Reason: the backup chain in the target cannot be continued/);
   });
 
   it('AUTO falls back to FULL when the DIFF before the newest one belongs to another history', () => {
     const d1 = artifact('d1', 'DIFF', 11, 20);
     const d2 = artifact('d2', 'DIFF', 21, 30, { parentHistory: 1 });
     const p = expectFull(plan('AUTO', server(40), [f, d1, d2]));
-    assert.equal(p.fallbackReason, 'the chain ending at "d2" is broken: the artifact ending at transaction 20 belongs to another history than "d2"');
+    assert.equal(p.fallbackReason, `the backup chain in the target cannot be continued: DIFF artifact "d2" follows a different history: its chain checksum of tx 20 is ${checksumOf(20, 1)}, "d1" has ${checksumOf(20)}`);
   });
 
   it('AUTO falls back to FULL when DIFFs remain but their FULL is gone', () => {
     const d1 = artifact('d1', 'DIFF', 11, 20);
     const p = expectFull(plan('AUTO', server(40), [d1]));
-    assert.equal(p.fallbackReason, 'the chain ending at "d1" is broken: no artifact covers transaction 10');
+    assert.equal(p.fallbackReason, 'the DIFF artifacts of database \'neo4j\' in the target have no full artifact to continue from ("d1")');
   });
 
   it('AUTO falls back to FULL when the server is behind the newest artifact (restored to an earlier state)', () => {

@@ -1,75 +1,46 @@
 /**
- * Decides what a backup run does for one database, from the server's listing and the artifacts
- * already in the target. Pure: no I/O, so every rule is tested directly.
+ * Decides what a backup run does for one database, from the server's listing and the catalog of the
+ * target. Pure: no I/O, so every rule is tested directly. The chain itself comes from the one chain
+ * model (chain.ts), exactly as restore sees it.
  *
- * AUTO: FULL when no usable chain of the same database id exists; otherwise a DIFF from the newest
- * non-empty artifact; FULL again, with the reason stated, when the server can no longer supply the
- * transactions the DIFF needs or the histories diverged. An up-to-date chain gets an empty DIFF.
+ * AUTO: FULL when no chain of the same database id exists; otherwise a DIFF from the end of the path
+ * a restore would follow; FULL again, with the reason stated, when that chain cannot be continued
+ * (a fork, a gap, an unreadable artifact that may hold newer transactions), when the server can no
+ * longer supply the transactions the DIFF needs, or when the histories diverged. An up-to-date chain
+ * gets an empty DIFF.
  */
+import type { ArtifactInfo } from './artifact-info.js';
+import { analyseChain, type Catalog } from './chain.js';
 import type { RemoteDatabase } from './protocol.js';
+
+/** What a DIFF continues: the artifact the chain's path ends with, and the point it ends at. */
+export interface ChainTip {
+  name: string;
+  highestTx: number;
+  lastTxChecksum: number;
+  artifact: ArtifactInfo;
+}
 
 export type RequestedType = 'FULL' | 'DIFF' | 'AUTO';
 
-export interface ExistingArtifact {
-  name: string;
-  databaseName: string;
-  databaseId: string;
-  kind: 'FULL' | 'DIFF';
-  lowestTx: number;
-  highestTx: number;
-  lastTxChecksum: number;
-  /** DIFF: the chain checksum of the transaction it follows (its header's parent.lastTxChecksum); FULL: null. */
-  parentLastTxChecksum: number | null;
-  createdAt: string;
-}
-
 export type BackupPlan =
   | { type: 'FULL'; fallbackReason: string | null; notes: string[] }
-  | { type: 'DIFF'; parent: ExistingArtifact; fromTxId: number; notes: string[] }
-  | { type: 'EMPTY_DIFF'; parent: ExistingArtifact; notes: string[] }
+  | { type: 'DIFF'; parent: ChainTip; fromTxId: number; notes: string[] }
+  | { type: 'EMPTY_DIFF'; parent: ChainTip; notes: string[] }
   | { type: 'FAIL'; message: string; hint: string };
 
 const needFull =
   'Differential backups require that a full backup of the same database exists in the folder defined in --to-path.';
 
-/**
- * The newest non-empty artifact (by backup time) whose chain reaches back to a FULL, or why there is
- * none. Time, not highest tx, picks "newest": after a database was restored to an earlier state the
- * latest backups have lower transaction ids than older ones, and they are the ones to continue.
- */
-function usableParent(artifacts: ExistingArtifact[]): { parent: ExistingArtifact } | { problem: string } {
-  const nonEmpty = artifacts.filter((a) => a.highestTx > 0).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.highestTx - a.highestTx);
-  const newest = nonEmpty[0];
-  if (!newest) return { problem: 'none' };
-  // Walk back to a FULL: each DIFF must follow an artifact that ends at its lowestTx - 1 with the
-  // chain checksum the DIFF recorded for its parent (same range, same history).
-  let cur = newest;
-  for (let guard = 0; cur.kind === 'DIFF' && guard < nonEmpty.length; guard++) {
-    const child = cur;
-    const prev = nonEmpty.find((a) => a.highestTx === child.lowestTx - 1 && a.lastTxChecksum === child.parentLastTxChecksum);
-    if (!prev) {
-      const sameRange = nonEmpty.some((a) => a.highestTx === child.lowestTx - 1);
-      return {
-        problem: sameRange
-          ? `the chain ending at "${newest.name}" is broken: the artifact ending at transaction ${child.lowestTx - 1} belongs to another history than "${child.name}"`
-          : `the chain ending at "${newest.name}" is broken: no artifact covers transaction ${child.lowestTx - 1}`,
-      };
-    }
-    cur = prev;
-  }
-  if (cur.kind !== 'FULL') return { problem: `the chain ending at "${newest.name}" has no full artifact` };
-  return { parent: newest };
-}
-
-export function planBackup(requested: RequestedType, db: RemoteDatabase, existing: ExistingArtifact[]): BackupPlan {
+export function planBackup(requested: RequestedType, db: RemoteDatabase, catalog: Catalog): BackupPlan {
   const notes: string[] = [];
-  const sameId = existing.filter((a) => a.databaseId === db.databaseId);
-  const otherIds = new Set(existing.filter((a) => a.databaseName === db.name && a.databaseId !== db.databaseId).map((a) => a.databaseId));
+  const sameId = catalog.artifacts.filter((a) => a.header.databaseId === db.databaseId);
+  const otherIds = new Set(catalog.artifacts.filter((a) => a.header.databaseName === db.name && a.header.databaseId !== db.databaseId).map((a) => a.header.databaseId));
   if (requested === 'FULL') return { type: 'FULL', fallbackReason: null, notes };
   if (otherIds.size > 0 && sameId.length === 0) {
     notes.push(`artifacts of database '${db.name}' in the target belong to another database id (${[...otherIds].join(', ')}): the database was recreated, so a new chain starts`);
   }
-  const found = usableParent(sameId);
+  const found = chainTip(catalog, db);
   const fail = (reason: string): BackupPlan =>
     requested === 'DIFF'
       ? { type: 'FAIL', message: `Differential backup of database '${db.name}' failed. Reason: ${reason}`, hint: 'run with --type=FULL (or --type=AUTO, which falls back to a full backup)' }
@@ -82,7 +53,7 @@ export function planBackup(requested: RequestedType, db: RemoteDatabase, existin
     }
     return fail(found.problem);
   }
-  const parent = found.parent;
+  const parent = found.tip;
   if (parent.highestTx > db.lastCommittedTxId) {
     return fail(`the newest artifact "${parent.name}" ends at transaction ${parent.highestTx}, but the database on the server is at ${db.lastCommittedTxId} (it was restored to an earlier state)`);
   }
@@ -98,4 +69,19 @@ export function planBackup(requested: RequestedType, db: RemoteDatabase, existin
     );
   }
   return { type: 'DIFF', parent, fromTxId: parent.highestTx + 1, notes };
+}
+
+/** Where the chain of the server's database id ends, as restore would reach it, or why it cannot be continued. */
+function chainTip(catalog: Catalog, db: RemoteDatabase): { tip: ChainTip } | { problem: string } {
+  const analysis = analyseChain(catalog, { databaseId: db.databaseId });
+  if (!analysis) {
+    const orphan = catalog.artifacts.find((a) => a.header.databaseId === db.databaseId && a.header.kind === 'DIFF' && a.trailer.highestTx > 0);
+    return orphan ? { problem: `the DIFF artifacts of database '${db.name}' in the target have no full artifact to continue from ("${orphan.name}")` } : { problem: 'none' };
+  }
+  const fork = analysis.forks[0];
+  if (fork) return { problem: `the backup chain in the target cannot be continued: ${fork.message}` };
+  const hiding = analysis.leftOut.find((l) => l.hidesNewer);
+  if (hiding) return { problem: `the backup chain in the target cannot be continued: "${hiding.name}": ${hiding.reason}` };
+  const { tip } = analysis;
+  return { tip: { name: tip.artifact.name, highestTx: tip.tx, lastTxChecksum: tip.checksum, artifact: tip.artifact } };
 }

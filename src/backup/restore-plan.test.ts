@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { QuiverError } from '../util/errors.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { databaseIdA, databaseIdB } from './artifact-test-fixtures.js';
+import { joinQueries } from './chain.js';
 import { planRestore, type RestoreRequest } from './restore-plan.js';
 import type { RestoreUntil } from './restore-until.js';
 
@@ -55,7 +56,8 @@ function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highest
 }
 
 function request(infos: ArtifactInfo[], overrides: Partial<RestoreRequest> = {}): RestoreRequest {
-  return { infos, namedArtifact: undefined, sourceDatabase: undefined, until: null, ...overrides };
+  const checksumsInside = new Map([...joinQueries(infos)].map(([uri, txs]) => [uri, new Map(txs.map((t) => [t, checksumOf(t)]))]));
+  return { catalog: { artifacts: infos, unreadable: [], checksumsInside }, namedArtifact: undefined, sourceDatabase: undefined, until: null, ...overrides };
 }
 
 const names = (infos: readonly ArtifactInfo[]): string[] => infos.map((i) => i.name);

@@ -20,9 +20,10 @@ import { BackgroundFlush } from '../util/background-flush.js';
 import { openForDirectWrites } from '../util/direct-buffer.js';
 import { formatBytes } from '../util/format.js';
 import type { ArtifactInfo } from './artifact-info.js';
-import { parseArtifactFileName } from './artifact-name.js';
 import { readArtifactInfo, readPayload, writePayloadToFile } from './artifact-reader.js';
 import { mapOrdered } from './compression-queue.js';
+import { type CatalogSource, readCatalog, type TargetCatalog } from './catalog.js';
+import type { LeftOut } from './chain.js';
 import { planRestore, type RestoreStep } from './restore-plan.js';
 import { decodeChunksInFlightMax, decodeRecord, type DecodedTx, ReplayDecoder, type ReplayDecoderInit, type ValidatedChunk, WorkerReplayDecoder } from './restore-replay.js';
 import type { RestoreUntil } from './restore-until.js';
@@ -66,80 +67,37 @@ export interface RestoreResult {
   lastCommitTimeMs: number;
   transactionsReplayed: number;
   reachedRequestedPoint: boolean;
+  /** Artifacts of the database that were not read, with the reason. */
+  leftOut: LeftOut[];
   metadataScript: string | null;
   replaced: boolean;
 }
 
-interface Source {
-  target: BackupTarget;
-  info: ArtifactInfo;
-}
-
-/** An artifact found in a folder whose header or trailer cannot be read. */
-interface Unreadable {
-  name: string;
-  message: string;
-}
-
-async function collectSources(paths: string[], log: RestoreOptions['log']): Promise<{ sources: Source[]; named: string | undefined; unreadable: Unreadable[] }> {
-  const sources: Source[] = [];
-  const unreadable: Unreadable[] = [];
+/**
+ * The catalog of every --from-path (one folder, or the folder of one named artifact file). The named
+ * file must itself be readable: a restore fails on it rather than skipping it.
+ */
+async function catalogOf(paths: string[]): Promise<{ catalog: TargetCatalog; named: string | undefined }> {
+  const sources: CatalogSource[] = [];
   let named: string | undefined;
   for (const p of paths) {
     const { target, fileName } = await resolveArtifactPath(p);
-    const names = (await target.list()).map((e) => e.name);
     if (fileName) {
       if (paths.length === 1) named = fileName;
-      // The named file must itself be readable: fail on it rather than skip it.
-      const info = await readArtifactInfo(target, fileName);
-      sources.push({ target, info });
+      await readArtifactInfo(target, fileName);
     }
-    for (const n of names) {
-      if (n === fileName) continue;
-      try {
-        sources.push({ target, info: await readArtifactInfo(target, n) });
-      } catch (e) {
-        if (!fileName) {
-          log('warn', `ignoring "${n}": ${(e as Error).message}`);
-          unreadable.push({ name: n, message: (e as Error).message });
-        }
-      }
-    }
+    sources.push({ target });
   }
-  // The same artifact reached twice (a file and its folder) counts once.
-  const seen = new Set<string>();
-  return { sources: sources.filter((s) => (seen.has(s.info.uri) ? false : (seen.add(s.info.uri), true))), named, unreadable };
-}
-
-/**
- * An unreadable artifact must not be skipped silently when it may belong to the restored chain: it
- * could hold its newest transactions. File names carry the database name and sort in time order.
- */
-function assertNoUnreadableInChain(step: RestoreStep, unreadable: Unreadable[], name: string): void {
-  if (step.pointInChain) return;
-  const full = step.artifacts[0]!.name;
-  const suspect = unreadable.find((u) => parseArtifactFileName(u.name)?.databaseName === step.sourceDatabase && u.name > full);
-  if (suspect) {
-    throw new QuiverError('ArtifactCorrupt', `cannot restore database "${name}": artifact "${suspect.name}" may belong to the chain being restored but cannot be read: ${suspect.message}`, {
-      hint: 'move it out of the folder to restore without it, or name the artifact to restore up to in --from-path',
-    });
-  }
+  return { catalog: await readCatalog(sources), named };
 }
 
 export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResult> {
   const { log } = opts;
-  const { sources, named, unreadable } = await collectSources(opts.fromPaths, log);
-  let step: RestoreStep;
-  try {
-    step = planRestore({ infos: sources.map((s) => s.info), namedArtifact: named, sourceDatabase: opts.sourceDatabase, targetName: opts.database, until: opts.until });
-  } catch (e) {
-    // Say which artifacts were left out: they are often why no chain could be built.
-    if (!(e instanceof QuiverError) || unreadable.length === 0) throw e;
-    throw new QuiverError(e.code, `${e.message}; skipped ${unreadable.length} unreadable artifact(s): ${unreadable.map((u) => u.message).join('; ')}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
-  }
-  const targetOf = new Map(sources.map((s) => [s.info.uri, s.target]));
+  const { catalog, named } = await catalogOf(opts.fromPaths);
+  const step = planRestore({ catalog, namedArtifact: named, sourceDatabase: opts.sourceDatabase, targetName: opts.database, until: opts.until });
+  const targetOf = new Map(catalog.targetOf);
   const name = normalizeDatabaseName(opts.database ?? step.sourceDatabase);
-  assertNoUnreadableInChain(step, unreadable, name);
+  for (const l of step.leftOut) log('warn', `Not restoring from "${l.name}": ${l.reason}`);
   const storeDir = join(opts.toPathData ?? opts.dataDir, 'databases', name);
   const logDir = join(opts.toPathTxn ?? opts.txRoot, name);
   // A server running from this home only matters when the restore writes where that server reads.
@@ -198,6 +156,7 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
       lastCommitTimeMs: info.lastCommitTimeMs,
       transactionsReplayed: replayed,
       reachedRequestedPoint: reached,
+      leftOut: step.leftOut,
       metadataScript,
       replaced,
     };

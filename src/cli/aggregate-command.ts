@@ -33,6 +33,7 @@ export function aggregateCommand(name: string, run: (code: number) => void): Com
     if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path', { hint: 'pass the folder that holds the chain' });
     const r = await aggregateBackup({ fromPath: o.fromPath, database, keepOldBackup: o.keepOldBackup, tempPath: o.tempPath, parallelRecovery: o.parallelRecovery, log });
     if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    else if (!r.aggregated) process.stdout.write(`Nothing to aggregate: the chain of database '${r.database}' is already the single full artifact '${r.uri.replace(/^file:\/\//, '')}'.\n`);
     else process.stdout.write(`Successfully aggregated backup chain of database '${r.database}', new artifact: '${r.uri.replace(/^file:\/\//, '')}'.\n`);
     run(0);
   });

@@ -7,10 +7,11 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import type { ArtifactInfo } from '../backup/artifact-info.js';
 import { parseArtifactFileName } from '../backup/artifact-name.js';
 import { readArtifactInfo, verifyArtifact } from '../backup/artifact-reader.js';
-import { buildChains } from '../backup/chain.js';
+import { readCatalog } from '../backup/catalog.js';
+import { analyseChain, type Catalog, explainUnreachable } from '../backup/chain.js';
+import { compareText } from '../util/compare-text.js';
 import { planRestore } from '../backup/restore-plan.js';
 import { buildStagedStore } from '../backup/restore.js';
 import { defaultDatabaseSettings, locateDatabase } from '../kernel/database.js';
@@ -31,22 +32,45 @@ interface CheckCliOptions extends CommonAdminOptions {
   tempPath?: string;
 }
 
-async function verifyAll(target: BackupTarget, names: string[], log: (l: 'info' | 'warn' | 'error', m: string) => void): Promise<{ infos: ArtifactInfo[]; problems: string[] }> {
-  const infos: ArtifactInfo[] = [];
+/**
+ * Every checksum of every named artifact, then the chain model over what verified: forks, gaps and
+ * artifacts that hide newer transactions are problems; each database's path is logged.
+ */
+async function verifyAll(target: BackupTarget, names: string[], log: (l: 'info' | 'warn' | 'error', m: string) => void): Promise<{ catalog: Catalog; problems: string[] }> {
   const problems: string[] = [];
+  const failed = new Map<string, string>();
   for (const n of names) {
     try {
       const v = await verifyArtifact(target, n);
-      infos.push(v.info);
       log('info', `verified ${n}: ${v.blockCount} block(s), every checksum matches`);
     } catch (e) {
+      failed.set(n, toQuiverError(e).message);
       problems.push(toQuiverError(e).message);
     }
   }
-  const report = buildChains(infos);
-  for (const p of report.problems) problems.push(p.message);
-  for (const c of report.chains) log('info', `chain of '${c.databaseName}' (${c.databaseId}): ${[c.full, ...c.diffs].map((a) => a.name).join(' → ')} covers tx ${c.lowestTx}..${c.highestTx}`);
-  return { infos, problems };
+  const read = await readCatalog([{ target, names }]);
+  const catalog: Catalog = {
+    artifacts: read.artifacts.filter((a) => !failed.has(a.name)),
+    unreadable: [...read.unreadable.filter((u) => !failed.has(u.name)), ...[...failed].map(([name, message]) => ({ name, uri: target.uri(name), message }))],
+    checksumsInside: read.checksumsInside,
+  };
+  for (const u of read.unreadable) if (!failed.has(u.name)) problems.push(u.message);
+  const databases = [...new Set(catalog.artifacts.map((a) => a.header.databaseName))].sort(compareText);
+  for (const databaseName of databases) {
+    const analysis = analyseChain(catalog, { databaseName });
+    if (!analysis) {
+      const orphan = catalog.artifacts.find((a) => a.header.databaseName === databaseName)!;
+      problems.push(explainUnreachable(catalog, orphan));
+      continue;
+    }
+    log('info', `chain of '${databaseName}' (${analysis.databaseId}): ${analysis.path.map((a) => a.name).join(' → ')} reaches tx ${analysis.tip.tx}`);
+    for (const f of analysis.forks) problems.push(f.message);
+    for (const l of analysis.leftOut) {
+      if (l.hidesNewer && l.kind !== 'unreadable' && l.kind !== 'otherHistory') problems.push(l.reason);
+      else if (!l.hidesNewer && l.kind !== 'unreadable') log('info', `not on the chain of '${databaseName}': "${l.name}": ${l.reason}`);
+    }
+  }
+  return { catalog, problems };
 }
 
 export function verifyCommand(run: (code: number) => void): Command {
@@ -59,9 +83,9 @@ export function verifyCommand(run: (code: number) => void): Command {
     if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path');
     const { target, fileName } = await resolveArtifactPath(o.fromPath);
     const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
-    const { infos, problems } = await verifyAll(target, names, log);
+    const { catalog, problems } = await verifyAll(target, names, log);
     for (const p of problems) log('error', p);
-    process.stdout.write(`${infos.length} of ${names.length} artifact(s) verified${problems.length ? `; ${problems.length} problem(s) found` : ', no problems found'}.\n`);
+    process.stdout.write(`${catalog.artifacts.length} of ${names.length} artifact(s) verified${problems.length ? `; ${problems.length} problem(s) found` : ', no problems found'}.\n`);
     run(problems.length ? 1 : 0);
   });
   return cmd;
@@ -100,7 +124,7 @@ export function checkCommand(run: (code: number) => void): Command {
       const staging = join(o.tempPath ?? tmpdir(), `.check-${name}-${randomBytes(4).toString('hex')}`);
       mkdirSync(staging, { recursive: true });
       try {
-        const step = planRestore({ infos: verified.infos, namedArtifact: fileName, sourceDatabase: name, until: null });
+        const step = planRestore({ catalog: verified.catalog, namedArtifact: fileName, sourceDatabase: name, until: null });
         lines.push(`chain: ${step.artifacts.map((a) => a.name).join(' → ')}`);
         await buildStagedStore(step, new Map(step.artifacts.map((a) => [a.uri, target])), join(staging, 'store'), join(staging, 'tx'), null, defaultDatabaseSettings, log);
         const store = GraphStore.open(join(staging, 'store'), { readOnly: true });
