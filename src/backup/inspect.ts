@@ -7,10 +7,10 @@
 import type { BackupTarget } from '../targets/target.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import { hex32 } from './artifact-corrupt.js';
-import { readArtifactInfo, type ArtifactInfo } from './artifact-info.js';
-import { mapOrdered } from './compression-queue.js';
+import type { ArtifactInfo } from './artifact-info.js';
+import { readInfos } from './catalog.js';
+import { compareText } from '../util/compare-text.js';
 import { renderTable } from './inspect-table.js';
-import { inspectReadsInFlightMax } from './limits.js';
 
 export interface InspectOptions {
   format: 'table' | 'json';
@@ -49,22 +49,14 @@ export async function inspectPathReport(path: string, options: InspectOptions): 
 
 /** Reads the header and trailer of each named artifact (default: every artifact in the target), sorted for display. */
 export async function inspectArtifacts(target: BackupTarget, names?: readonly string[]): Promise<InspectedArtifact[]> {
-  const toRead = names ?? (await target.list()).map((entry) => entry.name);
-  const inspectOne = async (name: string): Promise<InspectedArtifact> => {
-    try {
-      return { name, uri: target.uri(name), info: await readArtifactInfo(target, name), error: null };
-    } catch (e) {
-      // Reported in the artifact's row, not thrown: one bad artifact must not hide the others.
-      return { name, uri: target.uri(name), info: null, error: e instanceof Error ? e : new Error(String(e)) };
-    }
-  };
-  const inspected: InspectedArtifact[] = [];
-  for await (const one of mapOrdered(iterate(toRead), inspectOne, inspectReadsInFlightMax)) inspected.push(one);
+  // The one catalog reader: inspect sees a folder exactly as restore and AUTO backup see it.
+  const { artifacts, unreadable } = await readInfos([names === undefined ? { target } : { target, names }]);
+  const inspected: InspectedArtifact[] = [
+    ...artifacts.map((info) => ({ name: info.name, uri: info.uri, info, error: null })),
+    // Reported in the artifact's row, not thrown: one bad artifact must not hide the others.
+    ...unreadable.map((u) => ({ name: u.name, uri: u.uri, info: null, error: new Error(u.message) })),
+  ];
   return inspected.sort(compareForDisplay);
-}
-
-async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
-  yield* items;
 }
 
 function compareForDisplay(a: InspectedArtifact, b: InspectedArtifact): number {
@@ -78,10 +70,6 @@ function compareForDisplay(a: InspectedArtifact, b: InspectedArtifact): number {
   return compareText(a.name, b.name);
 }
 
-/** Code-unit order: the same on every machine, unlike localeCompare. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 const tableHeaders = ['FILE', 'DATABASE', 'DATABASE ID', 'TIME (UTC)', 'FULL', 'COMPRESSED', 'LOWEST TX', 'HIGHEST TX'];
 const verboseHeaders = [

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseArtifactFileName } from '../backup/artifact-name.js';
-import { readArtifactInfo, verifyArtifact } from '../backup/artifact-reader.js';
-import { readCatalog } from '../backup/catalog.js';
+import { verifyArtifact } from '../backup/artifact-reader.js';
+import { readCatalog, readInfos } from '../backup/catalog.js';
 import { analyseChain, type Catalog, explainUnreachable } from '../backup/chain.js';
 import { compareText } from '../util/compare-text.js';
 import { planRestore } from '../backup/restore-plan.js';
@@ -109,15 +109,13 @@ export function checkCommand(run: (code: number) => void): Command {
       const { target, fileName } = await resolveArtifactPath(o.fromPath);
       const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
       const relevant: string[] = [];
-      for (const n of names) {
-        try {
-          if ((await readArtifactInfo(target, n)).header.databaseName === name) relevant.push(n);
-        } catch (e) {
-          // Unreadable: its file name still tells whether it belongs to this database.
-          const owner = parseArtifactFileName(n)?.databaseName;
-          if (owner === undefined || owner === name) problems.push(toQuiverError(e).message);
-          else log('warn', `ignoring "${n}" (another database's artifact): ${toQuiverError(e).message}`);
-        }
+      const read = await readInfos([{ target, names }]);
+      for (const info of read.artifacts) if (info.header.databaseName === name) relevant.push(info.name);
+      for (const u of read.unreadable) {
+        // Unreadable: its file name still tells whether it belongs to this database.
+        const owner = parseArtifactFileName(u.name)?.databaseName;
+        if (owner === undefined || owner === name) problems.push(u.message);
+        else log('warn', `ignoring "${u.name}" (another database's artifact): ${u.message}`);
       }
       const verified = await verifyAll(target, relevant, log);
       problems.push(...verified.problems);
