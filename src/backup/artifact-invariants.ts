@@ -4,7 +4,7 @@
  */
 import { blockHeaderBytes } from './artifact-block.js';
 import { isU32, type ArtifactHeader } from './artifact-header.js';
-import { trailerBytes, type ArtifactTrailer } from './artifact-trailer.js';
+import { holdsNoTransaction, trailerBytes, type ArtifactTrailer } from './artifact-trailer.js';
 
 /** The first broken promise of a header and trailer pair, or null. */
 export function sealProblem(header: ArtifactHeader, t: ArtifactTrailer): string | null {
@@ -13,7 +13,7 @@ export function sealProblem(header: ArtifactHeader, t: ArtifactTrailer): string 
   }
   if (!isU32(t.lastTxChecksum)) return `lastTxChecksum ${t.lastTxChecksum} is not a u32`;
   if (!isU32(t.blockCount)) return `blockCount ${t.blockCount} is not a u32`;
-  const empty = t.lowestTx === 0 && t.highestTx === 0;
+  const empty = holdsNoTransaction(t);
   if (empty) {
     if (t.txCount !== 0) return `empty artifact (lowest and highest tx 0) records txCount ${t.txCount}`;
     if (t.highestTxCommitTimeMs !== 0) return `empty artifact records highestTxCommitTimeMs ${t.highestTxCommitTimeMs}`;

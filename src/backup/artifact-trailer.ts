@@ -87,3 +87,12 @@ export function decodeTrailer(trailer: Buffer): ArtifactTrailer | string {
     sha256Hex: trailer.subarray(sha256Offset, sha256Offset + sha256Bytes).toString('hex'),
   };
 }
+
+/**
+ * An empty artifact: a DIFF taken when the database had nothing new (lowest and highest tx 0). The
+ * one definition; a FULL at tx 0 would look the same but is never written (every database starts
+ * with its first transaction).
+ */
+export function holdsNoTransaction(t: Pick<ArtifactTrailer, 'lowestTx' | 'highestTx'>): boolean {
+  return t.lowestTx === 0 && t.highestTx === 0;
+}

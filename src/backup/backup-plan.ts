@@ -10,7 +10,7 @@
  * gets an empty DIFF.
  */
 import type { ArtifactInfo } from './artifact-info.js';
-import { analyseChain, type Catalog } from './chain.js';
+import { analyseChain, type Catalog, isEmptyDiff } from './chain.js';
 import type { RemoteDatabase } from './protocol.js';
 
 /** What a DIFF continues: the artifact the chain's path ends with, and the point it ends at. */
@@ -75,7 +75,7 @@ export function planBackup(requested: RequestedType, db: RemoteDatabase, catalog
 function chainTip(catalog: Catalog, db: RemoteDatabase): { tip: ChainTip } | { problem: string } {
   const analysis = analyseChain(catalog, { databaseId: db.databaseId });
   if (!analysis) {
-    const orphan = catalog.artifacts.find((a) => a.header.databaseId === db.databaseId && a.header.kind === 'DIFF' && a.trailer.highestTx > 0);
+    const orphan = catalog.artifacts.find((a) => a.header.databaseId === db.databaseId && a.header.kind === 'DIFF' && !isEmptyDiff(a));
     return orphan ? { problem: `the DIFF artifacts of database '${db.name}' in the target have no full artifact to continue from ("${orphan.name}")` } : { problem: 'none' };
   }
   const fork = analysis.forks[0];

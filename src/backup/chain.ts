@@ -19,6 +19,7 @@
 import { compareText } from '../util/compare-text.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { parseArtifactFileName } from './artifact-name.js';
+import { holdsNoTransaction } from './artifact-trailer.js';
 
 /** A transaction and its chain checksum: one state of one history. */
 export interface TxPoint {
@@ -42,7 +43,7 @@ export interface Catalog {
 
 /** False for an empty DIFF (taken when the database had nothing new): it carries no transaction. */
 export function holdsTransactions(info: ArtifactInfo): boolean {
-  return !(info.trailer.lowestTx === 0 && info.trailer.highestTx === 0) || info.header.kind === 'FULL';
+  return !holdsNoTransaction(info.trailer) || info.header.kind === 'FULL';
 }
 
 export function isEmptyDiff(info: ArtifactInfo): boolean {

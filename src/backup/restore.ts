@@ -21,6 +21,7 @@ import { openForDirectWrites } from '../util/direct-buffer.js';
 import { formatBytes } from '../util/format.js';
 import type { ArtifactInfo } from './artifact-info.js';
 import { readArtifactInfo, readPayload, writePayloadToFile } from './artifact-reader.js';
+import { holdsNoTransaction } from './artifact-trailer.js';
 import { mapOrdered } from './compression-queue.js';
 import { type CatalogSource, readCatalog, type TargetCatalog } from './catalog.js';
 import type { LeftOut } from './chain.js';
@@ -372,7 +373,7 @@ export async function replayDiff(
   if (diff.header.payloadFormat !== txlogPayloadFormat) {
     throw new QuiverError('ArtifactCorrupt', `artifact "${diff.name}" has payload format "${diff.header.payloadFormat}", expected "${txlogPayloadFormat}"`);
   }
-  if (diff.trailer.highestTx === 0) return { replayed: 0, reachedLimit: false };
+  if (holdsNoTransaction(diff.trailer)) return { replayed: 0, reachedLimit: false };
   const meta = store.meta();
   if (diff.trailer.lowestTx > meta.lastTxId + 1) {
     throw new QuiverError('ChainBroken', `artifact "${diff.name}" starts at tx ${diff.trailer.lowestTx} but the restored store is at tx ${meta.lastTxId}: an artifact is missing`);
