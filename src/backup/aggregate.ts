@@ -61,7 +61,8 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
   if (fileName) await readArtifactInfo(target, fileName);
   const catalog = await readCatalog([{ target }]);
   const step = planRestore({ catalog, namedArtifact: fileName, sourceDatabase: opts.database, until: null });
-  for (const l of step.leftOut) opts.log('warn', `Not aggregating "${l.name}": ${l.reason}`);
+  // An empty DIFF holds nothing to miss: INFO. Everything else left out is a WARN.
+  for (const l of step.leftOut) opts.log(l.kind === 'empty' ? 'info' : 'warn', `Not aggregating "${l.name}": ${l.reason}`);
   const full = step.artifacts[0]!;
   const newest = step.artifacts.at(-1)!;
   if (step.artifacts.length === 1) {

@@ -98,7 +98,8 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
   const step = planRestore({ catalog, namedArtifact: named, sourceDatabase: opts.sourceDatabase, targetName: opts.database, until: opts.until });
   const targetOf = new Map(catalog.targetOf);
   const name = normalizeDatabaseName(opts.database ?? step.sourceDatabase);
-  for (const l of step.leftOut) log('warn', `Not restoring from "${l.name}": ${l.reason}`);
+  // An empty DIFF holds nothing to miss: INFO. Everything else left out is a WARN.
+  for (const l of step.leftOut) log(l.kind === 'empty' ? 'info' : 'warn', `Not restoring from "${l.name}": ${l.reason}`);
   const storeDir = join(opts.toPathData ?? opts.dataDir, 'databases', name);
   const logDir = join(opts.toPathTxn ?? opts.txRoot, name);
   // A server running from this home only matters when the restore writes where that server reads.
