@@ -12,7 +12,7 @@ import { QuiverError } from '../util/errors.js';
 
 /** The databases the local server knows and their status; null when no server runs from this home. Throws when one runs but cannot be asked. */
 async function localDatabases(config: Config): Promise<{ pid: number; databases: Array<{ name: string; status: string }> } | null> {
-  const pid = runningPid(layoutOf(config).pidFile);
+  const pid = runningPid(layoutOf(config).pidFile, config.home);
   if (pid === null) return null;
   const addr = config.get('server.backup.listen_address');
   const conn = await BackupConnection.connect(`${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`);
@@ -40,7 +40,7 @@ export async function localDatabaseState(config: Config, database: string): Prom
 
 export function databaseNotRunningCheck(config: Config): (database: string) => Promise<void> {
   return async (database: string) => {
-    const pid = runningPid(layoutOf(config).pidFile);
+    const pid = runningPid(layoutOf(config).pidFile, config.home);
     if (pid === null) return;
     let online: boolean;
     try {

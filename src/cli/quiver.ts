@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultHome, layoutOf, loadServerConfig } from '../server/home.js';
 import { consoleLogger } from '../server/logger.js';
-import { runningPid } from '../server/pid-file.js';
+import { pidFileState, runningPid } from '../server/pid-file.js';
 import { startServer } from '../server/server.js';
 import { toolVersion } from '../util/version.js';
 import { reportError } from './output.js';
@@ -46,15 +46,20 @@ function parseFlags(args: string[]): Flags {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function staleMessage(pidFile: string, reason: string): string {
+  return `replacing stale pid file "${pidFile}": ${reason}`;
+}
+
 async function consoleCommand(flags: Flags): Promise<number> {
   const log = consoleLogger();
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: (m) => log('warn', m) });
   const layout = layoutOf(config);
-  const running = runningPid(layout.pidFile);
-  if (running && running !== process.pid) {
-    log('error', `Quiver is already running (pid ${running}).`);
+  const pidFile = pidFileState(layout.pidFile, config.home);
+  if (pidFile.kind === 'running' && pidFile.pid !== process.pid) {
+    log('error', `Quiver is already running (pid ${pidFile.pid}).`);
     return 1;
   }
+  if (pidFile.kind === 'stale') log('warn', staleMessage(layout.pidFile, pidFile.reason));
   log('info', `Starting Quiver ${toolVersion} in ${config.home}...`);
   const server = await startServer(config, log);
   mkdirSync(layout.runDir, { recursive: true });
@@ -84,10 +89,14 @@ async function consoleCommand(flags: Flags): Promise<number> {
 async function startCommand(flags: Flags, rawArgs: string[]): Promise<number> {
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
   const layout = layoutOf(config);
-  const running = runningPid(layout.pidFile);
-  if (running) {
-    process.stdout.write(`Quiver is already running (pid ${running}).\n`);
+  const pidFile = pidFileState(layout.pidFile, config.home);
+  if (pidFile.kind === 'running') {
+    process.stdout.write(`Quiver is already running (pid ${pidFile.pid}).\n`);
     return 0;
+  }
+  if (pidFile.kind === 'stale') {
+    process.stdout.write(`WARN  ${staleMessage(layout.pidFile, pidFile.reason)}\n`);
+    rmSync(layout.pidFile, { force: true });
   }
   mkdirSync(layout.logsDir, { recursive: true });
   const logFile = join(layout.logsDir, 'quiver.log');
@@ -109,7 +118,7 @@ async function startCommand(flags: Flags, rawArgs: string[]): Promise<number> {
       process.stderr.write(`Quiver failed to start (exit code ${exited}). Last lines of ${logFile}:\n${tail}\n`);
       return 1;
     }
-    if (runningPid(layout.pidFile) === child.pid) {
+    if (runningPid(layout.pidFile, config.home) === child.pid) {
       process.stdout.write(`Quiver ${toolVersion} started (pid ${child.pid}). Log: ${logFile}\n`);
       return 0;
     }
@@ -122,7 +131,8 @@ async function startCommand(flags: Flags, rawArgs: string[]): Promise<number> {
 async function stopCommand(flags: Flags): Promise<number> {
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: () => undefined });
   const layout = layoutOf(config);
-  const pid = runningPid(layout.pidFile);
+  // A stale pid file never leads to a signal: its pid may belong to another program by now.
+  const pid = runningPid(layout.pidFile, config.home);
   if (!pid) {
     process.stdout.write('Quiver is not running.\n');
     rmSync(layout.pidFile, { force: true });
@@ -146,7 +156,7 @@ async function stopCommand(flags: Flags): Promise<number> {
 
 function statusCommand(flags: Flags): number {
   const config = loadServerConfig(defaultHome(), { ...flags, onWarning: () => undefined });
-  const pid = runningPid(layoutOf(config).pidFile);
+  const pid = runningPid(layoutOf(config).pidFile, config.home);
   if (pid) {
     process.stdout.write(`Quiver is running at pid ${pid}\n`);
     return 0;

@@ -117,8 +117,25 @@ export type Clause =
   | { kind: 'Remove'; pos: number; items: RemoveItem[] }
   | { kind: 'Delete'; pos: number; detach: boolean; exprs: Expr[] }
   | { kind: 'Foreach'; pos: number; variable: string; list: Expr; clauses: Clause[] }
-  | { kind: 'CallSubquery'; pos: number; query: Query }
+  | {
+      kind: 'CallSubquery';
+      pos: number;
+      query: Query;
+      /** `CALL (a, b) { }` imports a and b, `CALL (*)` everything, `CALL ()` nothing; null: the legacy form, which sees every outer variable. */
+      importing: string[] | '*' | null;
+      inTransactions: InTransactions | null;
+    }
   | { kind: 'CallProcedure'; pos: number; name: string; args: Expr[] | null; yields: YieldItem[] | null; where: Expr | null };
+
+/** `IN TRANSACTIONS [OF n ROWS] [ON ERROR CONTINUE|BREAK|FAIL] [REPORT STATUS AS v]` after a CALL subquery. */
+export interface InTransactions {
+  pos: number;
+  /** Rows per inner transaction; null: the default (`inTransactionsBatchRowsDefault`). */
+  batchSize: Expr | null;
+  onError: 'FAIL' | 'CONTINUE' | 'BREAK';
+  /** The variable bound to each row's status map, or null. */
+  reportStatus: string | null;
+}
 
 export interface YieldItem {
   name: string;

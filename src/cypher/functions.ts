@@ -10,6 +10,7 @@ import { loadNode, loadRel, nodeFromRecord, type ExecContext } from './context.j
 import { rangeListElementsMax } from './limits.js';
 import { durationBetween, makeDuration, makeTemporal } from './temporal-functions.js';
 import { asInteger, checkInt64, formatFloat, stringOf, typeMismatch } from './value-util.js';
+import { codePointCount, codePointRight, codePointSubstring, replaceAll, reverseCodePoints, trimCodePoints, type TrimSide } from './code-points.js';
 import { randomUUID } from 'node:crypto';
 
 type Fn = (args: Value[], ctx: ExecContext) => Value;
@@ -33,6 +34,22 @@ function numeric(v: Value, fn: string): number | bigint {
 function list(v: Value, fn: string): Value[] {
   if (!Array.isArray(v)) throw typeMismatch(`List for ${fn}()`, v);
   return v;
+}
+
+/** A length argument of a string function, in code points. */
+function lengthArg(v: Value, fn: string): number {
+  const len = Number(asInteger(v, `${fn}() length`));
+  if (len < 0) throw new QuiverError('ArithmeticError', `${fn}() length must not be negative: ${len}`);
+  return len;
+}
+
+/** trim/btrim/ltrim/rtrim: whitespace, or each code point of an optional trim character string. */
+function trimFn(name: string, side: TrimSide, maxArgs: number): FunctionSpec {
+  return { minArgs: 1, maxArgs, fn: (args) => {
+    if (args[0] === null || args[1] === null) return null;
+    const chars = args[1] === undefined ? undefined : str(args[1], name);
+    return trimCodePoints(str(args[0]!, name), side, chars);
+  } };
 }
 
 /** Wraps a function so that a null first argument returns null. */
@@ -172,13 +189,17 @@ const functions = new Map<string, FunctionSpec>([
   }) }],
   ['length', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
     if (v instanceof PathValue) return BigInt(v.relationships.length);
-    if (typeof v === 'string' || Array.isArray(v)) return BigInt(v.length);
+    if (typeof v === 'string') return BigInt(codePointCount(v));
+    if (Array.isArray(v)) return BigInt(v.length);
     throw typeMismatch('a Path for length()', v!);
   }) }],
   ['size', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
-    if (typeof v === 'string' || Array.isArray(v)) return BigInt(v.length);
+    if (typeof v === 'string') return BigInt(codePointCount(v));
+    if (Array.isArray(v)) return BigInt(v.length);
     throw typeMismatch('a String or List for size()', v!);
   }) }],
+  ['char_length', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => BigInt(codePointCount(str(v!, 'char_length')))) }],
+  ['character_length', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => BigInt(codePointCount(str(v!, 'character_length')))) }],
   ['isempty', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => {
     if (typeof v === 'string' || Array.isArray(v)) return v.length === 0;
     if (v instanceof Map) return v.size === 0;
@@ -189,7 +210,7 @@ const functions = new Map<string, FunctionSpec>([
   ['head', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => list(v!, 'head')[0] ?? null) }],
   ['last', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => { const l = list(v!, 'last'); return l[l.length - 1] ?? null; }) }],
   ['tail', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => list(v!, 'tail').slice(1)) }],
-  ['reverse', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => (typeof v === 'string' ? [...v].reverse().join('') : [...list(v!, 'reverse')].reverse())) }],
+  ['reverse', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => (typeof v === 'string' ? reverseCodePoints(v) : [...list(v!, 'reverse')].reverse())) }],
   ['range', { minArgs: 2, maxArgs: 3, fn: (args) => {
     const { start, end, step } = rangeBounds(args);
     const count = step > 0n ? (end - start) / step + 1n : (start - end) / -step + 1n;
@@ -201,9 +222,11 @@ const functions = new Map<string, FunctionSpec>([
   ['tostringornull', { minArgs: 1, maxArgs: 1, fn: ([v]) => { try { return toStringValue(v!); } catch { return null; } } }],
   ['tolower', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'toLower').toLowerCase()) }],
   ['toupper', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'toUpper').toUpperCase()) }],
-  ['trim', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'trim').trim()) }],
-  ['ltrim', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'ltrim').trimStart()) }],
-  ['rtrim', { minArgs: 1, maxArgs: 1, fn: nullIn(([v]) => str(v!, 'rtrim').trimEnd()) }],
+  // trim(LEADING|TRAILING|BOTH c FROM s) is parsed into ltrim/rtrim/btrim(s, c).
+  ['trim', trimFn('trim', 'both', 1)],
+  ['btrim', trimFn('btrim', 'both', 2)],
+  ['ltrim', trimFn('ltrim', 'leading', 2)],
+  ['rtrim', trimFn('rtrim', 'trailing', 2)],
   ['split', { minArgs: 2, maxArgs: 2, fn: ([s, d]) => {
     if (s === null || d === null) return null;
     const text = str(s!, 'split');
@@ -220,18 +243,12 @@ const functions = new Map<string, FunctionSpec>([
     const s = str(args[0]!, 'substring');
     const start = Number(asInteger(args[1]!, 'substring() start'));
     if (start < 0) throw new QuiverError('ArithmeticError', `substring() start must not be negative: ${start}`);
-    if (args.length < 3) return s.slice(start);
-    const len = Number(asInteger(args[2]!, 'substring() length'));
-    if (len < 0) throw new QuiverError('ArithmeticError', `substring() length must not be negative: ${len}`);
-    return s.slice(start, start + len);
+    if (args.length < 3) return codePointSubstring(s, start);
+    return codePointSubstring(s, start, lengthArg(args[2]!, 'substring'));
   } }],
-  ['left', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, n]) => str(s!, 'left').slice(0, Number(asInteger(n!, 'left() length')))) }],
-  ['right', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, n]) => {
-    const text = str(s!, 'right');
-    const len = Number(asInteger(n!, 'right() length'));
-    return len === 0 ? '' : text.slice(Math.max(0, text.length - len));
-  }) }],
-  ['replace', { minArgs: 3, maxArgs: 3, fn: ([s, a, b]) => (s === null || a === null || b === null ? null : str(s!, 'replace').split(str(a!, 'replace')).join(str(b!, 'replace'))) }],
+  ['left', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, n]) => (n === null ? null : codePointSubstring(str(s!, 'left'), 0, lengthArg(n!, 'left')))) }],
+  ['right', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, n]) => (n === null ? null : codePointRight(str(s!, 'right'), lengthArg(n!, 'right')))) }],
+  ['replace', { minArgs: 3, maxArgs: 3, fn: ([s, a, b]) => (s === null || a === null || b === null ? null : replaceAll(str(s!, 'replace'), str(a!, 'replace'), str(b!, 'replace'))) }],
   ['randomuuid', { minArgs: 0, maxArgs: 0, fn: () => randomUUID() }],
   // conversion
   ['tointeger', { minArgs: 1, maxArgs: 1, fn: ([v]) => toInteger(v!) }],

@@ -11,11 +11,14 @@ import { emptyStats, refreshValue, type ExecContext, type QueryStats, type Row }
 import { preparedCacheEntriesMax } from './limits.js';
 import type { SubPlan } from './operators/call.js';
 import { parse } from './parser.js';
-import { planQuery } from './planner.js';
+import { executeInTransactions, type TransactionSource } from './in-transactions.js';
+import { transactionStartFailed } from './operators/call.js';
+import { planQuery, splitAtInTransactions } from './planner.js';
 import { runSchemaCommand, schemaColumns, modifierColumns } from './schema-commands.js';
 import { analyzeQuery } from './semantic.js';
 
 export type { AdminCommand, Statement } from './ast.js';
+export type { InnerTransaction, OuterSnapshot, TransactionSource } from './in-transactions.js';
 export { parse } from './parser.js';
 
 export interface CypherExecution {
@@ -34,9 +37,16 @@ export interface ExecuteOptions {
 export interface PreparedQuery {
   readonly columns: string[];
   readonly kind: 'read' | 'write' | 'schema' | 'admin';
+  /**
+   * True for CALL { ... } IN TRANSACTIONS: run it with `executeInTransactions` in an auto-commit
+   * statement; `execute` (one given transaction, i.e. an explicit one) refuses it.
+   */
+  readonly inTransactions: boolean;
   /** The parsed statement; for `admin` the DBMS executes the AdminCommand itself. */
   readonly statement: Statement;
   execute(graph: GraphRead | GraphWrite, parameters: Map<string, Value>, options?: ExecuteOptions): CypherExecution;
+  /** Runs a CALL { ... } IN TRANSACTIONS statement with a transaction per batch from `source` (in-transactions.ts). */
+  executeInTransactions(source: TransactionSource, parameters: Map<string, Value>, options?: ExecuteOptions): Promise<CypherExecution>;
   /** One line per operator, describing how the query would run against `graph` now (index use included). */
   explain(graph: GraphRead): string[];
 }
@@ -86,6 +96,7 @@ function build(text: string): PreparedQuery {
     return {
       columns,
       kind: 'schema',
+      inTransactions: false,
       statement,
       execute(graph, parameters, options) {
         const ctx = makeContext(graph, parameters, options);
@@ -93,19 +104,35 @@ function build(text: string): PreparedQuery {
         return finished(columns, rows, ctx.stats);
       },
       explain: () => [statement.kind],
+      executeInTransactions: () => Promise.reject(new Error('assertion: only CALL { ... } IN TRANSACTIONS runs in transactions')),
     };
   }
   const analysis = analyzeQuery(statement, text);
   const plan = planQuery(statement, analysis);
   const columns = analysis.columns;
   const kind = analysis.updating ? 'write' : 'read';
+  const batched = splitAtInTransactions(plan);
+  const checkParameters = (parameters: Map<string, Value>) => {
+    const missing = [...analysis.parameters].filter((p) => !parameters.has(p));
+    if (missing.length) throw new QuiverError('ParameterMissing', `Expected parameter(s): ${missing.join(', ')}`);
+  };
   return {
     columns,
     kind,
+    inTransactions: batched !== null,
     statement,
+    async executeInTransactions(source, parameters, options) {
+      if (!batched) throw new Error('assertion: only CALL { ... } IN TRANSACTIONS runs in transactions');
+      checkParameters(parameters);
+      // One statement clock for every batch.
+      const statementTime = (options?.now ?? (() => new Date()))();
+      const contextFor = (graph: GraphRead | GraphWrite) => makeContext(graph, parameters, { now: () => statementTime });
+      const result = await executeInTransactions(batched, columns, source, contextFor, emptyStats);
+      return finished(columns, result.rows, result.stats);
+    },
     execute(graph, parameters, options) {
-      const missing = [...analysis.parameters].filter((p) => !parameters.has(p));
-      if (missing.length) throw new QuiverError('ParameterMissing', `Expected parameter(s): ${missing.join(', ')}`);
+      if (batched) throw transactionStartFailed();
+      checkParameters(parameters);
       const ctx = makeContext(graph, parameters, options);
       if (kind === 'write') {
         if (!ctx.writer) throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed: run this query in a write transaction');
@@ -139,7 +166,9 @@ function adminQuery(cmd: AdminCommand): PreparedQuery {
   return {
     columns: cmd.modifiers && (cmd.modifiers.yields || cmd.modifiers.returnProjection) ? modifierColumns(cmd.modifiers, []) : [],
     kind: 'admin',
+    inTransactions: false,
     statement: cmd,
+    executeInTransactions: () => Promise.reject(new Error('assertion: only CALL { ... } IN TRANSACTIONS runs in transactions')),
     execute() {
       throw new QuiverError('SemanticError', `${cmd.action} is an administration command: it must be executed against the system database by the DBMS`);
     },

@@ -190,7 +190,9 @@ function readString(text: string, start: number): [string, number] {
         const len = e === 'u' ? 4 : 8;
         const hex = text.slice(i + 2, i + 2 + len);
         if (!new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) throw syntaxError(text, i, `Invalid input '\\${e}${hex}': invalid unicode escape`);
-        out += String.fromCodePoint(parseInt(hex, 16));
+        const codePoint = parseInt(hex, 16);
+        if (codePoint > 0x10ffff) throw syntaxError(text, i, `Invalid input '\\${e}${hex}': not a Unicode code point (above U+10FFFF)`);
+        out += String.fromCodePoint(codePoint);
         i += 2 + len;
         continue;
       }

@@ -13,3 +13,6 @@ export const rangeListElementsMax = 50_000_000;
 
 /** Nested subqueries and expressions deeper than this are rejected by the parser rather than overflowing the stack. */
 export const parseDepthMax = 500;
+
+/** Rows per inner transaction of `CALL { ... } IN TRANSACTIONS` without `OF n ROWS` (Neo4j's default). */
+export const inTransactionsBatchRowsDefault = 1000;

@@ -314,6 +314,10 @@ function parseIdentAtom(p: TokenCursor): Expr {
     return { kind: 'Quantifier', pos: t.pos, quantifier: upper.toLowerCase() as 'all', variable, list, where };
   }
   if (upper === 'REDUCE' && p.isPunct('(', 1)) return parseReduce(p);
+  if (upper === 'TRIM' && p.isPunct('(', 1)) {
+    const call = parseTrimFrom(p);
+    if (call) return call;
+  }
   if (upper === 'EXISTS' && p.isPunct('(', 1)) {
     // exists((a)-->(b)) is a pattern predicate; exists(n.prop) is the property check.
     p.index += 2;
@@ -356,6 +360,41 @@ function parseCase(p: TokenCursor): Expr {
   const otherwise = p.acceptKw('ELSE') ? parseExpression(p) : null;
   p.expectKw('END');
   return { kind: 'Case', pos, test, whens, otherwise };
+}
+
+const trimSides = new Map([['BOTH', 'btrim'], ['LEADING', 'ltrim'], ['TRAILING', 'rtrim']]);
+
+/**
+ * `trim([LEADING | TRAILING | BOTH] [trimCharacterString] FROM source)`, Neo4j's SQL-style form,
+ * as a call of btrim/ltrim/rtrim(source[, trimCharacterString]). Returns null (consuming nothing)
+ * for a plain `trim(source)` call, which the ordinary function-call path parses.
+ */
+function parseTrimFrom(p: TokenCursor): Expr | null {
+  const start = p.index;
+  const pos = p.peek().pos;
+  p.index += 2;
+  let name = 'btrim';
+  const sideWord = p.peek().quoted ? undefined : trimSides.get(p.peek().text.toUpperCase());
+  // A side word followed by ')' or an operator is a variable called `both` etc., not the keyword.
+  const sideGiven = sideWord !== undefined && !p.isPunct(')', 1) && !p.isPunct(',', 1) && !p.isPunct('.', 1);
+  if (sideGiven) {
+    name = sideWord;
+    p.index++;
+  }
+  if (sideGiven && p.acceptKw('FROM')) {
+    const source = parseExpression(p);
+    p.expectPunct(')');
+    return { kind: 'Call', pos, name, distinct: false, args: [source] };
+  }
+  const first = parseExpression(p);
+  if (p.acceptKw('FROM')) {
+    const source = parseExpression(p);
+    p.expectPunct(')');
+    return { kind: 'Call', pos, name, distinct: false, args: [source, first] };
+  }
+  if (sideGiven) throw p.fail("'FROM'");
+  p.index = start;
+  return null;
 }
 
 function parseReduce(p: TokenCursor): Expr {

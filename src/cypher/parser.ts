@@ -2,7 +2,7 @@
  * The Cypher parser entry point and clause parser: query text in, AST out (pure, no I/O).
  * Schema and administration commands are delegated to parse-command.ts.
  */
-import type { Clause, Expr, Projection, ProjectionItem, Query, RemoveItem, SetItem, SingleQuery, SortItem, Statement, YieldItem } from './ast.js';
+import type { Clause, Expr, InTransactions, Projection, ProjectionItem, Query, RemoveItem, SetItem, SingleQuery, SortItem, Statement, YieldItem } from './ast.js';
 import { TokenCursor } from './parser-base.js';
 import { parseExpression, parseLabelExpression, parsePostfix } from './parse-expression.js';
 import { parsePatternList, parsePatternPart } from './parse-pattern.js';
@@ -107,11 +107,26 @@ function parseForeach(p: TokenCursor, pos: number): Clause {
 }
 
 function parseCall(p: TokenCursor, pos: number): Clause {
+  // CALL (a, b) { ... }, CALL (*) { ... }, CALL () { ... }: the variable scope clause of Neo4j 5.23.
+  let importing: string[] | '*' | null = null;
+  if (p.isPunct('(')) {
+    p.next();
+    if (p.acceptPunct('*')) importing = '*';
+    else {
+      importing = [];
+      if (!p.isPunct(')')) {
+        do importing.push(p.identifier('a variable'));
+        while (p.acceptPunct(','));
+      }
+    }
+    p.expectPunct(')');
+    if (!p.isPunct('{')) throw p.fail("'{'");
+  }
   if (p.acceptPunct('{')) {
     const query = parseQuery(p);
     p.expectPunct('}');
-    if (p.isKw('IN') && p.isKw('TRANSACTIONS', 1)) throw p.failAt(p.peek().pos, 'CALL { ... } IN TRANSACTIONS is not supported');
-    return { kind: 'CallSubquery', pos, query };
+    const inTransactions = p.isKw('IN') ? parseInTransactions(p) : null;
+    return { kind: 'CallSubquery', pos, query, importing, inTransactions };
   }
   const nameParts = [p.identifier('a procedure name')];
   while (p.acceptPunct('.')) nameParts.push(p.identifier('a procedure name'));
@@ -134,6 +149,42 @@ function parseCall(p: TokenCursor, pos: number): Clause {
     }
   }
   return { kind: 'CallProcedure', pos, name: nameParts.join('.'), args, yields, where };
+}
+
+/** `IN TRANSACTIONS` and its options, each at most once and in any order (as Neo4j accepts them). */
+function parseInTransactions(p: TokenCursor): InTransactions {
+  const pos = p.next().pos;
+  if (!p.isKw('TRANSACTIONS')) {
+    const concurrent = p.isKw('CONCURRENT') || p.isKw('CONCURRENT', 1);
+    if (concurrent) throw p.failAt(p.peek().pos, 'CALL { ... } IN CONCURRENT TRANSACTIONS is not supported: Quiver has one writer per database, so batches commit one after another (use IN TRANSACTIONS)');
+    throw p.fail("'TRANSACTIONS'");
+  }
+  p.next();
+  const spec: InTransactions = { pos, batchSize: null, onError: 'FAIL', reportStatus: null };
+  const seen = new Set<string>();
+  const once = (option: string, at: number) => {
+    if (seen.has(option)) throw p.failAt(at, `Duplicate ${option} option in CALL { ... } IN TRANSACTIONS`);
+    seen.add(option);
+  };
+  for (;;) {
+    const at = p.peek().pos;
+    if (p.acceptKw('OF')) {
+      once('OF ... ROWS', at);
+      spec.batchSize = parseExpression(p);
+      if (!p.acceptKw('ROWS') && !p.acceptKw('ROW')) throw p.fail("'ROWS'");
+    } else if (p.acceptKw('ON', 'ERROR')) {
+      once('ON ERROR', at);
+      if (p.acceptKw('CONTINUE')) spec.onError = 'CONTINUE';
+      else if (p.acceptKw('BREAK')) spec.onError = 'BREAK';
+      else if (p.acceptKw('FAIL')) spec.onError = 'FAIL';
+      else throw p.fail("'CONTINUE', 'BREAK' or 'FAIL'");
+    } else if (p.acceptKw('REPORT', 'STATUS', 'AS')) {
+      once('REPORT STATUS', at);
+      spec.reportStatus = p.identifier('a variable');
+    } else {
+      return spec;
+    }
+  }
 }
 
 export function parseYieldItems(p: TokenCursor): YieldItem[] {

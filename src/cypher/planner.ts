@@ -9,7 +9,7 @@ import type { ExecContext, Row } from './context.js';
 import { collectAggregates, containsAggregate, forEachChild, type AggregateExpr } from './aggregate-slots.js';
 import { Aggregate } from './aggregation.js';
 import { Distinct, Filter, Limit, Project, Select, Skip, Sort, Unwind, runPipeline, type Operator } from './operators/basic.js';
-import { CallProcedure, CallSubquery, UnionPlan, type SubPlan } from './operators/call.js';
+import { CallInTransactions, CallProcedure, CallSubquery, UnionPlan, type SubPlan } from './operators/call.js';
 import { Match } from './operators/match.js';
 import { idHintKey, type PropertyHint } from './operators/pattern-match.js';
 import { Create, Delete, Foreach, Merge, Remove, SetClause } from './operators/write.js';
@@ -29,6 +29,22 @@ class PartPlan implements SubPlan {
   describe(graph: GraphRead): string[] {
     return this.ops.map((o) => o.describe(graph));
   }
+}
+
+/** A top-level query around CALL { ... } IN TRANSACTIONS: the operators before it, it, and those after. */
+export interface InTransactionsPlan {
+  before: Operator[];
+  call: CallInTransactions;
+  after: Operator[];
+  returns: boolean;
+}
+
+/** The parts of a plan holding CALL { ... } IN TRANSACTIONS (semantic analysis allows it only at the top of a single query); null for any other plan. */
+export function splitAtInTransactions(plan: SubPlan): InTransactionsPlan | null {
+  if (!(plan instanceof PartPlan)) return null;
+  const i = plan.ops.findIndex((o) => o instanceof CallInTransactions);
+  if (i < 0) return null;
+  return { before: plan.ops.slice(0, i), call: plan.ops[i] as CallInTransactions, after: plan.ops.slice(i + 1), returns: plan.returns };
 }
 
 function planSingle(q: SingleQuery, analysis: QueryAnalysis): PartPlan {
@@ -86,8 +102,11 @@ function planClause(c: Clause, scope: readonly string[], analysis: QueryAnalysis
       const inner = [...scope, c.variable];
       return [new Foreach(c.variable, c.list, c.clauses.flatMap((ic) => planClause(ic, inner, analysis)))];
     }
-    case 'CallSubquery':
-      return [new CallSubquery(planQuery(c.query, analysis))];
+    case 'CallSubquery': {
+      const imports = Array.isArray(c.importing) ? c.importing : null;
+      const plan = planQuery(c.query, analysis);
+      return [c.inTransactions ? new CallInTransactions(plan, imports, c.inTransactions) : new CallSubquery(plan, imports)];
+    }
     case 'CallProcedure':
       return [new CallProcedure(c.name, c.args ?? [], c.yields, c.where)];
   }

@@ -22,6 +22,8 @@ class Analyzer {
   readonly scopeBefore = new Map<Clause, string[]>();
   readonly parameters = new Set<string>();
   updating = false;
+  /** How many CALL subqueries enclose the clause being analysed. */
+  subqueryDepth = 0;
 
   constructor(private readonly text: string) {}
 
@@ -128,12 +130,29 @@ class Analyzer {
         return same;
       }
       case 'CallSubquery': {
-        const cols = this.query(c.query, scope);
+        // CALL (a, b) sees a and b only; CALL (*) and the legacy CALL { } see every outer variable.
+        let inner: ReadonlySet<string> = scope;
+        if (Array.isArray(c.importing)) {
+          for (const v of c.importing) this.use(v, scope, c.pos);
+          inner = new Set(c.importing);
+        }
+        const tx = c.inTransactions;
+        if (tx) {
+          if (this.subqueryDepth > 0) this.fail(tx.pos, 'CALL { ... } IN TRANSACTIONS nested in another subquery is not supported');
+          if (tx.reportStatus !== null && tx.onError === 'FAIL') this.fail(tx.pos, 'REPORT STATUS can only be used when specifying ON ERROR CONTINUE or ON ERROR BREAK');
+          // The batch size is evaluated once, before any row exists.
+          if (tx.batchSize) this.expr(tx.batchSize, new Set(), false);
+          this.updating = true;
+        }
+        this.subqueryDepth++;
+        const cols = this.query(c.query, inner);
+        this.subqueryDepth--;
         const next = new Set(scope);
         for (const col of cols) {
           if (scope.has(col)) this.fail(c.pos, `Variable \`${col}\` already declared in outer scope`);
           next.add(col);
         }
+        if (tx?.reportStatus) this.declare(tx.reportStatus, next, tx.pos);
         return { scope: next, columns: [] };
       }
       case 'CallProcedure': {
@@ -315,8 +334,33 @@ export function exprKey(e: Expr): string {
   return JSON.stringify(e, (k, v: unknown) => (k === 'pos' ? undefined : typeof v === 'bigint' ? `${v}n` : v));
 }
 
+/** Whether a clause changes the graph (a CALL subquery when any clause inside it does). */
+function clauseWrites(c: Clause): boolean {
+  if (c.kind === 'CallSubquery') return c.query.parts.some((p) => p.clauses.some(clauseWrites));
+  return ['Create', 'Merge', 'Set', 'Remove', 'Delete', 'Foreach'].includes(c.kind);
+}
+
+/**
+ * Where CALL { ... } IN TRANSACTIONS may stand: once, in a query without UNION, with every update
+ * inside it. The outer query runs in a read snapshot while each batch takes the database's single
+ * writer slot for its own transaction (docs/cypher.md), so an update outside would have no
+ * transaction to run in.
+ */
+function checkInTransactions(q: Query, a: Analyzer): void {
+  const calls = q.parts.flatMap((p) => p.clauses).filter((c) => c.kind === 'CallSubquery' && c.inTransactions !== null);
+  if (calls.length === 0) return;
+  if (q.parts.length > 1) a.fail(calls[0]!.pos, 'CALL { ... } IN TRANSACTIONS in a UNION is not supported');
+  if (calls.length > 1) a.fail(calls[1]!.pos, 'Only one CALL { ... } IN TRANSACTIONS per query is supported');
+  for (const c of q.parts[0]!.clauses) {
+    if (c !== calls[0] && clauseWrites(c)) {
+      a.fail(c.pos, `${clauseName(c)} outside CALL { ... } IN TRANSACTIONS is not supported: the outer query only reads while each batch writes in its own transaction; move the update into the subquery`);
+    }
+  }
+}
+
 export function analyzeQuery(q: Query, text: string): QueryAnalysis {
   const a = new Analyzer(text);
+  checkInTransactions(q, a);
   const columns = a.query(q, new Set());
   return { columns, updating: a.updating, scopeBefore: a.scopeBefore, parameters: a.parameters };
 }

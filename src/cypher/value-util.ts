@@ -5,6 +5,7 @@
 import { QuiverError } from '../util/errors.js';
 import { NodeValue, PathValue, RelationshipValue, type Value } from '../values/value.js';
 import { QDate, QDateTime, QDuration, QLocalDateTime, QLocalTime, QTime } from '../values/temporal.js';
+import { truncateCodePoints } from './code-points.js';
 
 export const int64Min = -(1n << 63n);
 export const int64Max = (1n << 63n) - 1n;
@@ -35,7 +36,7 @@ export function typeMismatch(expected: string, v: Value): QuiverError {
 }
 
 function describe(v: Value): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (typeof v === 'string') return JSON.stringify(truncateCodePoints(v, 40));
   if (typeof v === 'number') return formatFloat(v);
   if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   return typeName(v);

@@ -25,6 +25,7 @@ import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { executeAdmin, isPasswordChange } from './admin-commands.js';
 import { executeSecurityAdmin } from './admin-security-commands.js';
+import { transactionSource } from './transaction-source.js';
 
 export const serverAgent = 'Neo4j/5.26.0';
 
@@ -208,6 +209,15 @@ export class QueryService implements BoltBackend {
         tx.close();
         throw e;
       }
+    }
+    if (q.inTransactions) {
+      // CALL { ... } IN TRANSACTIONS: no outer write transaction; each batch takes the writer slot
+      // for its own transaction and commits (docs/cypher.md).
+      const source = transactionSource(db, this.lockTimeoutMs, (tx) => this.secured(user, db, tx));
+      const exec = await q.executeInTransactions(source, params);
+      const stats = kebab(exec.stats());
+      const result = new StreamingResult(exec.columns, exec.rows(), async () => ({ type: 'rw', stats, database: db.name }), true);
+      return Object.assign(result, { bookmark: () => bookmarkOf(db.name, db.lastCommittedTxId()) });
     }
     // Writes run to completion and commit before the first record is returned: a client that
     // receives records knows the statement succeeded.

@@ -24,6 +24,8 @@ export const errorTable = {
   LockTimeout: { status: 'Neo.TransientError.Transaction.LockClientStopped', exitCode: 1, retryable: true },
   TransactionTimedOut: { status: 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', exitCode: 1, retryable: false },
   TransactionClosed: { status: 'Neo.ClientError.Transaction.TransactionNotFound', exitCode: 1, retryable: false },
+  /** Neo4j's code for CALL { ... } IN TRANSACTIONS in an explicit transaction. */
+  TransactionStartFailed: { status: 'Neo.DatabaseError.Transaction.TransactionStartFailed', exitCode: 1, retryable: false },
   DatabaseNotFound: { status: 'Neo.ClientError.Database.DatabaseNotFound', exitCode: 1, retryable: false },
   DatabaseUnavailable: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 3, retryable: true },
   DatabaseExists: { status: 'Neo.ClientError.Database.ExistingDatabaseFound', exitCode: 1, retryable: false },

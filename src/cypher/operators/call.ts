@@ -3,7 +3,8 @@
  * CALL procedure(...) YIELD ..., and UNION / UNION ALL of whole query parts.
  */
 import type { GraphRead } from '../../kernel/api.js';
-import type { Expr, YieldItem } from '../ast.js';
+import type { Expr, InTransactions, YieldItem } from '../ast.js';
+import { QuiverError } from '../../util/errors.js';
 import type { Value } from '../../values/value.js';
 import { valueKey } from '../compare.js';
 import type { ExecContext, Row } from '../context.js';
@@ -19,26 +20,65 @@ export interface SubPlan {
   describe(graph: GraphRead): string[];
 }
 
+/**
+ * The rows of a CALL subquery for one outer row: the outer row extended by each row the subquery
+ * returns, or the outer row itself once for a unit subquery. `imports` (from `CALL (a, b)`) limits
+ * what the subquery is seeded with; null seeds it with the whole row.
+ */
+function* applySubquery(plan: SubPlan, imports: readonly string[] | null, row: Row, ctx: ExecContext): Iterable<Row> {
+  const seed = imports === null ? row : new Map(imports.map((v) => [v, row.get(v) ?? null]));
+  if (!plan.returns) {
+    for (const _ of plan.run(seed, ctx)) {
+      // a unit subquery only writes
+    }
+    yield row;
+    return;
+  }
+  for (const out of plan.run(seed, ctx)) {
+    const merged = new Map(row);
+    for (const c of plan.columns) merged.set(c, out.get(c) ?? null);
+    yield merged;
+  }
+}
+
 export class CallSubquery implements Operator {
-  constructor(private readonly plan: SubPlan) {}
+  constructor(private readonly plan: SubPlan, private readonly imports: readonly string[] | null) {}
   describe(graph: GraphRead): string {
     return `Apply(${this.plan.describe(graph).join(' -> ')})`;
   }
   *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
-    for (const row of input) {
-      if (!this.plan.returns) {
-        for (const _ of this.plan.run(row, ctx)) {
-          // a unit subquery only writes
-        }
-        yield row;
-        continue;
-      }
-      for (const out of this.plan.run(row, ctx)) {
-        const merged = new Map(row);
-        for (const c of this.plan.columns) merged.set(c, out.get(c) ?? null);
-        yield merged;
-      }
-    }
+    for (const row of input) yield* applySubquery(this.plan, this.imports, row, ctx);
+  }
+}
+
+export function transactionStartFailed(): QuiverError {
+  return new QuiverError('TransactionStartFailed', "A query with 'CALL { ... } IN TRANSACTIONS' can only be executed in an implicit transaction, but tried to execute in an explicit transaction.", {
+    hint: 'run it as an auto-commit query (session.run, or :auto in Neo4j Browser), not in an explicit transaction or a transaction function',
+  });
+}
+
+/**
+ * CALL { ... } IN TRANSACTIONS. It cannot run inside the pipeline of one transaction: the
+ * statement is driven by executeInTransactions (in-transactions.ts), which opens a transaction per
+ * batch and calls `apply` for each row of it. Reaching `run` means the statement was given a single
+ * transaction, i.e. an explicit one.
+ */
+export class CallInTransactions implements Operator {
+  constructor(readonly plan: SubPlan, private readonly imports: readonly string[] | null, readonly spec: InTransactions) {}
+  describe(graph: GraphRead): string {
+    return `TransactionApply(${this.plan.describe(graph).join(' -> ')})`;
+  }
+  run(): Iterable<Row> {
+    throw transactionStartFailed();
+  }
+  apply(row: Row, ctx: ExecContext): Iterable<Row> {
+    return applySubquery(this.plan, this.imports, row, ctx);
+  }
+  /** The row for an input row whose batch failed or never ran: the subquery's columns are null. */
+  nullRow(row: Row): Row {
+    const out = new Map(row);
+    if (this.plan.returns) for (const c of this.plan.columns) out.set(c, null);
+    return out;
   }
 }
 

@@ -5,7 +5,23 @@
 import { openScratchDatabase } from '../../kernel/testing.js';
 import type { DatabaseHandle } from '../../kernel/api.js';
 import { NodeValue, RelationshipValue, PathValue, type Value } from '../../values/value.js';
-import { prepare } from '../index.js';
+import { prepare, type TransactionSource } from '../index.js';
+
+/** CALL { ... } IN TRANSACTIONS straight on the scratch database, inner transactions numbered from 1. */
+function harnessTransactions(db: DatabaseHandle): TransactionSource {
+  let started = 0;
+  return {
+    beginRead() {
+      const tx = db.beginRead();
+      return { graph: tx, close: () => tx.close() };
+    },
+    async beginWrite() {
+      const tx = await db.beginWrite();
+      started++;
+      return { graph: tx, id: `scratch-transaction-${started}`, commit: () => tx.commit(), rollback: () => tx.rollback() };
+    },
+  };
+}
 
 export interface RunResult {
   columns: string[];
@@ -37,6 +53,10 @@ export async function openHarness(): Promise<Harness> {
       } finally {
         tx.close();
       }
+    }
+    if (prepared.inTransactions) {
+      const ex = await prepared.executeInTransactions(harnessTransactions(db), parameters, options);
+      return { columns: ex.columns, rows: [...iter(ex.rows())], stats: ex.stats() };
     }
     const tx = await db.beginWrite();
     try {
