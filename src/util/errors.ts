@@ -24,6 +24,10 @@ export const errorTable = {
   LockTimeout: { status: 'Neo.TransientError.Transaction.LockClientStopped', exitCode: 1, retryable: true },
   TransactionTimedOut: { status: 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', exitCode: 1, retryable: false },
   TransactionClosed: { status: 'Neo.ClientError.Transaction.TransactionNotFound', exitCode: 1, retryable: false },
+  /** A transaction's changes passed db.memory.transaction.max: the same transaction fails again, so not retryable. */
+  TransactionOutOfMemory: { status: 'Neo.ClientError.General.TransactionOutOfMemoryError', exitCode: 1, retryable: false },
+  /** The transactions of a database together passed db.memory.transaction.total.max: may succeed once others finish. */
+  MemoryPoolOutOfMemory: { status: 'Neo.TransientError.General.MemoryPoolOutOfMemoryError', exitCode: 1, retryable: true },
   DatabaseNotFound: { status: 'Neo.ClientError.Database.DatabaseNotFound', exitCode: 1, retryable: false },
   DatabaseUnavailable: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 3, retryable: true },
   DatabaseExists: { status: 'Neo.ClientError.Database.ExistingDatabaseFound', exitCode: 1, retryable: false },
