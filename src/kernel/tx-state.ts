@@ -210,7 +210,7 @@ export class TxState {
 
   createNode(id: number, labels: readonly string[], properties: Properties): NodeRecord {
     this.assertOpen();
-    const unique = [...new Set(labels)];
+    const unique = labels.length < 2 ? [...labels] : [...new Set(labels)];
     this.charge(nodeRecordBytes(unique, properties) + indexEntryBytes);
     const n: NodeRecord = { id, labels: unique, properties: new Map(properties) };
     this.nodes.set(id, n);
