@@ -268,6 +268,17 @@ export const settings = {
     '30s',
     'Longest wait for a lock before the transaction fails; 0 is no limit.',
   ),
+  // Neo4j 5's names, defaults (0 = no limit) and lower bounds (1 MiB, 10 MiB); see src/kernel/transaction-memory.ts.
+  'db.memory.transaction.max': setting(
+    byteSizeType({ min: 1024 * 1024, zeroAllowed: true }),
+    '0',
+    'Most memory one transaction\'s changes may hold (an estimate: records created or changed, their labels and properties); a transaction that needs more fails with `Neo.ClientError.General.TransactionOutOfMemoryError`. 0 is no limit.',
+  ),
+  'db.memory.transaction.total.max': setting(
+    byteSizeType({ min: 10 * 1024 * 1024, zeroAllowed: true }),
+    '0',
+    'Most memory the open transactions of one database may hold together (estimated as for `db.memory.transaction.max`); the transaction that needs more fails with `Neo.TransientError.General.MemoryPoolOutOfMemoryError`. 0 is no limit.',
+  ),
 
   'server.directories.data': setting(pathType(), 'data', 'Folder of the database stores (`databases/<db>`).'),
   // Neo4j resolves these two under the data folder (default `transactions`, `scripts`), so moving the data

@@ -26,6 +26,10 @@ export const errorTable = {
   TransactionClosed: { status: 'Neo.ClientError.Transaction.TransactionNotFound', exitCode: 1, retryable: false },
   /** Neo4j's code for CALL { ... } IN TRANSACTIONS in an explicit transaction. */
   TransactionStartFailed: { status: 'Neo.DatabaseError.Transaction.TransactionStartFailed', exitCode: 1, retryable: false },
+  /** A transaction's changes passed db.memory.transaction.max: the same transaction fails again, so not retryable. */
+  TransactionOutOfMemory: { status: 'Neo.ClientError.General.TransactionOutOfMemoryError', exitCode: 1, retryable: false },
+  /** The transactions of a database together passed db.memory.transaction.total.max: may succeed once others finish. */
+  MemoryPoolOutOfMemory: { status: 'Neo.TransientError.General.MemoryPoolOutOfMemoryError', exitCode: 1, retryable: true },
   DatabaseNotFound: { status: 'Neo.ClientError.Database.DatabaseNotFound', exitCode: 1, retryable: false },
   DatabaseUnavailable: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 3, retryable: true },
   DatabaseExists: { status: 'Neo.ClientError.Database.ExistingDatabaseFound', exitCode: 1, retryable: false },
