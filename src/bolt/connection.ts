@@ -50,6 +50,7 @@ export class BoltConnection {
   private cleanedUp = false;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly socket: Socket,
@@ -178,6 +179,15 @@ export class BoltConnection {
     const framed = chunk(encodeResponse(response, this.writer, version));
     this.pending.push(framed);
     this.pendingBytes += framed.length;
+    // Responses to pipelined requests that finish in one turn still go out in one write; a
+    // response ahead of a long request (RUN's SUCCESS before its PULL) goes out at its first pause.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
     if (this.pendingBytes >= writeCoalesceBytesMax) {
       this.flush();
       if (this.socket.writableLength > socketWriteBytesHighWater) return this.drained();
