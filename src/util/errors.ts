@@ -22,7 +22,12 @@ export const errorTable = {
   SchemaRuleExists: { status: 'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists', exitCode: 1, retryable: false },
   SchemaRuleMissing: { status: 'Neo.ClientError.Schema.IndexNotFound', exitCode: 1, retryable: false },
   LockTimeout: { status: 'Neo.TransientError.Transaction.LockClientStopped', exitCode: 1, retryable: true },
-  TransactionTimedOut: { status: 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', exitCode: 1, retryable: false },
+  /** Stopped by db.transaction.timeout. */
+  TransactionTimedOut: { status: 'Neo.ClientError.Transaction.TransactionTimedOut', exitCode: 1, retryable: false },
+  /** Stopped by the timeout the client set when it began the transaction (Bolt tx_timeout). */
+  TransactionTimedOutClientConfiguration: { status: 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', exitCode: 1, retryable: false },
+  /** Stopped by TERMINATE TRANSACTION, a RESET, a closed connection or server shutdown. */
+  TransactionTerminated: { status: 'Neo.TransientError.Transaction.Terminated', exitCode: 1, retryable: true },
   TransactionClosed: { status: 'Neo.ClientError.Transaction.TransactionNotFound', exitCode: 1, retryable: false },
   /** Neo4j's code for CALL { ... } IN TRANSACTIONS in an explicit transaction. */
   TransactionStartFailed: { status: 'Neo.DatabaseError.Transaction.TransactionStartFailed', exitCode: 1, retryable: false },
