@@ -3,6 +3,7 @@
  * Every failure is a QuiverError that names the server and says what to check.
  */
 import http2 from 'node:http2';
+import { parseServerAddress, serverAddressExpected } from '../config/listen-address.js';
 import { QuiverError } from '../util/errors.js';
 import { type DatabasesResponse, type ErrorBody, headers, paths, protocolVersion } from './protocol.js';
 
@@ -36,13 +37,11 @@ export interface TransactionStream {
   body: AsyncIterable<Buffer>;
 }
 
+/** Host and port of a `--from` address; the CLI checked it already (cli/options.ts), this names the same problem for any other caller. */
 export function parseHostPort(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port < 1 || port > 65535) {
-    throw new QuiverError('UsageInvalid', `invalid server address "${text}"`, { hint: 'use host:port, for example localhost:6362' });
-  }
-  return { host: m[1] ?? (m[2] || 'localhost'), port };
+  const parsed = parseServerAddress(text);
+  if ('problem' in parsed) throw new QuiverError('UsageInvalid', `invalid server address "${text}": ${parsed.problem}`, { hint: serverAddressExpected });
+  return parsed.address;
 }
 
 export class BackupConnection {
