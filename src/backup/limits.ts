@@ -53,3 +53,17 @@ export const fileReadChunkBytes = mebibyte;
 
 /** Artifacts whose header and trailer inspect reads at once: enough to hide S3 latency, few enough to stay polite to a folder or bucket. */
 export const inspectReadsInFlightMax = 8;
+
+/**
+ * Age after which a backup lock whose holder cannot be checked (it ran on another host, or its file
+ * cannot be read) counts as left behind and is broken. A holder on this host is judged by its pid
+ * instead, so a long backup run here never loses its lock. A day is longer than any backup we expect:
+ * a 1 TiB store at `server.backup.max_rate_under_load`'s 20 MiB/s takes about 15 hours.
+ */
+export const backupLockAgeMaxMs = 24 * 60 * 60 * 1000;
+
+/** Tries to take a backup lock: the first finds it free, or breaks a stale one and tries once more; a third try means another run races for it. */
+export const backupLockAttemptsMax = 3;
+
+/** Bytes read of a lock file: its JSON is a few hundred bytes; anything longer is not a lock we wrote. */
+export const backupLockBytesMax = 64 * kibibyte;

@@ -76,6 +76,11 @@ export class BackupConnection {
     this.session.close();
   }
 
+  /** Ends the session at once: every stream on it fails (the run was stopped). */
+  destroy(): void {
+    this.session.destroy();
+  }
+
   private request(path: string): Promise<{ status: number; responseHeaders: http2.IncomingHttpHeaders; stream: http2.ClientHttp2Stream }> {
     return new Promise((resolve, reject) => {
       let stream: http2.ClientHttp2Stream;

@@ -15,6 +15,9 @@ import { lowerProcessPriority } from '../util/cpu-priority.js';
 import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseServerList, parseSize } from './options.js';
 import { adminLogger } from './output.js';
 
+/** Exit code of a run stopped by a signal: 128 + the signal's number, as shells report it. */
+const signalExitCode = { SIGINT: 130, SIGTERM: 143 } as const;
+
 export const backupBooleanFlags = ['--compress', '--keep-failed', '--parallel-recovery'];
 
 interface BackupCliOptions extends CommonAdminOptions {
@@ -68,21 +71,39 @@ export function backupCommand(run: (code: number) => void): Command {
     // A malformed address is a usage error (exit 64), not an unreachable server (exit 1).
     const from = parseServerList(o.from, 'localhost:6362');
     const target = await resolveTarget(o.toPath, { mustExist: true });
-    const result = await runBackup({
-      databases: databases.length ? databases : ['neo4j'],
-      from,
-      target,
-      type: type as RequestedType,
-      compress: o.compress,
-      keepFailed: o.keepFailed,
-      tempPath: o.tempPath,
-      includeMetadata: o.includeMetadata,
-      verbose: Boolean(o.verbose),
-      log,
-    });
+    // SIGINT and SIGTERM stop the run cleanly: transfers cut, unfinished artifacts removed, locks
+    // released; the exit code is then 128 + the signal's number, as a shell reports it.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) return;
+      log('warn', `Received ${signal}: stopping the backup, removing unfinished artifacts and releasing locks.`);
+      stop.abort(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let result: BackupRunResult;
+    try {
+      result = await runBackup({
+        databases: databases.length ? databases : ['neo4j'],
+        from,
+        target,
+        type: type as RequestedType,
+        compress: o.compress,
+        keepFailed: o.keepFailed,
+        tempPath: o.tempPath,
+        includeMetadata: o.includeMetadata,
+        verbose: Boolean(o.verbose),
+        log,
+        command: ['quiver-admin', ...process.argv.slice(2)].join(' '),
+        signal: stop.signal,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     if (json) process.stdout.write(JSON.stringify(summaryJson(result), null, 2) + '\n');
     else printSummary(result);
-    run(result.exitCode);
+    run(stop.signal.aborted ? signalExitCode[stop.signal.reason as 'SIGINT' | 'SIGTERM'] : result.exitCode);
   });
   return cmd;
 }

@@ -48,6 +48,7 @@ export const errorTable = {
   ServerUnreachable: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 1, retryable: true },
   TargetInvalid: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 1, retryable: false },
   DestinationExists: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 1, retryable: false },
+  TargetLocked: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 1, retryable: true },
   DatabaseRunning: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 3, retryable: false },
   IoError: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, retryable: false },
   // bolt protocol
