@@ -21,7 +21,7 @@ import { listExistingArtifacts } from './existing-artifacts.js';
 import { type BackupPlan, type ExistingArtifact, planBackup, type RequestedType } from './backup-plan.js';
 import { Progress } from './progress.js';
 import type { RemoteDatabase } from './protocol.js';
-import { BackupConnection } from './remote.js';
+import { BackupConnection, type ClientTimeouts } from './remote.js';
 import { txlogPayloadFormat } from './txlog-payload.js';
 import { readImageStream } from './image-stream.js';
 import { storeImagePayloadFormat } from './store-image.js';
@@ -46,6 +46,8 @@ export interface BackupRunOptions {
    * transfers are cut, unfinished artifacts removed and the locks released before runBackup returns.
    */
   signal?: AbortSignal;
+  /** backup.client.connect_timeout and backup.client.idle_timeout; default: the limits.ts defaults. */
+  timeouts?: ClientTimeouts;
 }
 
 export interface DatabaseOutcome {
@@ -126,12 +128,13 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
   const unreachable: BackupRunResult['unreachableServers'] = [];
   for (const server of opts.from) {
     try {
-      const conn = await BackupConnection.connect(server);
+      const conn = await BackupConnection.connect(server, opts.timeouts);
       try {
         const r = await conn.listDatabases();
         listings.push({ server, conn, databases: r.databases });
       } catch (e) {
-        conn.close();
+        // A server that failed to answer gets no graceful goodbye: it would keep this process waiting.
+        conn.destroy();
         throw e;
       }
     } catch (e) {

@@ -67,3 +67,20 @@ export const backupLockAttemptsMax = 3;
 
 /** Bytes read of a lock file: its JSON is a few hundred bytes; anything longer is not a lock we wrote. */
 export const backupLockBytesMax = 64 * kibibyte;
+
+/**
+ * Default of `backup.client.connect_timeout`: from dialling a backup service to its HTTP/2 SETTINGS.
+ * A live server on a LAN answers in milliseconds; 10 s covers a loaded server and a slow WAN link,
+ * and is what Neo4j operators expect (docs/backup.md, "Timeouts").
+ */
+export const clientConnectTimeoutMsDefault = 10_000;
+
+/**
+ * Default of `backup.client.idle_timeout`: longest silence of the server on a request. The service
+ * sends a block at least every few seconds even when paced by `server.backup.max_rate` (1 MiB blocks
+ * at 64 KiB/s take 16 s); a minute of silence means it is gone or stuck.
+ */
+export const clientIdleTimeoutMsDefault = 60_000;
+
+/** Bytes of a JSON answer (listing, metadata, error): a listing of 10 000 databases is about 3 MB. */
+export const jsonResponseBytesMax = 64 * mebibyte;

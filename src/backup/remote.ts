@@ -5,12 +5,24 @@
 import http2 from 'node:http2';
 import { parseServerAddress, serverAddressExpected } from '../config/listen-address.js';
 import { QuiverError } from '../util/errors.js';
+import { clientConnectTimeoutMsDefault, clientIdleTimeoutMsDefault, jsonResponseBytesMax } from './limits.js';
 import { type DatabasesResponse, type ErrorBody, headers, paths, protocolVersion } from './protocol.js';
 
-/** Connecting to a backup service that does not answer within this time counts as unreachable. */
-const connectTimeoutMs = 10_000;
-/** A stream with no data for this long is abandoned (the server checkpointing is fast: no long silences). */
-const inactivityTimeoutMs = 120_000;
+/** How long the client waits for the server (backup.client.* settings; defaults in limits.ts). */
+export interface ClientTimeouts {
+  /** From dialling until the server's HTTP/2 SETTINGS arrive; 0: no limit. */
+  connectTimeoutMs: number;
+  /** Longest silence on a request: no answer, or no body bytes, for this long ends it; 0: no limit. */
+  idleTimeoutMs: number;
+}
+
+export const defaultClientTimeouts: ClientTimeouts = { connectTimeoutMs: clientConnectTimeoutMsDefault, idleTimeoutMs: clientIdleTimeoutMsDefault };
+
+/** Streams ended by the idle timeout: the reason their close gives is not the server's doing. */
+const idleStreams = new WeakSet<http2.ClientHttp2Stream>();
+
+/** After close(), a session still waiting for its streams is destroyed after this long, so that it never keeps the process alive. */
+const closeGraceMs = 1000;
 /**
  * HTTP/2 flow control: with the protocol's default 64 KiB window the server waits for a window
  * update every 64 KiB; a large window and frames keep a store image moving at disk speed.
@@ -48,40 +60,58 @@ export class BackupConnection {
   private constructor(
     readonly address: string,
     private readonly session: http2.ClientHttp2Session,
+    private readonly timeouts: ClientTimeouts,
   ) {}
 
-  static connect(address: string): Promise<BackupConnection> {
+  /**
+   * Connects and waits for the server's HTTP/2 SETTINGS: a port that accepts TCP but does not speak
+   * HTTP/2 (or nothing at all) counts as unreachable after `connectTimeoutMs`.
+   */
+  static connect(address: string, timeouts: ClientTimeouts = defaultClientTimeouts): Promise<BackupConnection> {
     const { host, port } = parseHostPort(address);
     const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return new Promise((resolve, reject) => {
       const session = http2.connect(authority, { settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
-      const timer = setTimeout(() => {
+      let tcpConnected = false;
+      const fail = (error: QuiverError) => {
+        clearTimeout(timer);
         session.destroy();
-        reject(unreachable(address, `no answer within ${connectTimeoutMs / 1000} s`));
-      }, connectTimeoutMs);
-      session.once('connect', () => {
+        reject(error);
+      };
+      const timer =
+        timeouts.connectTimeoutMs > 0
+          ? setTimeout(() => {
+              const waited = `within ${seconds(timeouts.connectTimeoutMs)}`;
+              fail(tcpConnected ? unreachable(address, `no HTTP/2 answer ${waited} (the connection was accepted, but nothing came back)`, undefined, notBackupServiceHint) : unreachable(address, `no connection ${waited}`));
+            }, timeouts.connectTimeoutMs)
+          : undefined;
+      session.once('connect', () => (tcpConnected = true));
+      session.once('remoteSettings', () => {
         clearTimeout(timer);
         session.setLocalWindowSize(sessionWindowBytes);
+        session.removeAllListeners('error');
+        session.removeAllListeners('close');
         session.on('error', () => undefined);
-        resolve(new BackupConnection(address, session));
+        resolve(new BackupConnection(address, session, timeouts));
       });
-      session.once('error', (e) => {
-        clearTimeout(timer);
-        reject(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e));
-      });
+      session.once('error', (e) => fail(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e)));
+      session.once('close', () => fail(unreachable(address, 'the connection was closed before the server answered', undefined, notBackupServiceHint)));
     });
   }
 
+  /** Ends the session once its streams are done; it is destroyed if they are not done within closeGraceMs. */
   close(): void {
     this.session.close();
+    if (!this.session.destroyed) setTimeout(() => this.session.destroy(), closeGraceMs).unref();
   }
 
-  /** Ends the session at once: every stream on it fails (the run was stopped). */
+  /** Ends the session at once: every stream on it fails (the run was stopped, or a request failed). */
   destroy(): void {
     this.session.destroy();
   }
 
-  private request(path: string): Promise<{ status: number; responseHeaders: http2.IncomingHttpHeaders; stream: http2.ClientHttp2Stream }> {
+  /** Sends a request and waits for the response headers, at most the idle timeout. `what` names the request in errors. */
+  private request(path: string, what: string): Promise<{ status: number; responseHeaders: http2.IncomingHttpHeaders; stream: http2.ClientHttp2Stream }> {
     return new Promise((resolve, reject) => {
       let stream: http2.ClientHttp2Stream;
       try {
@@ -90,26 +120,64 @@ export class BackupConnection {
         reject(unreachable(this.address, (e as Error).message, e));
         return;
       }
-      stream.setTimeout(inactivityTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+      if (this.timeouts.idleTimeoutMs > 0) {
+        stream.setTimeout(this.timeouts.idleTimeoutMs, () => {
+          idleStreams.add(stream);
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+        });
+      }
       stream.once('response', (h) => resolve({ status: Number(h[':status']), responseHeaders: h, stream }));
       stream.once('error', (e) => reject(unreachable(this.address, e.message, e)));
-      stream.once('close', () => reject(unreachable(this.address, 'the server closed the stream before answering')));
+      stream.once('close', () => {
+        if (idleStreams.has(stream)) reject(this.noAnswer(what));
+        else if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && stream.rstCode !== http2.constants.NGHTTP2_CANCEL) {
+          reject(unreachable(this.address, `the server reset the ${what} request (HTTP/2 error ${stream.rstCode}) before answering`));
+        } else reject(unreachable(this.address, `the connection was lost before the server answered ${what}`));
+      });
     });
   }
 
+  private noAnswer(what: string): QuiverError {
+    return new QuiverError('ServerUnreachable', `${what} from ${this.address} failed: no answer within ${seconds(this.timeouts.idleTimeoutMs)} (backup.client.idle_timeout)`, {
+      hint: `check that the server at ${this.address} is running and not overloaded, and what its log says`,
+    });
+  }
+
+  /** The whole body of a small response (JSON), bounded in bytes and by the idle timeout. */
+  private async text(stream: http2.ClientHttp2Stream, what: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    try {
+      for await (const c of stream) {
+        bytes += (c as Buffer).length;
+        if (bytes > jsonResponseBytesMax) {
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+          throw new QuiverError('BackupFailed', `${what} from ${this.address} failed: the answer is longer than ${jsonResponseBytesMax} bytes`);
+        }
+        chunks.push(c as Buffer);
+      }
+    } catch (e) {
+      if (e instanceof QuiverError) throw e;
+      throw unreachable(this.address, `${what} was interrupted: ${(e as Error).message}`, e);
+    }
+    if (idleStreams.has(stream)) throw this.noAnswer(what);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
   private async failure(status: number, stream: http2.ClientHttp2Stream, what: string): Promise<QuiverError> {
-    let text = '';
-    for await (const c of stream) text += c.toString();
-    const body = parseErrorBody(text);
+    const body = parseErrorBody(await this.text(stream, what));
     return new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
   }
 
   private async json<T>(path: string, what: string): Promise<T> {
-    const { status, stream } = await this.request(path);
+    const { status, stream } = await this.request(path, what);
     if (status !== 200) throw await this.failure(status, stream, what);
-    let text = '';
-    for await (const c of stream) text += c.toString();
-    return JSON.parse(text) as T;
+    const text = await this.text(stream, what);
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      throw new QuiverError('BackupFailed', `${what} from ${this.address} failed: the answer is not JSON`, { cause: e });
+    }
   }
 
   async listDatabases(): Promise<DatabasesResponse> {
@@ -132,8 +200,9 @@ export class BackupConnection {
   }
 
   async snapshot(db: string, blockRawBytes: number, compress: boolean): Promise<SnapshotStream> {
-    const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db, blockRawBytes, compress));
-    if (status !== 200) throw await this.failure(status, stream, `store snapshot of "${db}"`);
+    const what = `store snapshot of "${db}"`;
+    const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db, blockRawBytes, compress), what);
+    if (status !== 200) throw await this.failure(status, stream, what);
     this.checkProtocol(h, stream);
     // Listened for now: the trailer can arrive while earlier data still waits to be read.
     let trailers: http2.IncomingHttpHeaders | undefined;
@@ -147,13 +216,14 @@ export class BackupConnection {
       txTimeMs: Number(h[headers.txTimeMs]),
       databaseId: String(h[headers.databaseId]),
       storeId: String(h[headers.storeId]),
-      body: this.body(stream, `store snapshot of "${db}"`, () => trailers),
+      body: this.body(stream, what, () => trailers),
     };
   }
 
   async transactions(db: string, fromTxId: number): Promise<TransactionStream> {
-    const { status, responseHeaders: h, stream } = await this.request(paths.transactions(db, fromTxId));
-    if (status !== 200) throw await this.failure(status, stream, `transactions of "${db}" from tx ${fromTxId}`);
+    const what = `transactions of "${db}" from tx ${fromTxId}`;
+    const { status, responseHeaders: h, stream } = await this.request(paths.transactions(db, fromTxId), what);
+    if (status !== 200) throw await this.failure(status, stream, what);
     return { lastTxId: Number(h[headers.lastTxId]), body: this.body(stream, `transactions of "${db}"`) };
   }
 
@@ -166,6 +236,9 @@ export class BackupConnection {
       if (!stream.closed) await new Promise<void>((resolve) => stream.once('close', () => resolve()));
     } catch (e) {
       throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: ${(e as Error).message}`, { cause: e, hint });
+    }
+    if (idleStreams.has(stream)) {
+      throw new QuiverError('ServerUnreachable', `${what} from ${this.address} was interrupted: no data for ${seconds(this.timeouts.idleTimeoutMs)} (backup.client.idle_timeout)`, { hint });
     }
     if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
       // CANCEL (8) is also what the client sees when the connection drops (server process gone).
@@ -204,9 +277,13 @@ function protocolMismatch(address: string, version: number): QuiverError {
   });
 }
 
-function unreachable(address: string, detail: string, cause?: unknown): QuiverError {
-  return new QuiverError('ServerUnreachable', `cannot reach the backup service at ${address}: ${detail}`, {
-    hint: 'check that the server runs with server.backup.enabled=true and that server.backup.listen_address matches --from',
-    cause,
-  });
+const notBackupServiceHint = 'check that --from names the backup service (server.backup.listen_address), not another port';
+
+function unreachable(address: string, detail: string, cause?: unknown, hint = 'check that the server runs with server.backup.enabled=true and that server.backup.listen_address matches --from'): QuiverError {
+  return new QuiverError('ServerUnreachable', `cannot reach the backup service at ${address}: ${detail}`, { hint, cause });
+}
+
+/** `10 s`, `2.5 s`. */
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
 }

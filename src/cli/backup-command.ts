@@ -95,6 +95,7 @@ export function backupCommand(run: (code: number) => void): Command {
         verbose: Boolean(o.verbose),
         log,
         command: ['quiver-admin', ...process.argv.slice(2)].join(' '),
+        timeouts: { connectTimeoutMs: config.get('backup.client.connect_timeout'), idleTimeoutMs: config.get('backup.client.idle_timeout') },
         signal: stop.signal,
       });
     } finally {

@@ -3,6 +3,7 @@
  * validation. The loader, `Config.get` typing and docs/configuration.md all come from this table.
  * Names and defaults follow Neo4j 5 wherever a counterpart exists.
  */
+import { clientConnectTimeoutMsDefault, clientIdleTimeoutMsDefault } from '../backup/limits.js';
 import { parseListenAddress } from './listen-address.js';
 import {
   booleanType,
@@ -224,6 +225,19 @@ export const settings = {
     'How backup work competes with queries for the CPU: the server threads that read and compress full ' +
       'backups, and the `quiver-admin database backup` process (set it in its configuration too). `idle` runs ' +
       'them only on CPU time nothing else wants (Linux SCHED_IDLE, else nice 19), `low` at nice 10, `normal` like queries.',
+  ),
+
+  'backup.client.connect_timeout': setting(
+    durationType,
+    `${clientConnectTimeoutMsDefault / 1000}s`,
+    '`quiver-admin database backup`: longest wait from dialling a `--from` server until it answers in HTTP/2; ' +
+      'the server then counts as unreachable. 0 is no limit.',
+  ),
+  'backup.client.idle_timeout': setting(
+    durationType,
+    `${clientIdleTimeoutMsDefault / 1000}s`,
+    '`quiver-admin database backup`: longest silence of a `--from` server on a request (no answer, or no data ' +
+      'of a snapshot or transaction stream, for this long) before the backup of that database fails. 0 is no limit.',
   ),
 
   'server.cluster.listen_address': addressSetting(
