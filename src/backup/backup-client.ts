@@ -250,7 +250,8 @@ async function backupOne(opts: BackupRunOptions, name: string, listings: ServerL
   log('info', `Starting backup of database '${name}' from servers: [${hosts.map((h) => h.server).join(', ')}]`);
   let lastError: QuiverError | null = null;
   for (const host of hosts) {
-    const db = host.databases.find((d) => d.name === name)!;
+    const db = host.databases.find((d) => d.name === name);
+    if (db === undefined) continue; // hosts holds only servers that list it
     if (db.status !== 'online') {
       lastError = new QuiverError('DatabaseUnavailable', `database '${name}' is ${db.status} on ${host.server}`, { hint: `start it with START DATABASE ${name}` });
       continue;

@@ -75,26 +75,11 @@ export async function startBackupService(opts: BackupServiceOptions): Promise<Ba
   };
 }
 
-function statusFor(e: QuiverError): number {
-  switch (e.code) {
-    case 'DatabaseNotFound':
-      return 404;
-    case 'TransactionsPruned':
-      return 410;
-    case 'DatabaseUnavailable':
-      return 503;
-    case 'UsageInvalid':
-      return 400;
-    default:
-      return 500;
-  }
-}
-
 function sendError(stream: http2.ServerHttp2Stream, e: QuiverError): void {
   if (stream.destroyed || stream.closed) return;
   const body: ErrorBody = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   if (!stream.headersSent) {
-    stream.respond({ ':status': statusFor(e), 'content-type': 'application/json' });
+    stream.respond({ ':status': e.httpStatus, 'content-type': 'application/json' });
     stream.end(JSON.stringify(body));
   } else {
     // Mid-stream failure: reset so the client cannot mistake a partial body for a complete one.

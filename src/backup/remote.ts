@@ -4,9 +4,10 @@
  */
 import http2 from 'node:http2';
 import { parseServerAddress, serverAddressExpected } from '../config/listen-address.js';
-import { QuiverError } from '../util/errors.js';
+import { type ErrorCode, isErrorCode, QuiverError } from '../util/errors.js';
 import { clientConnectTimeoutMsDefault, clientIdleTimeoutMsDefault, jsonResponseBytesMax } from './limits.js';
 import { type DatabasesResponse, type ErrorBody, headers, paths, protocolVersion } from './protocol.js';
+import { checkDatabasesResponse, checkMetadataResponse, checkSnapshotHeaders, checkTransactionsHeaders, parseErrorBody, type SnapshotHeaders } from './protocol-check.js';
 
 /** How long the client waits for the server (backup.client.* settings; defaults in limits.ts). */
 export interface ClientTimeouts {
@@ -169,34 +170,36 @@ export class BackupConnection {
     return new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
   }
 
-  private async json<T>(path: string, what: string): Promise<T> {
+  /** A JSON answer, not yet checked: the caller checks its shape (protocol-check.ts). */
+  private async json(path: string, what: string): Promise<unknown> {
     const { status, stream } = await this.request(path, what);
     if (status !== 200) throw await this.failure(status, stream, what);
     const text = await this.text(stream, what);
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(text) as unknown;
     } catch (e) {
       throw new QuiverError('BackupFailed', `${what} from ${this.address} failed: the answer is not JSON`, { cause: e });
     }
   }
 
   async listDatabases(): Promise<DatabasesResponse> {
-    const list = await this.json<DatabasesResponse>(paths.databases, 'listing databases');
-    if (list.protocol !== protocolVersion) throw protocolMismatch(this.address, list.protocol);
-    return list;
+    const answer = await this.json(paths.databases, 'listing databases');
+    // Another protocol version may have another shape: the version first.
+    const protocol = typeof answer === 'object' && answer !== null ? (answer as { protocol?: unknown }).protocol : undefined;
+    if (protocol !== protocolVersion) throw protocolMismatch(this.address, protocol);
+    return checkDatabasesResponse(answer, this.address);
   }
 
   /** A server speaking another protocol version would send a body this client misreads: stop before reading it. */
   private checkProtocol(h: http2.IncomingHttpHeaders, stream: http2.ClientHttp2Stream): void {
-    const version = Number(h[headers.protocol]);
-    if (version === protocolVersion) return;
+    const version = h[headers.protocol];
+    if (version === String(protocolVersion)) return;
     stream.close(http2.constants.NGHTTP2_CANCEL);
     throw protocolMismatch(this.address, version);
   }
 
   async metadata(db: string, include: string): Promise<string[]> {
-    const r = await this.json<{ commands: string[] }>(paths.metadata(db, include), `exporting users and roles of "${db}"`);
-    return r.commands;
+    return checkMetadataResponse(await this.json(paths.metadata(db, include), `exporting users and roles of "${db}"`), this.address, db);
   }
 
   async snapshot(db: string, blockRawBytes: number, compress: boolean): Promise<SnapshotStream> {
@@ -204,27 +207,32 @@ export class BackupConnection {
     const { status, responseHeaders: h, stream } = await this.request(paths.snapshot(db, blockRawBytes, compress), what);
     if (status !== 200) throw await this.failure(status, stream, what);
     this.checkProtocol(h, stream);
+    let checked: SnapshotHeaders;
+    try {
+      checked = checkSnapshotHeaders(h, this.address, db);
+    } catch (e) {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      throw e;
+    }
     // Listened for now: the trailer can arrive while earlier data still waits to be read.
     let trailers: http2.IncomingHttpHeaders | undefined;
     stream.once('trailers', (t) => (trailers = t));
-    return {
-      payloadFormat: String(h[headers.payloadFormat]),
-      imageBytes: Number(h[headers.imageBytes]),
-      blockRawBytes: Number(h[headers.blockRawBytes]),
-      txId: Number(h[headers.txId]),
-      txChecksum: Number(h[headers.txChecksum]),
-      txTimeMs: Number(h[headers.txTimeMs]),
-      databaseId: String(h[headers.databaseId]),
-      storeId: String(h[headers.storeId]),
-      body: this.body(stream, what, () => trailers),
-    };
+    return { ...checked, body: this.body(stream, what, () => trailers) };
   }
 
   async transactions(db: string, fromTxId: number): Promise<TransactionStream> {
     const what = `transactions of "${db}" from tx ${fromTxId}`;
     const { status, responseHeaders: h, stream } = await this.request(paths.transactions(db, fromTxId), what);
     if (status !== 200) throw await this.failure(status, stream, what);
-    return { lastTxId: Number(h[headers.lastTxId]), body: this.body(stream, `transactions of "${db}"`) };
+    this.checkProtocol(h, stream);
+    let checked: { lastTxId: number };
+    try {
+      checked = checkTransactionsHeaders(h, this.address, db);
+    } catch (e) {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      throw e;
+    }
+    return { ...checked, body: this.body(stream, `transactions of "${db}"`) };
   }
 
   /** `trailers`: for responses that end with an outcome trailer (snapshots), what arrived. */
@@ -255,24 +263,17 @@ export class BackupConnection {
   }
 }
 
-/** An error body (protocol.ts `ErrorBody`) from a response or a trailer; empty when the text is not JSON. */
-function parseErrorBody(text: string): Partial<ErrorBody> {
-  try {
-    return JSON.parse(text) as ErrorBody;
-  } catch {
-    return {};
-  }
+/**
+ * The code of a server's error: its own when the table knows it (the table is shared with the
+ * server), except Internal, which on this side would read as a bug of quiver-admin.
+ */
+function errorCodeOf(body: Partial<ErrorBody>): ErrorCode {
+  return isErrorCode(body.code) && body.code !== 'Internal' ? body.code : 'BackupFailed';
 }
 
-/** Codes the server sends that keep their meaning here; any other is a failed backup. */
-const knownServerCodes = ['DatabaseNotFound', 'TransactionsPruned', 'DatabaseUnavailable', 'UsageInvalid'] as const;
-
-function errorCodeOf(body: Partial<ErrorBody>): (typeof knownServerCodes)[number] | 'BackupFailed' {
-  return knownServerCodes.find((c) => c === body.code) ?? 'BackupFailed';
-}
-
-function protocolMismatch(address: string, version: number): QuiverError {
-  return new QuiverError('BackupFailed', `the backup service at ${address} speaks backup protocol version ${version}, this quiver-admin speaks version ${protocolVersion}`, {
+function protocolMismatch(address: string, version: unknown): QuiverError {
+  const spoken = typeof version === 'number' || typeof version === 'string' ? `backup protocol version ${String(version).slice(0, 20)}` : 'no backup protocol version';
+  return new QuiverError('BackupFailed', `the backup service at ${address} speaks ${spoken}, this quiver-admin speaks version ${protocolVersion}`, {
     hint: 'use the quiver-admin of the same Quiver version as the server',
   });
 }
