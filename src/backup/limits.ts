@@ -84,3 +84,32 @@ export const clientIdleTimeoutMsDefault = 60_000;
 
 /** Bytes of a JSON answer (listing, metadata, error): a listing of 10 000 databases is about 3 MB. */
 export const jsonResponseBytesMax = 64 * mebibyte;
+
+/**
+ * Default of `server.backup.stall_timeout`: a backup stream whose client reads nothing for this long
+ * is dropped. It holds an LMDB read transaction (a snapshot) that keeps the store file from reusing
+ * pages; a client that reads at all (the slowest paced one takes a 1 MiB block in 16 s) never waits
+ * this long, one that has stopped is gone.
+ */
+export const serviceStallTimeoutMsDefault = 60_000;
+
+/**
+ * Default of `server.backup.handshake_timeout`: a connection must complete the HTTP/2 handshake and
+ * send its first request within this time. A backup client sends both at once; a scanner or a
+ * wrong client (HTTP/1, a partial preface, silence) otherwise keeps a socket for ever.
+ */
+export const serviceHandshakeTimeoutMsDefault = 10_000;
+
+/**
+ * Default of `server.backup.idle_timeout`: a connection with no open request for this long is closed.
+ * A backup client keeps its connections while it backs up other databases from other servers; it
+ * reconnects when it finds its connection closed, so this only bounds the sockets idle clients hold.
+ */
+export const serviceIdleTimeoutMsDefault = 5 * 60_000;
+
+/**
+ * Default of `server.backup.max_concurrent`: snapshot and transaction streams served at once. Each
+ * snapshot holds a read transaction and keeps the two compression workers (compressionWorkersMax)
+ * busy; eight share them fairly and bound what clients can make the server hold.
+ */
+export const serviceConcurrentStreamsMaxDefault = 8;

@@ -58,65 +58,66 @@ export function parseHostPort(text: string): { host: string; port: number } {
 }
 
 export class BackupConnection {
+  /** The server said GOAWAY (it closes idle connections, server.backup.idle_timeout): the next request reconnects. */
+  private goneAway = false;
+  /** close() or destroy() was called: no more requests, and no reconnecting. */
+  private ended = false;
+
   private constructor(
     readonly address: string,
-    private readonly session: http2.ClientHttp2Session,
+    private session: http2.ClientHttp2Session,
     private readonly timeouts: ClientTimeouts,
-  ) {}
+  ) {
+    this.watch(session);
+  }
 
   /**
    * Connects and waits for the server's HTTP/2 SETTINGS: a port that accepts TCP but does not speak
    * HTTP/2 (or nothing at all) counts as unreachable after `connectTimeoutMs`.
    */
-  static connect(address: string, timeouts: ClientTimeouts = defaultClientTimeouts): Promise<BackupConnection> {
-    const { host, port } = parseHostPort(address);
-    const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    return new Promise((resolve, reject) => {
-      const session = http2.connect(authority, { settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
-      let tcpConnected = false;
-      const fail = (error: QuiverError) => {
-        clearTimeout(timer);
-        session.destroy();
-        reject(error);
-      };
-      const timer =
-        timeouts.connectTimeoutMs > 0
-          ? setTimeout(() => {
-              const waited = `within ${seconds(timeouts.connectTimeoutMs)}`;
-              fail(tcpConnected ? unreachable(address, `no HTTP/2 answer ${waited} (the connection was accepted, but nothing came back)`, undefined, notBackupServiceHint) : unreachable(address, `no connection ${waited}`));
-            }, timeouts.connectTimeoutMs)
-          : undefined;
-      session.once('connect', () => (tcpConnected = true));
-      session.once('remoteSettings', () => {
-        clearTimeout(timer);
-        session.setLocalWindowSize(sessionWindowBytes);
-        session.removeAllListeners('error');
-        session.removeAllListeners('close');
-        session.on('error', () => undefined);
-        resolve(new BackupConnection(address, session, timeouts));
-      });
-      session.once('error', (e) => fail(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e)));
-      session.once('close', () => fail(unreachable(address, 'the connection was closed before the server answered', undefined, notBackupServiceHint)));
+  static async connect(address: string, timeouts: ClientTimeouts = defaultClientTimeouts): Promise<BackupConnection> {
+    return new BackupConnection(address, await openSession(address, timeouts), timeouts);
+  }
+
+  private watch(session: http2.ClientHttp2Session): void {
+    session.on('error', () => undefined);
+    session.once('goaway', () => {
+      if (session === this.session) this.goneAway = true;
     });
+  }
+
+  /** The session for the next request: a new one when the server closed the last (it drops idle connections). */
+  private async liveSession(): Promise<http2.ClientHttp2Session> {
+    if (this.ended) throw unreachable(this.address, 'the connection was closed by this client');
+    if (!this.goneAway && !this.session.closed && !this.session.destroyed) return this.session;
+    this.session.destroy();
+    this.session = await openSession(this.address, this.timeouts);
+    this.goneAway = false;
+    this.watch(this.session);
+    return this.session;
   }
 
   /** Ends the session once its streams are done; it is destroyed if they are not done within closeGraceMs. */
   close(): void {
-    this.session.close();
-    if (!this.session.destroyed) setTimeout(() => this.session.destroy(), closeGraceMs).unref();
+    this.ended = true;
+    const session = this.session;
+    session.close();
+    if (!session.destroyed) setTimeout(() => session.destroy(), closeGraceMs).unref();
   }
 
   /** Ends the session at once: every stream on it fails (the run was stopped, or a request failed). */
   destroy(): void {
+    this.ended = true;
     this.session.destroy();
   }
 
   /** Sends a request and waits for the response headers, at most the idle timeout. `what` names the request in errors. */
-  private request(path: string, what: string): Promise<{ status: number; responseHeaders: http2.IncomingHttpHeaders; stream: http2.ClientHttp2Stream }> {
+  private async request(path: string, what: string): Promise<{ status: number; responseHeaders: http2.IncomingHttpHeaders; stream: http2.ClientHttp2Stream }> {
+    const session = await this.liveSession();
     return new Promise((resolve, reject) => {
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = this.session.request({ ':method': 'GET', ':path': path });
+        stream = session.request({ ':method': 'GET', ':path': path });
       } catch (e) {
         reject(unreachable(this.address, (e as Error).message, e));
         return;
@@ -261,6 +262,41 @@ export class BackupConnection {
       throw new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed on the server: ${body.message ?? outcome}`, { hint: body.hint ?? hint });
     }
   }
+}
+
+/**
+ * Dials `address` and resolves once the server's HTTP/2 SETTINGS arrived: a port that accepts TCP
+ * but does not speak HTTP/2 (or nothing at all) counts as unreachable after `connectTimeoutMs`.
+ */
+function openSession(address: string, timeouts: ClientTimeouts): Promise<http2.ClientHttp2Session> {
+  const { host, port } = parseHostPort(address);
+  const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(authority, { settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
+    let tcpConnected = false;
+    const fail = (error: QuiverError) => {
+      clearTimeout(timer);
+      session.destroy();
+      reject(error);
+    };
+    const timer =
+      timeouts.connectTimeoutMs > 0
+        ? setTimeout(() => {
+            const waited = `within ${seconds(timeouts.connectTimeoutMs)}`;
+            fail(tcpConnected ? unreachable(address, `no HTTP/2 answer ${waited} (the connection was accepted, but nothing came back)`, undefined, notBackupServiceHint) : unreachable(address, `no connection ${waited}`));
+          }, timeouts.connectTimeoutMs)
+        : undefined;
+    session.once('connect', () => (tcpConnected = true));
+    session.once('remoteSettings', () => {
+      clearTimeout(timer);
+      session.setLocalWindowSize(sessionWindowBytes);
+      session.removeAllListeners('error');
+      session.removeAllListeners('close');
+      resolve(session);
+    });
+    session.once('error', (e) => fail(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e)));
+    session.once('close', () => fail(unreachable(address, 'the connection was closed before the server answered', undefined, notBackupServiceHint)));
+  });
 }
 
 /**

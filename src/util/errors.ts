@@ -52,6 +52,7 @@ export const errorTable = {
   TargetInvalid: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 1, httpStatus: 400, retryable: false },
   DestinationExists: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 1, httpStatus: 409, retryable: false },
   TargetLocked: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 1, httpStatus: 409, retryable: true },
+  BackupBusy: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 1, httpStatus: 503, retryable: true },
   ServerAnswerInvalid: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, httpStatus: 502, retryable: false },
   DatabaseRunning: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 3, httpStatus: 409, retryable: false },
   IoError: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, httpStatus: 500, retryable: false },
