@@ -150,6 +150,30 @@ describe('interrupted backups and damaged artifacts', () => {
     assert.equal(again.code, 0, describeRun(again));
   });
 
+  it('fails the backup saying the database was dropped, leaving nothing, when it is dropped while its store image is read', async () => {
+    const driver = server.driver();
+    try {
+      await withSession(driver, 'system', (cypher) => cypher('CREATE DATABASE doomed'));
+      await writeBarelyCompressibleNodes(server, 'doomed', 15);
+      const to = folder();
+      const run = spawnAdmin(['database', 'backup', `--from=${server.backupAddress}`, `--to-path=${to}`, '--type=FULL', 'doomed'], server.home);
+      await waitFor('the backup to start writing its artifact', () => readdirSync(to).some((n) => partialName.test(n)));
+      await new Promise((r) => setTimeout(r, 300));
+      await withSession(driver, 'system', (cypher) => cypher('DROP DATABASE doomed'));
+      const failed = await run.exited;
+      assert.equal(failed.code, 1, describeRun(failed));
+      assert.match(
+        failed.stdout,
+        logLine('ERROR', /Backup of database 'doomed' failed: store snapshot of "doomed" from .+ failed on the server: database "doomed" was dropped while its store image was being read \(there is nothing left to back up: if the drop was a mistake, restore the database from an earlier backup\)/),
+      );
+      assert.doesNotMatch(failed.stdout, /once the database is online/);
+      assert.deepEqual(readdirSync(to), [], 'no artifact and no temporary file');
+      await waitFor('the server to log why', () => server.output.includes('database "doomed" was dropped while its store image was being read; the snapshot stream ends with this error'));
+    } finally {
+      await driver.close();
+    }
+  });
+
   it('server.backup.max_rate also paces differential backups', async () => {
     const to = folder();
     const full = await backup(server, to, ['neo4j']);

@@ -10,6 +10,8 @@ import { readdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import { after, describe, it } from 'node:test';
 import { headers, protocolVersion } from '../src/backup/protocol.js';
+import { BackupConnection } from '../src/backup/remote.js';
+import { isQuiverError } from '../src/util/errors.js';
 import { describeRun, escapeRegExp, tempFolders } from './support/backup-helpers.js';
 import { runAdmin, tempDir } from './support/harness.js';
 
@@ -45,6 +47,13 @@ async function fakeService(answers: FakeAnswers): Promise<{ port: number; close:
     };
     if (path === '/v1/databases') return json(answers.listing ?? { protocol: protocolVersion, serverId: 'fake', databases: [database] });
     if (path.startsWith('/v1/databases/neo4j/metadata')) return json(answers.metadata ?? { include: 'all', commands: [] });
+    if (path.startsWith('/v1/databases/med/transactions')) {
+      // Some bytes, then the connection drops: an interrupted transaction stream.
+      stream.respond({ ':status': 200, [headers.lastTxId]: '9', [headers.protocol]: String(protocolVersion) });
+      stream.write(Buffer.alloc(100));
+      setTimeout(() => stream.session?.destroy(), 50);
+      return;
+    }
     stream.respond({ ':status': 200, ...(answers.snapshotHeaders ?? goodSnapshotHeaders) });
     stream.end();
   });
@@ -56,6 +65,29 @@ describe('answers of a backup service are checked before use', () => {
   const folders = tempFolders();
   const home = tempDir('quiver-answers-home-');
   after(() => folders.removeAll());
+
+  it('says a transaction stream "was interrupted", naming the database and the server', async () => {
+    const fake = await fakeService({});
+    const server = `127.0.0.1:${fake.port}`;
+    const conn = await BackupConnection.connect(server);
+    try {
+      const stream = await conn.transactions('med', 5);
+      assert.equal(stream.lastTxId, 9);
+      await assert.rejects(
+        async () => {
+          for await (const _ of stream.body) void _;
+        },
+        (e: unknown) => {
+          assert.ok(isQuiverError(e, 'ServerUnreachable'), String(e));
+          assert.match(e.message, new RegExp(`^${escapeRegExp(`transaction stream of "med" from ${server} was interrupted: `)}`));
+          return true;
+        },
+      );
+    } finally {
+      conn.close();
+      fake.close();
+    }
+  });
 
   const cases: Array<{ name: string; answers: FakeAnswers; message: (server: string) => string }> = [
     {

@@ -316,8 +316,16 @@ async function sendImage(opts: BackupServiceOptions, limits: ServiceLimits, stre
   const blocks = readImageBlocks(snapshot, { blockRawBytes, compress, maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle', onFreePages });
   // Closing the database ends the read transaction that keeps the image's pages from being reused:
   // an image read across a STOP (and a START that writes) could mix two states. Fail instead.
-  const stoppedMeanwhile = () =>
-    new QuiverError('DatabaseUnavailable', `database "${db.name}" was stopped while its store image was being read`, { hint: 'run the backup again once the database is online' });
+  const stoppedMeanwhile = () => {
+    // DROP DATABASE closes it too: gone from the DBMS (or replaced by another of the same name) means dropped.
+    const now = opts.dbms.entries().find((e) => e.name === db.name);
+    if (now === undefined || now.databaseId !== db.databaseId) {
+      return new QuiverError('DatabaseNotFound', `database "${db.name}" was dropped while its store image was being read`, {
+        hint: 'there is nothing left to back up: if the drop was a mistake, restore the database from an earlier backup',
+      });
+    }
+    return new QuiverError('DatabaseUnavailable', `database "${db.name}" was stopped while its store image was being read`, { hint: 'run the backup again once the database is online' });
+  };
   const pacer = new LoadPacer(() => db.lastCommittedTxId(), opts.maxRateUnderLoadBytesPerSec ?? 0);
   for await (const b of blocks) {
     // Paced by the bytes read from the disk: a stretch of free pages (sent as zeros) goes at once.

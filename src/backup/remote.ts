@@ -222,7 +222,8 @@ export class BackupConnection {
   }
 
   async transactions(db: string, fromTxId: number): Promise<TransactionStream> {
-    const what = `transactions of "${db}" from tx ${fromTxId}`;
+    // A stream, singular: "the transaction stream of "x" was interrupted", never "transactions … was".
+    const what = `transaction stream of "${db}" (from tx ${fromTxId})`;
     const { status, responseHeaders: h, stream } = await this.request(paths.transactions(db, fromTxId), what);
     if (status !== 200) throw await this.failure(status, stream, what);
     this.checkProtocol(h, stream);
@@ -233,7 +234,7 @@ export class BackupConnection {
       stream.close(http2.constants.NGHTTP2_CANCEL);
       throw e;
     }
-    return { ...checked, body: this.body(stream, `transactions of "${db}"`) };
+    return { ...checked, body: this.body(stream, `transaction stream of "${db}"`) };
   }
 
   /** `trailers`: for responses that end with an outcome trailer (snapshots), what arrived. */
