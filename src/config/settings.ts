@@ -3,6 +3,14 @@
  * validation. The loader, `Config.get` typing and docs/configuration.md all come from this table.
  * Names and defaults follow Neo4j 5 wherever a counterpart exists.
  */
+import {
+  clientConnectTimeoutMsDefault,
+  clientIdleTimeoutMsDefault,
+  serviceConcurrentStreamsMaxDefault,
+  serviceHandshakeTimeoutMsDefault,
+  serviceIdleTimeoutMsDefault,
+  serviceStallTimeoutMsDefault,
+} from '../backup/limits.js';
 import { parseListenAddress } from './listen-address.js';
 import {
   booleanType,
@@ -224,6 +232,40 @@ export const settings = {
     'How backup work competes with queries for the CPU: the server threads that read and compress full ' +
       'backups, and the `quiver-admin database backup` process (set it in its configuration too). `idle` runs ' +
       'them only on CPU time nothing else wants (Linux SCHED_IDLE, else nice 19), `low` at nice 10, `normal` like queries.',
+  ),
+
+  'server.backup.max_concurrent': setting(
+    integerType({ min: 1 }),
+    String(serviceConcurrentStreamsMaxDefault),
+    'Most backup streams (full backup snapshots and differential transaction streams) the backup service serves at once; ' +
+      'a further request is refused (the client says the server is serving that many backups already).',
+  ),
+  'server.backup.stall_timeout': setting(
+    durationType,
+    `${serviceStallTimeoutMsDefault / 1000}s`,
+    'A backup stream whose client reads nothing for this long is dropped, releasing the store snapshot it holds; logged. 0 is no limit.',
+  ),
+  'server.backup.handshake_timeout': setting(
+    durationType,
+    `${serviceHandshakeTimeoutMsDefault / 1000}s`,
+    'A connection to the backup service that has not completed the HTTP/2 handshake and sent a valid request within this time is closed. 0 is no limit.',
+  ),
+  'server.backup.idle_timeout': setting(
+    durationType,
+    `${serviceIdleTimeoutMsDefault / 60_000}m`,
+    'A connection to the backup service with no open request for this long is closed (backup clients reconnect). 0 is no limit.',
+  ),
+  'backup.client.connect_timeout': setting(
+    durationType,
+    `${clientConnectTimeoutMsDefault / 1000}s`,
+    '`quiver-admin database backup`: longest wait from dialling a `--from` server until it answers in HTTP/2; ' +
+      'the server then counts as unreachable. 0 is no limit.',
+  ),
+  'backup.client.idle_timeout': setting(
+    durationType,
+    `${clientIdleTimeoutMsDefault / 1000}s`,
+    '`quiver-admin database backup`: longest silence of a `--from` server on a request (no answer, or no data ' +
+      'of a snapshot or transaction stream, for this long) before the backup of that database fails. 0 is no limit.',
   ),
 
   'server.cluster.listen_address': addressSetting(
