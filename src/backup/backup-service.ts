@@ -18,6 +18,7 @@ import {
   serviceStallTimeoutMsDefault,
 } from './limits.js';
 import { LoadPacer } from './load-pacer.js';
+import { pause, RatePacer } from './rate-pacer.js';
 import { type BackupCpuPriority, captureLiveImage, type FreePagesReport, readImageBlocks, type StoreImageSnapshot, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
 
@@ -329,8 +330,7 @@ async function sendImage(opts: BackupServiceOptions, limits: ServiceLimits, stre
   const pacer = new LoadPacer(() => db.lastCommittedTxId(), opts.maxRateUnderLoadBytesPerSec ?? 0);
   for await (const b of blocks) {
     // Paced by the bytes read from the disk: a stretch of free pages (sent as zeros) goes at once.
-    const wait = pacer.delayFor(b.readBytes);
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    await pause(pacer.delayFor(b.readBytes));
     if (stream.destroyed) {
       opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);
       return true;
@@ -360,24 +360,19 @@ async function streamTransactions(
   stream.respond({ ':status': 200, 'content-type': 'application/octet-stream', [headers.lastTxId]: String(last), [headers.protocol]: String(protocolVersion) });
   const batch: Buffer[] = [];
   let batchBytes = 0;
-  // server.backup.max_rate paces this stream as it paces snapshots (snapshot-worker.ts): after each
-  // write, wait until the bytes sent so far are within the rate.
-  const startedMs = Date.now();
-  let sentBytes = 0;
+  // server.backup.max_rate paces this stream as it paces store images (store-image-worker.ts).
+  const pacer = new RatePacer(maxRateBytesPerSec);
   const flush = async () => {
     if (!batch.length || stalled) return;
     const ok = stream.write(Buffer.concat(batch));
-    sentBytes += batchBytes;
+    const sentNow = batchBytes;
     batch.length = 0;
     batchBytes = 0;
     if (!ok && !(await waitDrain(stream, limits.stallTimeoutMs))) {
       stalled = true;
       return;
     }
-    if (maxRateBytesPerSec > 0) {
-      const dueMs = (sentBytes / maxRateBytesPerSec) * 1000 - (Date.now() - startedMs);
-      if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
-    }
+    await pause(pacer.delayFor(sentNow));
   };
   if (first && !first.done) {
     batch.push(first.value.raw);

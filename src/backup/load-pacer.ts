@@ -13,21 +13,23 @@
  * "Busy" means: the last committed transaction id changed within the last `quietMs`. It is sampled
  * each time a block is about to be sent, so a backup speeds up within a second of the load stopping.
  */
+import { RatePacer } from './rate-pacer.js';
+
 export class LoadPacer {
   private lastTxId: number;
   private lastChangeMs: number;
-  /** When the next block may leave, while busy (a token bucket of one block). */
-  private dueMs = 0;
+  private readonly pacer: RatePacer;
 
   constructor(
     private readonly lastCommittedTxId: () => number,
     /** Bytes of store per second while busy; 0 or less: never paced. */
-    private readonly rateBytesPerSec: number,
+    rateBytesPerSec: number,
     private readonly now: () => number = Date.now,
     private readonly quietMs = 1000,
   ) {
     this.lastTxId = lastCommittedTxId();
     this.lastChangeMs = Number.NEGATIVE_INFINITY;
+    this.pacer = new RatePacer(rateBytesPerSec, now);
   }
 
   /** Milliseconds to wait before sending a block of `rawBytes` store bytes (0: send it now). */
@@ -38,12 +40,11 @@ export class LoadPacer {
       this.lastTxId = txId;
       this.lastChangeMs = now;
     }
-    if (this.rateBytesPerSec <= 0 || now - this.lastChangeMs >= this.quietMs) {
-      this.dueMs = now;
+    if (now - this.lastChangeMs >= this.quietMs) {
+      // Quiet: full speed, and the next busy period starts with a fresh bucket.
+      this.pacer.reset();
       return 0;
     }
-    const start = Math.max(this.dueMs, now);
-    this.dueMs = start + (rawBytes / this.rateBytesPerSec) * 1000;
-    return start - now;
+    return this.pacer.delayFor(rawBytes);
   }
 }

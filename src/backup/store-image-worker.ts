@@ -13,6 +13,7 @@ import zstd from 'zstd-napi/binding.js';
 import { blockFlagZstd, encodeBlockHeader } from './artifact-block.js';
 import { lowerThreadPriority } from '../util/cpu-priority.js';
 import { readAllSync } from '../util/file-write.js';
+import { pause, RatePacer } from './rate-pacer.js';
 import { freePageRuns, metaDbRoot, PageFile, runPages, type PageRun } from '../storage/lmdb-pages.js';
 import type { StoreImageWorkerInput, StoreImageWorkerMessage } from './store-image.js';
 
@@ -90,9 +91,8 @@ async function run(): Promise<void> {
   const blockCount = Math.ceil(totalBytes / input.blockRawBytes);
   const cctx = input.compress ? new zstd.CCtx() : null;
   const scratch = cctx ? new Uint8Array(zstd.compressBound(input.blockRawBytes)) : null;
-  const rate = input.maxRateBytesPerSec / input.workerCount;
-  const started = Date.now();
-  let readBytes = 0;
+  // server.backup.max_rate, shared evenly by the workers.
+  const pacer = new RatePacer(input.maxRateBytesPerSec / input.workerCount);
   for (let index = input.workerIndex; index < blockCount; index += input.workerCount) {
     while (credits <= 0 && !cancelled) await new Promise<void>((resolve) => (wake = resolve));
     if (cancelled) return;
@@ -118,10 +118,9 @@ async function run(): Promise<void> {
     encoded.set(stored, header.length);
     // server.backup.max_rate: a block leaves only once the bytes read, this one's included, fit the
     // rate. Free pages are not read, so a stretch of them costs no waiting.
-    readBytes += blockReadBytes;
-    if (rate > 0) {
-      const dueMs = (readBytes / rate) * 1000 - (Date.now() - started);
-      if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
+    const wait = pacer.delayFor(blockReadBytes);
+    if (wait > 1) {
+      await pause(wait);
       if (cancelled) return;
     }
     post({ type: 'block', index, rawBytes: raw.length, readBytes: blockReadBytes, encoded }, [encoded.buffer as ArrayBuffer]);
