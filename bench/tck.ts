@@ -274,7 +274,7 @@ async function main(): Promise<void> {
   if (existsSync(graphsDir)) {
     for (const g of readdirSync(graphsDir)) {
       const f = join(graphsDir, g, `${g}.cypher`);
-      if (existsSync(f)) graphs.set(g, readFileSync(f, 'utf8'));
+      if (existsSync(f)) graphs.set(g, readFileSync(f, 'utf8').trim().replace(/;$/, ''));
     }
   }
   let server: TestServer | null = null;

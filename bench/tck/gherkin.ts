@@ -2,7 +2,7 @@
  * A reader for the subset of Gherkin the openCypher TCK uses: Feature, Scenario, Scenario Outline
  * with Examples tables, tags, steps with doc strings ("""…""") and tables (| a | b |). Outlines are
  * expanded into one scenario per example row, with `<name>` replaced in step text, doc strings and
- * table cells. Pure: text in, scenarios out.
+ * table cells; Background steps are put in front of each scenario's. Pure: text in, scenarios out.
  */
 
 export interface Step {
@@ -25,14 +25,17 @@ export interface Scenario {
 const stepKeywords = ['Given', 'When', 'Then', 'And', 'But'];
 
 function splitRow(line: string): string[] {
-  // Cells are separated by unescaped '|'; the TCK escapes a literal bar as '\|'.
+  // Cells are separated by unescaped '|'; Gherkin escapes a literal bar as '\|', a backslash as '\\\\'.
   const inner = line.trim().replace(/^\|/, '').replace(/\|$/, '');
   const cells: string[] = [];
   let cur = '';
   for (let i = 0; i < inner.length; i++) {
     const c = inner[i]!;
-    if (c === '\\' && inner[i + 1] === '|') {
-      cur += '|';
+    if (c === '\\' && (inner[i + 1] === '|' || inner[i + 1] === '\\')) {
+      cur += inner[i + 1];
+      i++;
+    } else if (c === '\\' && inner[i + 1] === 'n') {
+      cur += '\n';
       i++;
     } else if (c === '|') {
       cells.push(cur.trim());
@@ -59,6 +62,8 @@ export function parseFeature(text: string): Scenario[] {
   let pendingTags: string[] = [];
   let cur: RawScenario | null = null;
   let inExamples = false;
+  /** Background steps run before every scenario of the feature. */
+  let background: RawScenario | null = null;
   let i = 0;
   while (i < lines.length) {
     const line = lines[i]!;
@@ -72,6 +77,12 @@ export function parseFeature(text: string): Scenario[] {
     if (t.startsWith('Feature:')) {
       feature = t.slice('Feature:'.length).trim();
       pendingTags = [];
+      continue;
+    }
+    if (t.startsWith('Background:')) {
+      background = { name: 'Background', tags: [], steps: [], line: i, outline: false, examples: [] };
+      cur = background;
+      inExamples = false;
       continue;
     }
     const sc = /^(Scenario Outline|Scenario Template|Scenario|Example):\s*(.*)$/.exec(t);
@@ -121,6 +132,7 @@ export function parseFeature(text: string): Scenario[] {
   }
   const out: Scenario[] = [];
   for (const r of raws) {
+    if (background) r.steps = [...background.steps, ...r.steps];
     if (!r.outline) {
       out.push({ feature, name: r.name, tags: r.tags, steps: r.steps, line: r.line });
       continue;
