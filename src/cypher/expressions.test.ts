@@ -228,7 +228,7 @@ test('reads temporal components and adds durations', async () => {
 
 test('reports missing parameters, unknown functions and undefined variables', async () => {
   await fails('$missing', 'ParameterMissing', /Expected parameter\(s\): missing/);
-  await fails('nope(1)', 'SemanticError', /Unknown function 'nope'/);
-  await fails('x + 1', 'SemanticError', /Variable `x` not defined \(line 1, column 8 \(offset: 7\)\)/);
+  await fails('nope(1)', 'SyntaxError', /Unknown function 'nope'/);
+  await fails('x + 1', 'SyntaxError', /Variable `x` not defined \(line 1, column 8 \(offset: 7\)\)/);
   await fails("toUpper(1)", 'TypeError', /expected String/);
 });
