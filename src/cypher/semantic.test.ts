@@ -53,3 +53,12 @@ test('refuses creating what is already bound', () => {
 test('reports undefined variables with the SyntaxError status', () => {
   assert.equal(refusal('MATCH (a) RETURN b').code, 'SyntaxError');
 });
+
+test('refuses Boolean operators over operands known not to be Boolean', () => {
+  for (const q of ['RETURN 123 AND true', "RETURN NOT 'true'", 'RETURN [] XOR false', "RETURN null OR 'foo'", 'RETURN {a: 1} OR true']) {
+    const r = refusal(q);
+    assert.equal(r.code, 'SyntaxError', q);
+    assert.match(r.message, /Type mismatch: expected Boolean but was/, q);
+  }
+  prepare('MATCH (n) RETURN n.flag AND true, NOT n.other, null AND false');
+});

@@ -293,6 +293,14 @@ class Analyzer {
   /** Checks an expression; `aggregates` tells whether aggregation functions may appear. */
   expr(e: Expr, scope: ReadonlySet<string>, aggregates: boolean, projected?: readonly { expr: Expr; name: string }[]): void {
     if (projected && projected.some((i) => sameExpression(i.expr, e))) return;
+    // Operands whose type is known to be other than Boolean (`RETURN 123 AND true`) are refused
+    // before execution, as Neo4j's type checker does; unknown types are checked at run time.
+    if ((e.kind === 'Binary' && (e.op === 'AND' || e.op === 'OR' || e.op === 'XOR')) || e.kind === 'Not') {
+      for (const operand of e.kind === 'Not' ? [e.operand] : [e.left, e.right]) {
+        const t = this.typeOf(operand);
+        if (t !== 'boolean' && t !== 'any') this.fail(operand.pos, `Type mismatch: expected Boolean but was ${typeNames[t]}`);
+      }
+    }
     switch (e.kind) {
       case 'Var':
         return this.use(e.name, scope, e.pos);
