@@ -117,7 +117,7 @@ describe('Cypher through neo4j-driver against a real server', () => {
     const { records } = await driver.executeQuery('WITH 2 AS x, 3 AS y, 4 AS z CALL (x, y) { RETURN x * y AS p } CALL (*) { RETURN z + p AS q } CALL () { RETURN 1 AS one } RETURN p, q, one');
     assert.deepEqual(['p', 'q', 'one'].map((k) => records[0]!.get(k).toNumber()), [6, 10, 1]);
     const e = await failureOf(() => driver.executeQuery('WITH 2 AS x, 3 AS y CALL (x) { RETURN y AS p } RETURN p'));
-    assert.equal(e.code, 'Neo.ClientError.Statement.SemanticError');
+    assert.equal(e.code, 'Neo.ClientError.Statement.SyntaxError');
     assert.match(e.message, /Variable `y` not defined/);
   });
 

@@ -98,3 +98,41 @@ export function forEachChild(e: Expr, f: (c: Expr) => void): void {
       return;
   }
 }
+
+/** A copy of `e` with each direct sub-expression replaced by `f(child)` (the same children forEachChild visits). */
+export function mapChildren(e: Expr, f: (c: Expr) => Expr): Expr {
+  switch (e.kind) {
+    case 'Literal': case 'Param': case 'Var': case 'CountStar':
+      return e;
+    case 'Prop': case 'HasLabels':
+      return { ...e, target: f(e.target) };
+    case 'ListLit':
+      return { ...e, items: e.items.map(f) };
+    case 'MapLit':
+      return { ...e, entries: e.entries.map(([k, v]) => [k, f(v)] as [string, Expr]) };
+    case 'Binary':
+      return { ...e, left: f(e.left), right: f(e.right) };
+    case 'Not': case 'Neg': case 'IsNull':
+      return { ...e, operand: f(e.operand) };
+    case 'Index':
+      return { ...e, target: f(e.target), index: f(e.index) };
+    case 'Slice':
+      return { ...e, target: f(e.target), from: e.from && f(e.from), to: e.to && f(e.to) };
+    case 'Call':
+      return { ...e, args: e.args.map(f) };
+    case 'Case':
+      return { ...e, test: e.test && f(e.test), whens: e.whens.map(([w, t]) => [f(w), f(t)] as [Expr, Expr]), otherwise: e.otherwise && f(e.otherwise) };
+    case 'ListComp':
+      return { ...e, list: f(e.list), where: e.where && f(e.where), map: e.map && f(e.map) };
+    case 'Quantifier':
+      return { ...e, list: f(e.list), where: f(e.where) };
+    case 'Reduce':
+      return { ...e, init: f(e.init), list: f(e.list), body: f(e.body) };
+    case 'MapProjection':
+      return { ...e, items: e.items.map((i) => (i.kind === 'literal' ? { ...i, value: f(i.value) } : i)) };
+    case 'PatternComp':
+      return { ...e, where: e.where && f(e.where), map: f(e.map) };
+    case 'Subquery':
+      return { ...e, where: e.where && f(e.where) };
+  }
+}

@@ -5,7 +5,7 @@
 import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { QDuration, isTemporal } from '../values/temporal.js';
-import { addDuration, durationBetweenScale, negateDuration } from './temporal-arith.js';
+import { addDuration, addDurations, divideDuration, multiplyDuration, negateDuration } from './temporal-arith.js';
 import { checkInt64, stringOf, typeName } from './value-util.js';
 
 function bad(op: string, a: Value, b: Value): QuiverError {
@@ -20,7 +20,7 @@ export function add(a: Value, b: Value): Value {
   if (Array.isArray(b)) return [a, ...b];
   if (typeof a === 'string' && isStringable(b)) return a + stringOf(b);
   if (typeof b === 'string' && isStringable(a)) return stringOf(a) + b;
-  if (a instanceof QDuration && b instanceof QDuration) return new QDuration(checkInt64(a.months + b.months), checkInt64(a.days + b.days), checkInt64(a.seconds + b.seconds + BigInt(Math.floor((a.nanos + b.nanos) / 1e9))), (a.nanos + b.nanos) % 1e9);
+  if (a instanceof QDuration && b instanceof QDuration) return addDurations(a, b);
   if (isTemporal(a) && b instanceof QDuration) return addDuration(a, b);
   if (a instanceof QDuration && isTemporal(b)) return addDuration(b, a);
   throw bad('+', a, b);
@@ -34,7 +34,7 @@ export function subtract(a: Value, b: Value): Value {
   if (a === null || b === null) return null;
   if (typeof a === 'bigint' && typeof b === 'bigint') return checkInt64(a - b);
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return Number(a) - Number(b);
-  if (b instanceof QDuration && (isTemporal(a))) return a instanceof QDuration ? add(a, negateDuration(b)) : addDuration(a, negateDuration(b));
+  if (b instanceof QDuration && isTemporal(a)) return a instanceof QDuration ? addDurations(a, negateDuration(b)) : addDuration(a, negateDuration(b));
   throw bad('-', a, b);
 }
 
@@ -42,8 +42,8 @@ export function multiply(a: Value, b: Value): Value {
   if (a === null || b === null) return null;
   if (typeof a === 'bigint' && typeof b === 'bigint') return checkInt64(a * b);
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return Number(a) * Number(b);
-  if (a instanceof QDuration && (typeof b === 'number' || typeof b === 'bigint')) return durationBetweenScale(a, Number(b));
-  if (b instanceof QDuration && (typeof a === 'number' || typeof a === 'bigint')) return durationBetweenScale(b, Number(a));
+  if (a instanceof QDuration && (typeof b === 'number' || typeof b === 'bigint')) return multiplyDuration(a, b);
+  if (b instanceof QDuration && (typeof a === 'number' || typeof a === 'bigint')) return multiplyDuration(b, a);
   throw bad('*', a, b);
 }
 
@@ -54,7 +54,7 @@ export function divide(a: Value, b: Value): Value {
     return checkInt64(a / b);
   }
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return Number(a) / Number(b);
-  if (a instanceof QDuration && (typeof b === 'number' || typeof b === 'bigint')) return durationBetweenScale(a, 1 / Number(b));
+  if (a instanceof QDuration && (typeof b === 'number' || typeof b === 'bigint')) return divideDuration(a, b);
   throw bad('/', a, b);
 }
 

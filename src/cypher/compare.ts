@@ -89,11 +89,14 @@ function temporalKey(v: Value): TemporalKey | null {
   return null;
 }
 
-/** Cypher `<`-style comparison: a number, or null when the values are not comparable. */
+/**
+ * Cypher `<`-style comparison: a number, or null when the values are not comparable. NaN against a
+ * number gives NaN, for which every `<`, `<=`, `>`, `>=` test is false (Neo4j: `0.0/0.0 > 1` is false).
+ */
 export function compareValues(a: Value, b: Value): number | null {
   if (a === null || b === null) return null;
   if (isNumber(a) && isNumber(b)) {
-    if (Number.isNaN(a) || Number.isNaN(b)) return null;
+    if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
     return compareNumbers(a, b);
   }
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;

@@ -204,15 +204,15 @@ test('builds temporal values from strings, maps and the injected clock', async (
   assert.deepEqual(await value("date('2020-02-29')"), new QDate(2020, 2, 29));
   assert.deepEqual(await value('date({year: 2020, month: 3, day: 1})'), new QDate(2020, 3, 1));
   assert.equal(String(await value("datetime('2020-01-02T03:04:05+01:00')")), '2020-01-02T03:04:05+01:00');
-  assert.equal(String(await value("datetime('2020-06-01T12:00:00[Europe/Paris]')")), '2020-06-01T12:00:00+02:00[Europe/Paris]');
-  assert.equal(String(await value("localdatetime('2020-01-02T03:04:05.5')")), '2020-01-02T03:04:05.5');
+  assert.equal(String(await value("datetime('2020-06-01T12:00:00[Europe/Paris]')")), '2020-06-01T12:00+02:00[Europe/Paris]');
+  assert.equal(String(await value("localdatetime('2020-01-02T03:04:05.5')")), '2020-01-02T03:04:05.500');
   assert.deepEqual(await value("localtime('12:30')"), new QLocalTime(45_000_000_000_000n));
-  assert.equal(String(await value("time('10:00:00Z')")), '10:00:00Z');
+  assert.equal(String(await value("time('10:00:00Z')")), '10:00Z');
   assert.ok((await value("datetime({epochMillis: 0})")) instanceof QDateTime);
   assert.equal(String(await value("duration('P1Y2M3DT4H5M6.5S')")), 'P1Y2M3DT4H5M6.5S');
   assert.equal(String(await value('duration({days: 1, hours: 2})')), 'P1DT2H');
   assert.ok((await value("duration('PT1S')")) instanceof QDuration);
-  await fails("date('2020-13-01')", 'SemanticError', /Invalid date|cannot be parsed/);
+  await fails("date('2020-13-01')", 'SemanticError', /Invalid value for MonthOfYear \(valid values 1 - 12\): 13/);
 });
 
 test('reads temporal components and adds durations', async () => {
@@ -222,13 +222,13 @@ test('reads temporal components and adds durations', async () => {
   assert.equal(await value("datetime('1970-01-01T00:00:01Z').epochMillis"), 1000n);
   assert.equal(await value("duration('P1DT2H').days"), 1n);
   assert.deepEqual(await value("date('2020-01-31') + duration('P1M')"), new QDate(2020, 2, 29));
-  assert.equal(String(await value("datetime('2020-01-01T00:00:00Z') + duration('PT36H')")), '2020-01-02T12:00:00Z');
+  assert.equal(String(await value("datetime('2020-01-01T00:00:00Z') + duration('PT36H')")), '2020-01-02T12:00Z');
   assert.equal(String(await value("duration.between(date('2020-01-01'), date('2020-01-03'))")), 'P2D');
 });
 
 test('reports missing parameters, unknown functions and undefined variables', async () => {
   await fails('$missing', 'ParameterMissing', /Expected parameter\(s\): missing/);
-  await fails('nope(1)', 'SemanticError', /Unknown function 'nope'/);
-  await fails('x + 1', 'SemanticError', /Variable `x` not defined \(line 1, column 8 \(offset: 7\)\)/);
+  await fails('nope(1)', 'SyntaxError', /Unknown function 'nope'/);
+  await fails('x + 1', 'SyntaxError', /Variable `x` not defined \(line 1, column 8 \(offset: 7\)\)/);
   await fails("toUpper(1)", 'TypeError', /expected String/);
 });

@@ -5,10 +5,10 @@
 import type { Expr } from './ast.js';
 import { QuiverError } from '../util/errors.js';
 import { NodeValue, PathValue, RelationshipValue, type Value } from '../values/value.js';
-import { QDuration, isTemporal } from '../values/temporal.js';
+import { isTemporal } from '../values/temporal.js';
 import { loadNode, loadRel, nodeFromRecord, type ExecContext } from './context.js';
 import { rangeListElementsMax } from './limits.js';
-import { durationBetween, makeDuration, makeTemporal } from './temporal-functions.js';
+import { temporalFunctionSpecs } from './temporal-specs.js';
 import { asInteger, checkInt64, formatFloat, stringOf, typeMismatch } from './value-util.js';
 import { codePointCount, codePointRight, codePointSubstring, replaceAll, reverseCodePoints, trimCodePoints, type TrimSide } from './code-points.js';
 import { randomUUID } from 'node:crypto';
@@ -281,24 +281,7 @@ const functions = new Map<string, FunctionSpec>([
   ['rand', { minArgs: 0, maxArgs: 0, fn: () => Math.random() }],
   // time
   ['timestamp', { minArgs: 0, maxArgs: 0, fn: (_a, ctx) => BigInt(ctx.statementTime.getTime()) }],
-  ['date', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('date', args[0], ctx.statementTime) }],
-  ['datetime', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('datetime', args[0], ctx.statementTime) }],
-  ['localdatetime', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('localdatetime', args[0], ctx.statementTime) }],
-  ['time', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('time', args[0], ctx.statementTime) }],
-  ['localtime', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('localtime', args[0], ctx.statementTime) }],
-  ['date.realtime', { minArgs: 0, maxArgs: 1, fn: (args) => makeTemporal('date', args[0] ?? undefined, new Date()) }],
-  ['datetime.realtime', { minArgs: 0, maxArgs: 1, fn: (args) => makeTemporal('datetime', args[0] ?? undefined, new Date()) }],
-  ['date.statement', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('date', args[0], ctx.statementTime) }],
-  ['datetime.statement', { minArgs: 0, maxArgs: 1, fn: (args, ctx) => makeTemporal('datetime', args[0], ctx.statementTime) }],
-  ['datetime.fromepochmillis', { minArgs: 1, maxArgs: 1, fn: nullIn(([ms], ctx) => makeTemporal('datetime', new Map([['epochMillis', ms!]]), ctx.statementTime)) }],
-  ['datetime.fromepoch', { minArgs: 2, maxArgs: 2, fn: nullIn(([s, ns], ctx) => makeTemporal('datetime', new Map([['epochSeconds', s!], ['nanosecond', ns!]]), ctx.statementTime)) }],
-  ['duration', { minArgs: 1, maxArgs: 1, fn: ([v]) => makeDuration(v!) }],
-  ['duration.between', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => durationBetween(a!, b!) }],
-  ['duration.indays', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => {
-    const d = durationBetween(a!, b!);
-    return d instanceof QDuration ? new QDuration(0n, d.days, 0n, 0) : d;
-  } }],
-  ['duration.inseconds', { minArgs: 2, maxArgs: 2, fn: ([a, b]) => durationBetween(a!, b!) }],
+  ...temporalFunctionSpecs,
   ['valuetype', { minArgs: 1, maxArgs: 1, fn: ([v]) => (v === null ? 'NULL' : typeof v === 'number' ? 'FLOAT NOT NULL' : typeof v === 'bigint' ? 'INTEGER NOT NULL' : typeof v === 'string' ? 'STRING NOT NULL' : typeof v === 'boolean' ? 'BOOLEAN NOT NULL' : 'ANY') }],
 ]);
 

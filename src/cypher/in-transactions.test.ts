@@ -83,7 +83,7 @@ test('the batch size may be a parameter and must be a positive integer', async (
   await h.run('UNWIND range(1, 4) AS i CALL (i) { CREATE (:Person {num: i}) } IN TRANSACTIONS OF $n ROWS', { n: 3n });
   assert.equal((await nums()).length, 4);
   await assert.rejects(h.run('UNWIND [1] AS i CALL (i) { CREATE (:Person) } IN TRANSACTIONS OF $n ROWS', { n: 0n }), /'0' is not a valid value for OF \.\.\. ROWS/);
-  await fails('UNWIND [1] AS i CALL (i) { CREATE (:Person) } IN TRANSACTIONS OF i ROWS', 'SemanticError', /Variable `i` not defined/);
+  await fails('UNWIND [1] AS i CALL (i) { CREATE (:Person) } IN TRANSACTIONS OF i ROWS', 'SyntaxError', /Variable `i` not defined/);
 });
 
 test('the clauses after the CALL see what the batches committed', async () => {
@@ -92,11 +92,11 @@ test('the clauses after the CALL see what the batches committed', async () => {
 });
 
 test('refuses REPORT STATUS with ON ERROR FAIL, CONCURRENT, nesting, UNION and updates outside the subquery', async () => {
-  await fails('UNWIND [1] AS i CALL (i) { CREATE (:X) } IN TRANSACTIONS REPORT STATUS AS s RETURN s', 'SemanticError', /REPORT STATUS can only be used when specifying ON ERROR CONTINUE or ON ERROR BREAK/);
+  await fails('UNWIND [1] AS i CALL (i) { CREATE (:X) } IN TRANSACTIONS REPORT STATUS AS s RETURN s', 'SyntaxError', /REPORT STATUS can only be used when specifying ON ERROR CONTINUE or ON ERROR BREAK/);
   await fails('UNWIND [1] AS i CALL (i) { CREATE (:X) } IN 2 CONCURRENT TRANSACTIONS', 'SyntaxError', /IN CONCURRENT TRANSACTIONS is not supported/);
-  await fails('UNWIND [1] AS i CALL { CALL (i) { CREATE (:X) } IN TRANSACTIONS }', 'SemanticError', /nested in another subquery is not supported/);
-  await fails('CALL { CREATE (:X) } IN TRANSACTIONS RETURN 1 AS x UNION RETURN 2 AS x', 'SemanticError', /in a UNION is not supported/);
-  await fails('CREATE (a:A) WITH a CALL (a) { SET a.x = 1 } IN TRANSACTIONS', 'SemanticError', /CREATE outside CALL \{ \.\.\. \} IN TRANSACTIONS is not supported/);
+  await fails('UNWIND [1] AS i CALL { CALL (i) { CREATE (:X) } IN TRANSACTIONS }', 'SyntaxError', /nested in another subquery is not supported/);
+  await fails('CALL { CREATE (:X) } IN TRANSACTIONS RETURN 1 AS x UNION RETURN 2 AS x', 'SyntaxError', /in a UNION is not supported/);
+  await fails('CREATE (a:A) WITH a CALL (a) { SET a.x = 1 } IN TRANSACTIONS', 'SyntaxError', /CREATE outside CALL \{ \.\.\. \} IN TRANSACTIONS is not supported/);
   await fails('UNWIND [1] AS i CALL (i) { CREATE (:X) } IN TRANSACTIONS ON ERROR CONTINUE ON ERROR BREAK', 'SyntaxError', /Duplicate ON ERROR option/);
 });
 
@@ -117,9 +117,9 @@ test('CALL (x, y) imports only x and y, CALL (*) every variable and CALL () none
   assert.deepEqual((await h.run('WITH 1 AS x, 2 AS y, 3 AS z CALL (x, y) { RETURN x + y AS s } RETURN s')).rows, [[3n]]);
   assert.deepEqual((await h.run('WITH 1 AS x, 2 AS y CALL (*) { RETURN x * 10 + y AS s } RETURN s')).rows, [[12n]]);
   assert.deepEqual((await h.run('WITH 1 AS x CALL () { RETURN 5 AS s } RETURN x, s')).rows, [[1n, 5n]]);
-  await fails('WITH 1 AS x, 2 AS y CALL (x) { RETURN y AS s } RETURN s', 'SemanticError', /Variable `y` not defined/);
-  await fails('WITH 1 AS x CALL () { RETURN x AS s } RETURN s', 'SemanticError', /Variable `x` not defined/);
-  await fails('WITH 1 AS x CALL (w) { RETURN 1 AS s } RETURN s', 'SemanticError', /Variable `w` not defined/);
+  await fails('WITH 1 AS x, 2 AS y CALL (x) { RETURN y AS s } RETURN s', 'SyntaxError', /Variable `y` not defined/);
+  await fails('WITH 1 AS x CALL () { RETURN x AS s } RETURN s', 'SyntaxError', /Variable `x` not defined/);
+  await fails('WITH 1 AS x CALL (w) { RETURN 1 AS s } RETURN s', 'SyntaxError', /Variable `w` not defined/);
   // A variable that was not imported may be declared again inside.
   assert.deepEqual((await h.run('WITH 1 AS x CALL () { UNWIND [7] AS x RETURN x AS s } RETURN x, s')).rows, [[1n, 7n]]);
   await h.run("UNWIND ['a', 'b'] AS name CALL (name) { CREATE (:Person {name: name}) }");

@@ -7,7 +7,7 @@ import type { Clause, Expr, Projection, Query, SingleQuery, SortItem } from './a
 import type { GraphRead } from '../kernel/api.js';
 import type { ExecContext, Row } from './context.js';
 import type { Flow } from './execution-slice.js';
-import { collectAggregates, containsAggregate, forEachChild, type AggregateExpr } from './aggregate-slots.js';
+import { collectAggregates, containsAggregate, forEachChild, isAggregateExpr, mapChildren, type AggregateExpr } from './aggregate-slots.js';
 import { Aggregate } from './aggregation.js';
 import { Distinct, Filter, Limit, Project, Select, Skip, Sort, Unwind, runPipeline, type Operator } from './operators/basic.js';
 import { CallInTransactions, CallProcedure, CallSubquery, UnionPlan, type SubPlan } from './operators/call.js';
@@ -130,11 +130,10 @@ function projectionNames(p: Projection, scope: readonly string[]): string[] {
 export function planProjection(p: Projection, scope: readonly string[]): Operator[] {
   const items = projectionItems(p, scope);
   const names = items.map((i) => i.name);
-  // ORDER BY may repeat a projected expression: sort on the column instead.
-  const orderBy: SortItem[] = p.orderBy.map((s) => {
-    const same = items.find((i) => sameExpression(i.expr, s.expr));
-    return same ? { expr: { kind: 'Var', pos: s.expr.pos, name: same.name }, descending: s.descending } : s;
-  });
+  // ORDER BY may repeat a projected expression, whole or in part (`ORDER BY a.name + 'C'` after
+  // `WITH a.name AS name, count(*)`): it sorts on the column, since after an aggregation or
+  // DISTINCT the variables before the projection are gone.
+  const orderBy: SortItem[] = p.orderBy.map((s) => ({ expr: toProjectedColumns(s.expr, items), descending: s.descending }));
   const ops: Operator[] = [];
   if (items.some((i) => containsAggregate(i.expr))) {
     const keys = items.filter((i) => !containsAggregate(i.expr));
@@ -152,6 +151,14 @@ export function planProjection(p: Projection, scope: readonly string[]): Operato
   if (p.limit) ops.push(new Limit(p.limit));
   ops.push(new Select(names));
   return ops;
+}
+
+/** `e` with every sub-expression that a projection item computes replaced by that item's column. */
+function toProjectedColumns(e: Expr, items: readonly { name: string; expr: Expr }[]): Expr {
+  const same = items.find((i) => sameExpression(i.expr, e));
+  if (same) return { kind: 'Var', pos: e.pos, name: same.name };
+  if (isAggregateExpr(e)) return e; // evaluated by the aggregation, before the projection
+  return mapChildren(e, (c) => toProjectedColumns(c, items));
 }
 
 function conjuncts(e: Expr): Expr[] {

@@ -1,6 +1,7 @@
 /**
- * The built-in procedures callable with CALL: db.labels(), db.relationshipTypes(),
- * db.propertyKeys() and dbms.components() (which drivers and tools probe).
+ * The built-in procedures callable with CALL: db.labels() (labels in use), db.relationshipTypes(),
+ * db.propertyKeys() (every name the database has seen) and dbms.components() (which drivers and
+ * tools probe).
  */
 import type { GraphRead } from '../kernel/api.js';
 import type { Value } from '../values/value.js';
@@ -14,11 +15,17 @@ interface ProcedureSpec {
 export const neo4jCompatibleVersion = '5.26.0';
 
 const procedures = new Map<string, ProcedureSpec>([
-  ['db.labels', { columns: ['label'], run: (g) => [...g.labels()].sort().map((l) => [l]) }],
+  // Neo4j 5 lists the labels in use: a label whose last node lost it (or was deleted) is left out.
+  ['db.labels', { columns: ['label'], run: (g) => [...g.labels()].filter((l) => labelInUse(g, l)).sort().map((l) => [l]) }],
   ['db.relationshiptypes', { columns: ['relationshipType'], run: (g) => [...g.relationshipTypes()].sort().map((t) => [t]) }],
   ['db.propertykeys', { columns: ['propertyKey'], run: (g) => [...g.propertyKeys()].sort().map((k) => [k]) }],
   ['dbms.components', { columns: ['name', 'versions', 'edition'], run: () => [['Neo4j Kernel', [neo4jCompatibleVersion], 'community']] }],
 ]);
+
+function labelInUse(g: GraphRead, label: string): boolean {
+  for (const _ of g.nodeIdsByLabel(label)) return true;
+  return false;
+}
 
 /** Output columns of a procedure, or undefined when there is no such procedure. */
 export function procedureColumns(name: string): string[] | undefined {

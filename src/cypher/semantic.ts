@@ -1,7 +1,9 @@
 /**
  * Semantic analysis of a parsed query: variable scoping (undefined variables, WITH aliasing,
- * RETURN * expansion), aggregation placement, CREATE/MERGE pattern rules, UNION column agreement,
- * known functions; it yields the result columns, the query kind, and the scope after each clause.
+ * RETURN * expansion), variable types (a relationship, path or Boolean reused as a node, and so on),
+ * aggregation placement, CREATE/MERGE pattern rules, UNION column agreement, known functions; it
+ * yields the result columns, the query kind, and the scope after each clause. Every problem is
+ * refused before execution with Neo4j's status for compile-time errors, Statement.SyntaxError.
  */
 import type { Clause, Expr, PatternPart, Projection, Query, SingleQuery } from './ast.js';
 import { aggregateFunctionNames, collectAggregates, containsAggregate, forEachChild, isAggregateExpr } from './aggregate-slots.js';
@@ -18,8 +20,18 @@ export interface QueryAnalysis {
   parameters: Set<string>;
 }
 
+/** What the analysis knows about a variable's value: enough to refuse a type conflict in a pattern. */
+type VarType = 'node' | 'relationship' | 'relationships' | 'path' | 'list' | 'map' | 'string' | 'integer' | 'float' | 'boolean' | 'any';
+
+const typeNames: Record<VarType, string> = {
+  node: 'Node', relationship: 'Relationship', relationships: 'List<Relationship>', path: 'Path', list: 'List<T>', map: 'Map',
+  string: 'String', integer: 'Integer', float: 'Float', boolean: 'Boolean', any: 'Any',
+};
+
 class Analyzer {
   readonly scopeBefore = new Map<Clause, string[]>();
+  /** The type of each variable at its latest binding (bindings always precede uses in scope). */
+  readonly varTypes = new Map<string, VarType>();
   readonly parameters = new Set<string>();
   updating = false;
   /** How many CALL subqueries enclose the clause being analysed. */
@@ -28,7 +40,27 @@ class Analyzer {
   constructor(private readonly text: string) {}
 
   fail(pos: number, message: string): never {
-    throw errorAt('SemanticError', this.text, pos, message);
+    throw errorAt('SyntaxError', this.text, pos, message);
+  }
+
+  /** Neo4j's VariableTypeConflict: a variable used in a pattern as something it is not. */
+  expectType(name: string, expected: VarType, pos: number): void {
+    const actual = this.varTypes.get(name) ?? 'any';
+    if (actual === 'any' || actual === expected) return;
+    this.fail(pos, `Type mismatch: ${name} defined with conflicting type ${typeNames[actual]} (expected ${typeNames[expected]})`);
+  }
+
+  typeOf(e: Expr): VarType {
+    switch (e.kind) {
+      case 'Var': return this.varTypes.get(e.name) ?? 'any';
+      case 'Literal': {
+        const v = e.value;
+        return typeof v === 'bigint' ? 'integer' : typeof v === 'number' ? 'float' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'boolean' : 'any';
+      }
+      case 'ListLit': case 'ListComp': return 'list';
+      case 'MapLit': case 'MapProjection': return 'map';
+      default: return 'any';
+    }
   }
 
   query(q: Query, outer: ReadonlySet<string>): string[] {
@@ -76,6 +108,7 @@ class Analyzer {
         this.expr(c.expr, scope, false);
         const next = new Set(scope);
         this.declare(c.variable, next, c.pos);
+        this.varTypes.set(c.variable, 'any');
         return { scope: next, columns: [] };
       }
       case 'With': {
@@ -91,8 +124,10 @@ class Analyzer {
       case 'Create': {
         this.updating = true;
         const next = new Set(scope);
-        for (const part of c.patterns) this.creatable(part, next, 'CREATE');
-        this.patterns(c.patterns, next, 'create');
+        for (const part of c.patterns) {
+          this.creatable(part, next, 'CREATE');
+          this.patterns([part], next, 'create');
+        }
         return { scope: next, columns: [] };
       }
       case 'Merge': {
@@ -123,6 +158,7 @@ class Analyzer {
         this.expr(c.list, scope, false);
         let inner = new Set(scope);
         inner.add(c.variable);
+        this.varTypes.set(c.variable, 'any');
         for (const ic of c.clauses) {
           if (!['Create', 'Merge', 'Set', 'Remove', 'Delete', 'Foreach'].includes(ic.kind)) this.fail(ic.pos, `Invalid use of ${clauseName(ic)} inside FOREACH`);
           inner = this.clause(ic, inner).scope;
@@ -151,6 +187,7 @@ class Analyzer {
         for (const col of cols) {
           if (scope.has(col)) this.fail(c.pos, `Variable \`${col}\` already declared in outer scope`);
           next.add(col);
+          this.varTypes.set(col, 'any');
         }
         if (tx?.reportStatus) this.declare(tx.reportStatus, next, tx.pos);
         return { scope: next, columns: [] };
@@ -163,6 +200,7 @@ class Analyzer {
         for (const y of c.yields ?? cols.map((name) => ({ name, alias: name }))) {
           if (!cols.includes(y.name)) this.fail(c.pos, `Unknown procedure output: \`${y.name}\``);
           this.declare(y.alias, next, c.pos);
+          this.varTypes.set(y.alias, 'any');
         }
         if (c.where) this.expr(c.where, next, false);
         return { scope: next, columns: [] };
@@ -184,34 +222,46 @@ class Analyzer {
 
   creatable(part: PatternPart, scope: ReadonlySet<string>, clause: string): void {
     for (const r of part.rels) {
+      if (r.variable && scope.has(r.variable)) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
       if (r.types.length !== 1) this.fail(r.pos, `Exactly one relationship type must be specified for ${clause}. Did you forget to prefix your relationship type with a ':'?`);
       if (r.length) this.fail(r.pos, `Variable length relationships cannot be used in ${clause}`);
       if (clause === 'CREATE' && r.direction === 'both') this.fail(r.pos, 'Only directed relationships are supported in CREATE');
-      if (r.variable && scope.has(r.variable)) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
     }
     if (part.shortest) this.fail(part.pos, `${part.shortest}(...) cannot be used in ${clause}`);
     for (const n of part.nodes) {
       if (n.labelMode === 'any' && n.labels.length > 1) this.fail(n.pos, `Label expressions with '|' cannot be used in ${clause}`);
-      if (n.variable && scope.has(n.variable) && (n.labels.length || n.properties) && (clause === 'MERGE' ? part.nodes.length === 1 : true)) {
+      if (n.variable && scope.has(n.variable) && (n.labels.length || n.properties)) {
         this.fail(n.pos, `Can't create node \`${n.variable}\` with labels or properties here. The variable is already declared in this context`);
       }
     }
-    if (clause === 'MERGE' && part.nodes.length === 1 && part.nodes[0]!.variable && scope.has(part.nodes[0]!.variable)) {
+    // A lone bound node would create (or merge) nothing new: `MATCH (a) CREATE (a)`.
+    if (part.nodes.length === 1 && part.nodes[0]!.variable && scope.has(part.nodes[0]!.variable)) {
       this.fail(part.pos, `Variable \`${part.nodes[0]!.variable}\` already declared`);
     }
   }
 
   patterns(parts: PatternPart[], scope: Set<string>, mode: 'match' | 'create' | 'merge'): void {
     // Property maps may refer to variables bound earlier in the same pattern.
+    const relsHere = new Set<string>();
     for (const part of parts) {
       for (let i = 0; i < part.nodes.length; i++) {
         const n = part.nodes[i]!;
-        if (n.variable) scope.add(n.variable);
+        if (n.variable) {
+          if (scope.has(n.variable)) this.expectType(n.variable, 'node', n.pos);
+          else this.varTypes.set(n.variable, 'node');
+          scope.add(n.variable);
+        }
         if (n.properties) this.expr(n.properties, scope, false);
         const r = part.rels[i];
         if (r) {
           if (r.variable) {
-            if (mode === 'match' && scope.has(r.variable) && r.length) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
+            if (scope.has(r.variable)) {
+              if (!r.length) this.expectType(r.variable, 'relationship', r.pos);
+              else if (['node', 'path', 'relationship'].includes(this.varTypes.get(r.variable) ?? 'any')) this.expectType(r.variable, 'relationships', r.pos);
+              if (mode === 'match' && r.length) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
+              if (relsHere.has(r.variable)) this.fail(r.pos, `Cannot use the same relationship variable '${r.variable}' for multiple relationships`);
+            } else this.varTypes.set(r.variable, r.length ? 'relationships' : 'relationship');
+            relsHere.add(r.variable);
             scope.add(r.variable);
           }
           if (r.properties) this.expr(r.properties, scope, false);
@@ -220,7 +270,10 @@ class Analyzer {
           }
         }
       }
-      if (part.pathVariable) this.declare(part.pathVariable, scope, part.pos);
+      if (part.pathVariable) {
+        this.declare(part.pathVariable, scope, part.pos);
+        this.varTypes.set(part.pathVariable, 'path');
+      }
     }
   }
 
@@ -232,12 +285,14 @@ class Analyzer {
       names.push(...visible);
     }
     const hasAggregate = p.items.some((i) => containsAggregate(i.expr));
+    const itemTypes = p.items.map((item) => this.typeOf(item.expr));
     for (const item of p.items) {
       this.expr(item.expr, scope, true);
       if (clause === 'WITH' && !item.aliased && item.expr.kind !== 'Var') this.fail(item.expr.pos, 'Expression in WITH must be aliased (use AS)');
       if (names.includes(item.name)) this.fail(item.expr.pos, `Multiple result columns with the same name are not supported`);
       names.push(item.name);
     }
+    p.items.forEach((item, i) => this.varTypes.set(item.name, itemTypes[i]!));
     const after = new Set(names);
     const orderScope = p.distinct || hasAggregate ? after : new Set([...scope, ...after]);
     for (const s of p.orderBy) this.expr(s.expr, orderScope, hasAggregate, p.items);
@@ -257,6 +312,14 @@ class Analyzer {
   /** Checks an expression; `aggregates` tells whether aggregation functions may appear. */
   expr(e: Expr, scope: ReadonlySet<string>, aggregates: boolean, projected?: readonly { expr: Expr; name: string }[]): void {
     if (projected && projected.some((i) => sameExpression(i.expr, e))) return;
+    // Operands whose type is known to be other than Boolean (`RETURN 123 AND true`) are refused
+    // before execution, as Neo4j's type checker does; unknown types are checked at run time.
+    if ((e.kind === 'Binary' && (e.op === 'AND' || e.op === 'OR' || e.op === 'XOR')) || e.kind === 'Not') {
+      for (const operand of e.kind === 'Not' ? [e.operand] : [e.left, e.right]) {
+        const t = this.typeOf(operand);
+        if (t !== 'boolean' && t !== 'any') this.fail(operand.pos, `Type mismatch: expected Boolean but was ${typeNames[t]}`);
+      }
+    }
     switch (e.kind) {
       case 'Var':
         return this.use(e.name, scope, e.pos);

@@ -1,104 +1,76 @@
 /**
- * Calendar arithmetic on the temporal value classes: adding a duration (months, then days, then
- * seconds and nanoseconds, as Neo4j does), negating and scaling durations, zone offsets by name.
+ * Arithmetic on temporal values as Neo4j does it: a duration is added unit by unit, months, then
+ * days, then seconds and nanoseconds, and each temporal type takes only the units it has (a date
+ * takes the seconds only as whole days, a time ignores the months and days); months and days move a zoned date-time's wall
+ * clock, seconds move its instant; a date takes whole days of the seconds. Durations add component-wise, and multiply or divide exactly
+ * by integers and through Neo4j's `approximate` by floats.
  */
 import { QuiverError } from '../util/errors.js';
 import { QDate, QDateTime, QDuration, QLocalDateTime, QLocalTime, QTime, type TemporalValue } from '../values/temporal.js';
+import { civil, daysInMonth, epochDay, floorDiv, floorMod, nanosPerDay, nanosPerSecond, resolveLocal, zoneOffsetAt } from './temporal-calendar.js';
+import { approximate, durationOf } from './temporal-duration.js';
+import { checkInt64 } from './value-util.js';
 
-export const nanosPerSecond = 1_000_000_000n;
-export const nanosPerDay = 86_400n * nanosPerSecond;
-
-export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+function plusMonths(day: number, months: bigint): number {
+  if (months === 0n) return day;
+  const c = civil(day);
+  const total = BigInt(c.year) * 12n + BigInt(c.month - 1) + months;
+  const year = Number(floorDiv(total, 12n));
+  const month = Number(floorMod(total, 12n)) + 1;
+  return epochDay(year, month, Math.min(c.day, daysInMonth(year, month)));
 }
 
-export function epochDaysOf(year: number, month: number, day: number): number {
-  return new QDate(year, month, day).epochDays();
+function plusCalendar(day: number, d: QDuration): number {
+  return plusMonths(day, d.months) + Number(d.days);
 }
 
-function plusMonths(date: QDate, months: bigint): QDate {
-  if (months === 0n) return date;
-  const total = BigInt(date.year) * 12n + BigInt(date.month - 1) + months;
-  const year = Number(total >= 0n ? total / 12n : (total - 11n) / 12n);
-  const month = Number(total - BigInt(year) * 12n) + 1;
-  return new QDate(year, month, Math.min(date.day, daysInMonth(year, month)));
-}
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
-}
-
-function mod(a: bigint, b: bigint): bigint {
-  return ((a % b) + b) % b;
-}
-
-/** Local epoch seconds + nanos plus a duration, calendar-aware. */
-function plusLocal(epochSeconds: bigint, nanos: number, d: QDuration): [bigint, number] {
-  const days = floorDiv(epochSeconds, 86_400n);
-  const secOfDay = epochSeconds - days * 86_400n;
-  const date = plusMonths(QDate.fromEpochDays(Number(days)), d.months);
-  const newDays = BigInt(date.epochDays()) + d.days;
-  const totalNanos = BigInt(nanos) + BigInt(d.nanos);
-  const secs = newDays * 86_400n + secOfDay + d.seconds + floorDiv(totalNanos, nanosPerSecond);
-  return [secs, Number(mod(totalNanos, nanosPerSecond))];
-}
+const durationNanos = (d: QDuration): bigint => d.seconds * nanosPerSecond + BigInt(d.nanos);
 
 export function addDuration(t: TemporalValue, d: QDuration): TemporalValue {
-  if (t instanceof QDate) {
-    const date = plusMonths(t, d.months);
-    const extraDays = d.days + floorDiv(d.seconds, 86_400n);
-    return QDate.fromEpochDays(date.epochDays() + Number(extraDays));
-  }
-  if (t instanceof QLocalTime) return new QLocalTime(mod(t.nanoOfDay + d.seconds * nanosPerSecond + BigInt(d.nanos), nanosPerDay));
-  if (t instanceof QTime) return new QTime(mod(t.nanoOfDay + d.seconds * nanosPerSecond + BigInt(d.nanos), nanosPerDay), t.offsetSeconds);
+  // A date takes the duration's seconds only as whole days (truncated toward zero, as Neo4j).
+  if (t instanceof QDate) return QDate.fromEpochDays(plusCalendar(t.epochDays(), d) + Number(d.seconds / 86_400n));
+  if (t instanceof QLocalTime) return new QLocalTime(floorMod(t.nanoOfDay + durationNanos(d), nanosPerDay));
+  if (t instanceof QTime) return new QTime(floorMod(t.nanoOfDay + durationNanos(d), nanosPerDay), t.offsetSeconds);
   if (t instanceof QLocalDateTime) {
-    const [s, n] = plusLocal(t.epochSeconds, t.nanos, d);
-    return new QLocalDateTime(s, n);
+    const day = Number(floorDiv(t.epochSeconds, 86_400n));
+    const local = BigInt(plusCalendar(day, d)) * nanosPerDay + floorMod(t.epochSeconds, 86_400n) * nanosPerSecond + BigInt(t.nanos) + durationNanos(d);
+    return new QLocalDateTime(floorDiv(local, nanosPerSecond), Number(floorMod(local, nanosPerSecond)));
   }
   if (t instanceof QDateTime) {
-    const [s, n] = plusLocal(t.epochSeconds + BigInt(t.offsetSeconds), t.nanos, d);
+    const localSeconds = t.epochSeconds + BigInt(t.offsetSeconds);
+    const day = Number(floorDiv(localSeconds, 86_400n));
+    const newLocal = BigInt(plusCalendar(day, d)) * 86_400n + floorMod(localSeconds, 86_400n);
+    let epochSeconds: bigint;
     let offset = t.offsetSeconds;
-    if (t.zoneId) offset = zoneOffsetSeconds(t.zoneId, Number(s - BigInt(offset)) * 1000);
-    return new QDateTime(s - BigInt(offset), n, offset, t.zoneId);
+    if (t.zoneId) {
+      const r = resolveLocal(t.zoneId, newLocal, t.offsetSeconds);
+      epochSeconds = r.epochSeconds;
+    } else epochSeconds = newLocal - BigInt(offset);
+    const instant = epochSeconds * nanosPerSecond + BigInt(t.nanos) + durationNanos(d);
+    epochSeconds = floorDiv(instant, nanosPerSecond);
+    if (t.zoneId) offset = zoneOffsetAt(t.zoneId, epochSeconds);
+    return new QDateTime(epochSeconds, Number(floorMod(instant, nanosPerSecond)), offset, t.zoneId);
   }
   throw new QuiverError('TypeError', 'Cannot add a duration to a duration this way');
 }
 
 export function negateDuration(d: QDuration): QDuration {
-  const totalNanos = -(d.seconds * nanosPerSecond + BigInt(d.nanos));
-  return new QDuration(-d.months, -d.days, floorDiv(totalNanos, nanosPerSecond), Number(mod(totalNanos, nanosPerSecond)));
+  return durationOf(-d.months, -d.days, -d.seconds, -BigInt(d.nanos));
 }
 
-/** Duration times a factor; fractional months and days cascade into smaller units as Neo4j does. */
-export function durationBetweenScale(d: QDuration, factor: number): QDuration {
-  return durationFromParts(Number(d.months) * factor, Number(d.days) * factor, (Number(d.seconds) + d.nanos / 1e9) * factor);
+export function addDurations(a: QDuration, b: QDuration): QDuration {
+  return durationOf(checkInt64(a.months + b.months), checkInt64(a.days + b.days), checkInt64(a.seconds + b.seconds), BigInt(a.nanos + b.nanos));
 }
 
-/** Builds a normalised duration from possibly fractional months, days and seconds. */
-export function durationFromParts(months: number, days: number, seconds: number): QDuration {
-  const wholeMonths = Math.trunc(months);
-  days += (months - wholeMonths) * 30.436875;
-  const wholeDays = Math.trunc(days);
-  seconds += (days - wholeDays) * 86_400;
-  const totalNanos = BigInt(Math.round(seconds * 1e9));
-  return new QDuration(BigInt(wholeMonths), BigInt(wholeDays), floorDiv(totalNanos, nanosPerSecond), Number(mod(totalNanos, nanosPerSecond)));
+/** duration * factor: exact for integers, Neo4j's approximation for floats. */
+export function multiplyDuration(d: QDuration, factor: number | bigint): QDuration {
+  if (typeof factor === 'bigint') return durationOf(checkInt64(d.months * factor), checkInt64(d.days * factor), checkInt64(d.seconds * factor), BigInt(d.nanos) * factor);
+  return approximate(Number(d.months) * factor, Number(d.days) * factor, Number(d.seconds) * factor, d.nanos * factor);
 }
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** The UTC offset in force in `zoneId` at `epochMillis`, from the platform's time zone database. */
-export function zoneOffsetSeconds(zoneId: string, epochMillis: number): number {
-  let f = offsetFormatters.get(zoneId);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone: zoneId, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    } catch {
-      throw new QuiverError('SemanticError', `Invalid value for TimeZone: Text '${zoneId}'`);
-    }
-    offsetFormatters.set(zoneId, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(new Date(epochMillis)).map((p) => [p.type, p.value]));
-  const local = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  return Math.round((local - Math.floor(epochMillis / 1000) * 1000) / 1000);
+/** duration / divisor: always through doubles, as Neo4j does. */
+export function divideDuration(d: QDuration, divisor: number | bigint): QDuration {
+  const x = Number(divisor);
+  if (x === 0) throw new QuiverError('ArithmeticError', '/ by zero');
+  return approximate(Number(d.months) / x, Number(d.days) / x, Number(d.seconds) / x, d.nanos / x);
 }

@@ -1,322 +1,432 @@
 /**
- * The temporal functions date(), localtime(), time(), localdatetime(), datetime(), duration():
- * from ISO strings, from component maps, from other temporals, and "now" from the statement
- * clock. Also the component accessors (`d.year`, `dt.epochMillis`, `dur.days` ...).
+ * The temporal functions date(), localtime(), time(), localdatetime(), datetime() and their
+ * .statement/.transaction/.realtime/.truncate variants, following Neo4j: ISO strings (calendar,
+ * week and ordinal dates, compact forms, offsets with seconds, [Zone/Name]), component maps
+ * (year/month/day, week/dayOfWeek, ordinalDay, quarter/dayOfQuarter, time fields, timezone)
+ * selecting from other temporals (date:, time:, datetime:), conversion between zones for the
+ * same instant, and the component accessors (`d.week`, `dt.epochMillis`, `dur.days` …).
+ * Durations live in temporal-duration.ts.
  */
 import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
-import { QDate, QDateTime, QDuration, QLocalDateTime, QLocalTime, QTime, isTemporal } from '../values/temporal.js';
-import { daysInMonth, durationFromParts, nanosPerSecond, zoneOffsetSeconds } from './temporal-arith.js';
+import { QDate, QDateTime, QDuration, QLocalDateTime, QLocalTime, QTime, formatOffset } from '../values/temporal.js';
+import {
+  checkZone, civil, dayOfWeek, daysInMonth, epochDay, floorDiv, floorMod, isLeapYear, isoWeek, nanosPerDay, nanosPerSecond,
+  parseOffset, quarterOf, quarterStart, resolveLocal, weekOneMonday, weeksInWeekYear, yearMax, zoneOffsetAt,
+} from './temporal-calendar.js';
 import { typeMismatch } from './value-util.js';
 
 export type TemporalKind = 'date' | 'localtime' | 'time' | 'localdatetime' | 'datetime';
 
-function invalid(kind: string, text: string): QuiverError {
-  return new QuiverError('SemanticError', `Text cannot be parsed to a ${kind === 'localdatetime' ? 'LocalDateTime' : kind === 'datetime' ? 'DateTime' : kind === 'localtime' ? 'LocalTime' : kind === 'time' ? 'Time' : kind === 'date' ? 'Date' : 'Duration'}: "${text}"`);
+const kindName: Record<TemporalKind, string> = { date: 'Date', localtime: 'LocalTime', time: 'Time', localdatetime: 'LocalDateTime', datetime: 'DateTime' };
+
+function cannotParse(kind: TemporalKind, text: string): QuiverError {
+  return new QuiverError('SemanticError', `Text cannot be parsed to a ${kindName[kind]}: "${text}"`);
 }
 
-function checkDate(y: number, m: number, d: number, text: string): QDate {
-  if (!(m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m))) throw new QuiverError('SemanticError', `Invalid date: ${text}`);
-  return new QDate(y, m, d);
+function invalidArg(message: string): QuiverError {
+  return new QuiverError('SemanticError', message);
 }
 
-const dateRe = /^([+-]?\d{4,9})(?:-?(\d{2})(?:-?(\d{2}))?)?$/;
-const timeRe = /^(\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d{1,9}))?)?)?$/;
-const offsetRe = /(Z|[+-]\d{2}(?::?\d{2})?)?(?:\[([^\]]+)\])?$/;
+/** A zone: a fixed offset or a name (whose offset depends on the instant). */
+type Zone = { offset: number; name: null } | { offset: null; name: string };
 
-function parseDate(s: string): QDate {
-  const m = dateRe.exec(s);
-  if (!m) throw invalid('date', s);
-  return checkDate(Number(m[1]), Number(m[2] ?? 1), Number(m[3] ?? 1), s);
+/** Any temporal seen as its parts: a local date, a local time of day, and a zone. */
+interface Parts {
+  day: number | null;
+  nano: bigint | null;
+  /** The offset in force (for time and datetime values). */
+  offset: number | null;
+  zone: Zone | null;
 }
 
-function parseLocalTimeNanos(s: string, kind: TemporalKind): bigint {
-  const m = timeRe.exec(s);
-  if (!m) throw invalid(kind, s);
-  const h = Number(m[1]);
-  const min = Number(m[2] ?? 0);
-  const sec = Number(m[3] ?? 0);
-  if (h > 23 || min > 59 || sec > 59) throw invalid(kind, s);
-  const frac = BigInt((m[4] ?? '').padEnd(9, '0') || '0');
-  return (BigInt(h) * 3600n + BigInt(min) * 60n + BigInt(sec)) * nanosPerSecond + frac;
+export function partsOf(v: Value): Parts | null {
+  if (v instanceof QDate) return { day: v.epochDays(), nano: null, offset: null, zone: null };
+  if (v instanceof QLocalTime) return { day: null, nano: v.nanoOfDay, offset: null, zone: null };
+  if (v instanceof QTime) return { day: null, nano: v.nanoOfDay, offset: v.offsetSeconds, zone: { offset: v.offsetSeconds, name: null } };
+  if (v instanceof QLocalDateTime) {
+    return { day: Number(floorDiv(v.epochSeconds, 86_400n)), nano: floorMod(v.epochSeconds, 86_400n) * nanosPerSecond + BigInt(v.nanos), offset: null, zone: null };
+  }
+  if (v instanceof QDateTime) {
+    const local = v.epochSeconds + BigInt(v.offsetSeconds);
+    const zone: Zone = v.zoneId ? { offset: null, name: v.zoneId } : { offset: v.offsetSeconds, name: null };
+    return { day: Number(floorDiv(local, 86_400n)), nano: floorMod(local, 86_400n) * nanosPerSecond + BigInt(v.nanos), offset: v.offsetSeconds, zone };
+  }
+  return null;
 }
 
-function parseOffset(s: string): number {
-  if (s === 'Z') return 0;
-  const sign = s[0] === '-' ? -1 : 1;
-  const digits = s.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || 0) * 60);
+function checkDay(year: number, month: number, day: number): number {
+  if (!(Math.abs(year) <= yearMax)) throw invalidArg(`Invalid value for Year (valid values -${yearMax} - ${yearMax}): ${year}`);
+  if (!(month >= 1 && month <= 12)) throw invalidArg(`Invalid value for MonthOfYear (valid values 1 - 12): ${month}`);
+  if (!(day >= 1 && day <= daysInMonth(year, month))) throw invalidArg(`Invalid date: ${year}-${month}-${day}`);
+  return epochDay(year, month, day);
 }
 
-/** Splits "…time…[+01:00][Europe/Paris]" into the time text, offset seconds and zone. */
-function splitZone(s: string): { rest: string; offset: number | null; zone: string | null } {
-  const m = offsetRe.exec(s);
-  if (!m || (!m[1] && !m[2])) return { rest: s, offset: null, zone: null };
-  return { rest: s.slice(0, m.index), offset: m[1] ? parseOffset(m[1]) : null, zone: m[2] ?? null };
+function dayFromWeek(weekYear: number, week: number, dow: number): number {
+  if (!(week >= 1 && week <= weeksInWeekYear(weekYear))) throw invalidArg(`Invalid value for WeekOfWeekBasedYear (valid values 1 - ${weeksInWeekYear(weekYear)}): ${week}`);
+  if (!(dow >= 1 && dow <= 7)) throw invalidArg(`Invalid value for DayOfWeek (valid values 1 - 7): ${dow}`);
+  return weekOneMonday(weekYear) + (week - 1) * 7 + (dow - 1);
 }
 
-function resolveOffset(localEpochSeconds: bigint, offset: number | null, zone: string | null): number {
-  if (offset !== null) return offset;
-  if (zone === null) return 0;
-  // Offset for a local time: try the offset at the local instant read as UTC, then correct once.
-  const guess = zoneOffsetSeconds(zone, Number(localEpochSeconds) * 1000);
-  return zoneOffsetSeconds(zone, (Number(localEpochSeconds) - guess) * 1000);
+function dayFromOrdinal(year: number, ordinal: number): number {
+  if (!(ordinal >= 1 && ordinal <= (isLeapYear(year) ? 366 : 365))) throw invalidArg(`Invalid value for DayOfYear (valid values 1 - 365/366): ${ordinal}`);
+  return epochDay(year, 1, 1) + ordinal - 1;
 }
 
-function zoneOf(v: Value): { offset: number | null; zone: string | null } {
+function dayFromQuarter(year: number, quarter: number, dayOfQuarter: number): number {
+  if (!(quarter >= 1 && quarter <= 4)) throw invalidArg(`Invalid value for QuarterOfYear (valid values 1 - 4): ${quarter}`);
+  const start = quarterStart(year, quarter);
+  const length = (quarter === 4 ? epochDay(year + 1, 1, 1) : quarterStart(year, quarter + 1)) - start;
+  if (!(dayOfQuarter >= 1 && dayOfQuarter <= length)) throw invalidArg(`Invalid value for DayOfQuarter (valid values 1 - ${length}): ${dayOfQuarter}`);
+  return start + dayOfQuarter - 1;
+}
+
+function nanoOf(h: number, m: number, s: number, n: number): bigint {
+  if (!(h >= 0 && h <= 23)) throw invalidArg(`Invalid value for HourOfDay (valid values 0 - 23): ${h}`);
+  if (!(m >= 0 && m <= 59)) throw invalidArg(`Invalid value for MinuteOfHour (valid values 0 - 59): ${m}`);
+  if (!(s >= 0 && s <= 59)) throw invalidArg(`Invalid value for SecondOfMinute (valid values 0 - 59): ${s}`);
+  if (!(n >= 0 && n <= 999_999_999)) throw invalidArg(`Invalid value for NanoOfSecond (valid values 0 - 999999999): ${n}`);
+  return (BigInt(h) * 3600n + BigInt(m) * 60n + BigInt(s)) * nanosPerSecond + BigInt(n);
+}
+
+// ---- building values --------------------------------------------------------------------------
+
+function zoneFromValue(v: Value): Zone {
   if (typeof v !== 'string') throw typeMismatch('a time zone String', v);
-  if (/^(Z|[+-]\d{2}(:?\d{2})?)$/.test(v)) return { offset: parseOffset(v), zone: null };
-  zoneOffsetSeconds(v, 0); // validates the name
-  return { offset: null, zone: v };
+  const off = parseOffset(v);
+  if (off !== null) return { offset: off, name: null };
+  checkZone(v);
+  return { offset: null, name: v };
 }
 
-function num(map: Map<string, Value>, key: string, dflt: number): number {
-  const v = map.get(key);
-  if (v === undefined || v === null) return dflt;
-  if (typeof v === 'bigint' || typeof v === 'number') return Number(v);
-  throw typeMismatch('a number', v);
+/** The offset a zone has for a local date-time (or, without a date, today's date at `nowDay`). */
+function offsetForLocal(zone: Zone, day: number, nano: bigint, preferred: number | null = null): number {
+  if (zone.name === null) return zone.offset;
+  return resolveLocal(zone.name, BigInt(day) * 86_400n + nano / nanosPerSecond, preferred).offset;
 }
 
-function dateFromMap(map: Map<string, Value>): QDate {
-  const base = map.get('date');
-  if (base instanceof QDate || base instanceof QLocalDateTime || base instanceof QDateTime) {
-    const d = datePart(base);
-    return checkDate(num(map, 'year', d.year), num(map, 'month', d.month), num(map, 'day', d.day), 'map');
-  }
-  if (!map.has('year')) throw new QuiverError('SemanticError', 'A date requires at least the key "year"');
-  return checkDate(num(map, 'year', 0), num(map, 'month', 1), num(map, 'day', 1), `{year: ${num(map, 'year', 0)}, month: ${num(map, 'month', 1)}, day: ${num(map, 'day', 1)}}`);
+function makeDateTime(day: number, nano: bigint, zone: Zone, preferred: number | null = null): QDateTime {
+  const local = BigInt(day) * 86_400n + nano / nanosPerSecond;
+  const nanos = Number(nano % nanosPerSecond);
+  if (zone.name === null) return new QDateTime(local - BigInt(zone.offset), nanos, zone.offset, null);
+  const r = resolveLocal(zone.name, local, preferred);
+  return new QDateTime(r.epochSeconds, nanos, r.offset, zone.name);
 }
 
-function nanosFromMap(map: Map<string, Value>): bigint {
-  const base = map.get('time');
-  const baseNanos = base instanceof QLocalTime || base instanceof QTime ? base.nanoOfDay : base instanceof QLocalDateTime || base instanceof QDateTime ? localNanoOfDay(base) : null;
-  const h = num(map, 'hour', baseNanos === null ? 0 : Number(baseNanos / 3_600_000_000_000n));
-  const m = num(map, 'minute', baseNanos === null ? 0 : Number((baseNanos / 60_000_000_000n) % 60n));
-  const s = num(map, 'second', baseNanos === null ? 0 : Number((baseNanos / nanosPerSecond) % 60n));
-  const frac = num(map, 'millisecond', 0) * 1_000_000 + num(map, 'microsecond', 0) * 1000 + num(map, 'nanosecond', baseNanos === null ? 0 : Number(baseNanos % nanosPerSecond));
-  if (h > 23 || m > 59 || s > 59 || frac >= 1e9) throw new QuiverError('SemanticError', 'Invalid time components');
-  return (BigInt(h) * 3600n + BigInt(m) * 60n + BigInt(s)) * nanosPerSecond + BigInt(frac);
-}
-
-function localNanoOfDay(v: QLocalDateTime | QDateTime): bigint {
-  const local = v instanceof QDateTime ? v.epochSeconds + BigInt(v.offsetSeconds) : v.epochSeconds;
-  return (((local % 86_400n) + 86_400n) % 86_400n) * nanosPerSecond + BigInt(v.nanos);
-}
-
-function datePart(v: QDate | QLocalDateTime | QDateTime): QDate {
-  if (v instanceof QDate) return v;
-  const local = v instanceof QDateTime ? v.epochSeconds + BigInt(v.offsetSeconds) : v.epochSeconds;
-  return QDate.fromEpochDays(Number(local >= 0n ? local / 86_400n : (local - 86_399n) / 86_400n));
-}
-
-function localEpochSeconds(date: QDate, nanoOfDay: bigint): [bigint, number] {
-  return [BigInt(date.epochDays()) * 86_400n + nanoOfDay / nanosPerSecond, Number(nanoOfDay % nanosPerSecond)];
-}
-
-function fromNow(kind: TemporalKind, now: Date, zoneArg: Value | undefined): Value {
-  const ms = now.getTime();
-  let offset = 0;
-  let zone: string | null = null;
-  if (zoneArg !== undefined && zoneArg !== null) {
-    const z = zoneOf(zoneArg);
-    zone = z.zone;
-    offset = z.offset ?? zoneOffsetSeconds(z.zone!, ms);
-  }
-  const epochSeconds = BigInt(Math.floor(ms / 1000));
-  const nanos = (ms - Math.floor(ms / 1000) * 1000) * 1_000_000;
-  const dt = new QDateTime(epochSeconds, nanos, offset, zone);
-  return convert(kind, dt);
-}
-
-/** Converts a datetime to the requested kind (dropping date, time or zone parts). */
-function convert(kind: TemporalKind, dt: QDateTime): Value {
+function build(kind: TemporalKind, day: number | null, nano: bigint | null, zone: Zone | null, nowDay: number): Value {
   switch (kind) {
-    case 'datetime': return dt;
-    case 'localdatetime': return new QLocalDateTime(dt.epochSeconds + BigInt(dt.offsetSeconds), dt.nanos);
-    case 'date': return datePart(dt);
-    case 'time': return new QTime(localNanoOfDay(dt), dt.offsetSeconds);
-    case 'localtime': return new QLocalTime(localNanoOfDay(dt));
-  }
-}
-
-/** date(x), datetime(x), ... with 0 or 1 argument. */
-export function makeTemporal(kind: TemporalKind, arg: Value | undefined, now: Date): Value {
-  if (arg === undefined) return fromNow(kind, now, undefined);
-  if (arg === null) return null;
-  if (typeof arg === 'string') return parseTemporal(kind, arg);
-  if (arg instanceof Map) {
-    if (arg.size === 1 && arg.has('timezone')) return fromNow(kind, now, arg.get('timezone'));
-    return temporalFromMap(kind, arg);
-  }
-  if (isTemporal(arg) && !(arg instanceof QDuration)) return temporalFromMap(kind, new Map([[kind.includes('date') ? 'date' : 'time', arg as Value], ['time', arg as Value]]));
-  throw typeMismatch('a String or Map', arg);
-}
-
-function parseTemporal(kind: TemporalKind, s: string): Value {
-  switch (kind) {
-    case 'date': return parseDate(s);
-    case 'localtime': return new QLocalTime(parseLocalTimeNanos(s, kind));
+    case 'date': return QDate.fromEpochDays(day!);
+    case 'localtime': return new QLocalTime(nano ?? 0n);
     case 'time': {
-      const z = splitZone(s);
-      return new QTime(parseLocalTimeNanos(z.rest, kind), z.offset ?? 0);
+      const z = zone ?? { offset: 0, name: null };
+      return new QTime(nano ?? 0n, offsetForLocal(z, day ?? nowDay, nano ?? 0n));
     }
-    case 'localdatetime': {
-      const [d, t = '00:00'] = s.split('T');
-      const [es, n] = localEpochSeconds(parseDate(d!), parseLocalTimeNanos(t, kind));
-      return new QLocalDateTime(es, n);
-    }
-    case 'datetime': {
-      const tIndex = s.indexOf('T');
-      const datePart = tIndex < 0 ? s : s.slice(0, tIndex);
-      const z = splitZone(tIndex < 0 ? '00:00' : s.slice(tIndex + 1));
-      const [es, n] = localEpochSeconds(parseDate(datePart), parseLocalTimeNanos(z.rest, kind));
-      if (z.zone) zoneOffsetSeconds(z.zone, 0);
-      const offset = resolveOffset(es, z.offset, z.zone);
-      return new QDateTime(es - BigInt(offset), n, offset, z.zone);
-    }
+    case 'localdatetime': return new QLocalDateTime(BigInt(day!) * 86_400n + (nano ?? 0n) / nanosPerSecond, Number((nano ?? 0n) % nanosPerSecond));
+    case 'datetime': return makeDateTime(day!, nano ?? 0n, zone ?? { offset: 0, name: null });
   }
 }
 
-function temporalFromMap(kind: TemporalKind, map: Map<string, Value>): Value {
-  if (kind === 'datetime' && (map.has('epochMillis') || map.has('epochSeconds'))) {
-    const totalNanos = BigInt(Math.round(num(map, 'epochSeconds', 0))) * nanosPerSecond + BigInt(Math.round(num(map, 'epochMillis', 0))) * 1_000_000n + BigInt(num(map, 'nanosecond', 0));
-    const es = totalNanos >= 0n ? totalNanos / nanosPerSecond : (totalNanos - nanosPerSecond + 1n) / nanosPerSecond;
-    const tz = map.get('timezone');
-    const z = tz === undefined || tz === null ? { offset: 0, zone: null } : zoneOf(tz);
-    const offset = z.offset ?? zoneOffsetSeconds(z.zone!, Number(es) * 1000);
-    return new QDateTime(es, Number(totalNanos - es * nanosPerSecond), offset, z.zone);
-  }
-  const tz = map.get('timezone');
-  const baseTime = map.get('time') ?? map.get('datetime');
-  let z: { offset: number | null; zone: string | null } = { offset: null, zone: null };
-  if (tz !== undefined && tz !== null) z = zoneOf(tz);
-  else if (baseTime instanceof QDateTime) z = { offset: baseTime.zoneId ? null : baseTime.offsetSeconds, zone: baseTime.zoneId };
-  else if (baseTime instanceof QTime) z = { offset: baseTime.offsetSeconds, zone: null };
-  switch (kind) {
-    case 'date': return dateFromMap(map);
-    case 'localtime': return new QLocalTime(nanosFromMap(map));
-    case 'time': return new QTime(nanosFromMap(map), z.offset ?? 0);
-    case 'localdatetime': {
-      const [es, n] = localEpochSeconds(dateFromMap(map), nanosFromMap(map));
-      return new QLocalDateTime(es, n);
-    }
-    case 'datetime': {
-      const [es, n] = localEpochSeconds(dateFromMap(map), nanosFromMap(map));
-      const offset = resolveOffset(es, z.offset, z.zone);
-      return new QDateTime(es - BigInt(offset), n, offset, z.zone);
-    }
-  }
+function nowParts(now: Date, zone: Zone | null): Parts {
+  const ms = now.getTime();
+  const epochSeconds = BigInt(Math.floor(ms / 1000));
+  const z = zone ?? { offset: 0, name: null };
+  const offset = z.name === null ? z.offset : zoneOffsetAt(z.name, epochSeconds);
+  const local = epochSeconds + BigInt(offset);
+  const nano = floorMod(local, 86_400n) * nanosPerSecond + BigInt((ms - Math.floor(ms / 1000) * 1000) * 1_000_000);
+  return { day: Number(floorDiv(local, 86_400n)), nano, offset, zone: z };
 }
 
-const durationRe = /^(-)?P(?:(-?[\d.]+)Y)?(?:(-?[\d.]+)M)?(?:(-?[\d.]+)W)?(?:(-?[\d.]+)D)?(?:T(?:(-?[\d.]+)H)?(?:(-?[\d.]+)M)?(?:(-?[\d.]+)S)?)?$/i;
+function fromParts(kind: TemporalKind, p: Parts, now: Date): Value {
+  const nowDay = nowParts(now, null).day!;
+  if ((kind === 'date' || kind === 'localdatetime' || kind === 'datetime') && p.day === null) {
+    throw invalidArg(`Cannot construct ${kindName[kind]} from a temporal without a date`);
+  }
+  if (kind === 'datetime' && p.zone && p.zone.name !== null && p.offset !== null) return makeDateTime(p.day!, p.nano ?? 0n, p.zone, p.offset);
+  if (kind === 'time' && p.offset !== null) return new QTime(p.nano ?? 0n, p.offset);
+  return build(kind, p.day, p.nano, p.zone, nowDay);
+}
 
-export function makeDuration(arg: Value): Value {
+/** date(x), datetime(x), ... with 0 or 1 argument; `now` is the clock of the variant called. */
+export function makeTemporal(kind: TemporalKind, arg: Value | undefined, now: Date): Value {
+  if (arg === undefined) return fromParts(kind, nowParts(now, null), now);
   if (arg === null) return null;
-  if (typeof arg === 'string') {
-    const m = durationRe.exec(arg);
-    if (!m || arg.endsWith('T') || arg.length < 3) throw invalid('duration', arg);
-    const sign = m[1] ? -1 : 1;
-    const n = (i: number): number => (m[i] ? Number(m[i]) : 0);
-    return durationFromParts(sign * (n(2) * 12 + n(3)), sign * (n(4) * 7 + n(5)), sign * (n(6) * 3600 + n(7) * 60 + n(8)));
-  }
+  if (typeof arg === 'string') return parseTemporal(kind, arg, now);
   if (arg instanceof Map) {
-    const months = num(arg, 'years', 0) * 12 + num(arg, 'quarters', 0) * 3 + num(arg, 'months', 0);
-    const days = num(arg, 'weeks', 0) * 7 + num(arg, 'days', 0);
-    const seconds = num(arg, 'hours', 0) * 3600 + num(arg, 'minutes', 0) * 60 + num(arg, 'seconds', 0) + num(arg, 'milliseconds', 0) / 1e3 + num(arg, 'microseconds', 0) / 1e6 + num(arg, 'nanoseconds', 0) / 1e9;
-    return durationFromParts(months, days, seconds);
+    const tz = arg.get('timezone');
+    if (arg.size === 1 && tz !== undefined) return fromParts(kind, nowParts(now, tz === null ? null : zoneFromValue(tz)), now);
+    return temporalFromMap(kind, arg, now);
   }
-  if (arg instanceof QDuration) return arg;
+  const p = partsOf(arg);
+  if (p) return fromParts(kind, p, now);
   throw typeMismatch('a String or Map', arg);
 }
 
-/** duration.between(a, b) for the common cases (same kind, or dates), in months, days and seconds. */
-export function durationBetween(a: Value, b: Value): Value {
-  if (a === null || b === null) return null;
-  const toLocal = (v: Value): [bigint, number] => {
-    if (v instanceof QDate) return [BigInt(v.epochDays()) * 86_400n, 0];
-    if (v instanceof QLocalDateTime) return [v.epochSeconds, v.nanos];
-    if (v instanceof QDateTime) return [v.epochSeconds, v.nanos];
-    if (v instanceof QLocalTime) return [v.nanoOfDay / nanosPerSecond, Number(v.nanoOfDay % nanosPerSecond)];
-    if (v instanceof QTime) return [v.nanoOfDay / nanosPerSecond - BigInt(v.offsetSeconds), Number(v.nanoOfDay % nanosPerSecond)];
-    throw typeMismatch('a temporal value', v);
-  };
-  const [sa, na] = toLocal(a);
-  const [sb, nb] = toLocal(b);
-  const totalNanos = (sb - sa) * nanosPerSecond + BigInt(nb - na);
-  const days = totalNanos / (86_400n * nanosPerSecond);
-  const rest = totalNanos - days * 86_400n * nanosPerSecond;
-  const secs = rest / nanosPerSecond;
-  return new QDuration(0n, days, secs, Number(rest - secs * nanosPerSecond));
+// ---- strings ----------------------------------------------------------------------------------
+
+const dateRe = /^([0-9]{4}|[+-][0-9]{1,9})(?:-([0-9]{2})(?:-([0-9]{2}))?|([0-9]{2})([0-9]{2})?|-?W([0-9]{2})(?:-?([0-9]))?|-?([0-9]{3}))?$/;
+const timeRe = /^([0-9]{2})(?::([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?|([0-9]{2})(?:([0-9]{2})(?:[.,]([0-9]{1,9}))?)?)?$/;
+const zoneRe = /(Z|[+-][0-9]{2}(?::?[0-9]{2}(?::?[0-9]{2})?)?)?(?:\[([^\]]+)\])?$/i;
+
+function parseDay(text: string, kind: TemporalKind, whole: string): number {
+  const m = dateRe.exec(text);
+  if (!m) throw cannotParse(kind, whole);
+  const year = Number(m[1]);
+  if (m[6] !== undefined) return dayFromWeek(year, Number(m[6]), Number(m[7] ?? 1));
+  if (m[8] !== undefined) return dayFromOrdinal(year, Number(m[8]));
+  const month = Number(m[2] ?? m[4] ?? 1);
+  const day = Number(m[3] ?? m[5] ?? 1);
+  return checkDay(year, month, day);
 }
+
+function parseNano(text: string, kind: TemporalKind, whole: string): bigint {
+  const m = timeRe.exec(text);
+  if (!m) throw cannotParse(kind, whole);
+  const frac = m[4] ?? m[7] ?? '';
+  return nanoOf(Number(m[1]), Number(m[2] ?? m[5] ?? 0), Number(m[3] ?? m[6] ?? 0), Number(frac.padEnd(9, '0') || '0'));
+}
+
+function splitZone(text: string, kind: TemporalKind): { rest: string; zone: Zone | null; offset: number | null } {
+  const m = zoneRe.exec(text);
+  if (!m || (!m[1] && !m[2])) return { rest: text, zone: null, offset: null };
+  const offset = m[1] ? parseOffset(m[1].toUpperCase()) : null;
+  if (m[1] && offset === null) throw cannotParse(kind, text);
+  if (m[2]) {
+    checkZone(m[2]);
+    return { rest: text.slice(0, m.index), zone: { offset: null, name: m[2] }, offset };
+  }
+  return { rest: text.slice(0, m.index), zone: { offset: offset!, name: null }, offset };
+}
+
+function parseTemporal(kind: TemporalKind, s: string, now: Date): Value {
+  switch (kind) {
+    case 'date': return QDate.fromEpochDays(parseDay(s, kind, s));
+    case 'localtime': return new QLocalTime(parseNano(s, kind, s));
+    case 'time': {
+      const z = splitZone(s, kind);
+      return build('time', null, parseNano(z.rest, kind, s), z.zone, nowParts(now, null).day!);
+    }
+    case 'localdatetime':
+    case 'datetime': {
+      const t = s.indexOf('T');
+      const day = parseDay(t < 0 ? s : s.slice(0, t), kind, s);
+      if (kind === 'localdatetime') return build(kind, day, t < 0 ? 0n : parseNano(s.slice(t + 1), kind, s), null, day);
+      const z = splitZone(t < 0 ? '' : s.slice(t + 1), kind);
+      const nano = t < 0 || z.rest === '' ? 0n : parseNano(z.rest, kind, s);
+      if (t >= 0 && z.rest === '') throw cannotParse(kind, s);
+      return makeDateTime(day, nano, z.zone ?? { offset: 0, name: null }, z.offset);
+    }
+  }
+}
+
+// ---- maps -------------------------------------------------------------------------------------
+
+const dateKeys = ['year', 'month', 'day', 'week', 'dayOfWeek', 'ordinalDay', 'quarter', 'dayOfQuarter'];
+const timeKeys = ['hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond'];
+
+function intField(map: Map<string, Value>, key: string): number | null {
+  const v = map.get(key);
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  throw typeMismatch(`an Integer for ${key}`, v);
+}
+
+/** The date part of a map: an epoch day, or null when the map names no date at all. */
+function dayFromMap(map: Map<string, Value>, base: Parts | null): number | null {
+  const f = (k: string) => intField(map, k);
+  const has = (k: string) => f(k) !== null;
+  const baseDay = base?.day ?? null;
+  if (!dateKeys.some(has)) return baseDay;
+  const baseCivil = baseDay === null ? null : civil(baseDay);
+  if (has('week') || (has('dayOfWeek') && !has('month') && !has('day') && !has('ordinalDay') && !has('quarter'))) {
+    const bw = baseDay === null ? null : isoWeek(baseDay);
+    const weekYear = f('year') ?? bw?.weekYear;
+    if (weekYear === undefined) throw invalidArg('year must be specified');
+    return dayFromWeek(weekYear, f('week') ?? bw?.week ?? 1, f('dayOfWeek') ?? bw?.dayOfWeek ?? 1);
+  }
+  const year = f('year') ?? baseCivil?.year;
+  if (year === undefined) throw invalidArg('year must be specified');
+  if (has('ordinalDay')) return dayFromOrdinal(year, f('ordinalDay')!);
+  if (has('quarter') || has('dayOfQuarter')) {
+    const baseQuarter = baseCivil ? quarterOf(baseCivil.month) : null;
+    const baseDoq = baseDay !== null && baseCivil ? baseDay - quarterStart(baseCivil.year, baseQuarter!) + 1 : null;
+    return dayFromQuarter(year, f('quarter') ?? baseQuarter ?? 1, f('dayOfQuarter') ?? baseDoq ?? 1);
+  }
+  if (has('day') && !has('month') && !baseCivil) throw invalidArg('day cannot be specified without month');
+  return checkDay(year, f('month') ?? baseCivil?.month ?? 1, f('day') ?? baseCivil?.day ?? 1);
+}
+
+function nanoFromMap(map: Map<string, Value>, base: bigint | null): bigint | null {
+  const f = (k: string) => intField(map, k);
+  if (!timeKeys.some((k) => f(k) !== null)) return base;
+  if (base === null && f('hour') === null && (f('minute') !== null || f('second') !== null)) throw invalidArg('hour must be specified');
+  const b = base ?? 0n;
+  const h = f('hour') ?? Number(b / 3_600_000_000_000n);
+  const m = f('minute') ?? Number((b / 60_000_000_000n) % 60n);
+  const s = f('second') ?? Number((b / nanosPerSecond) % 60n);
+  const ms = f('millisecond');
+  const us = f('microsecond');
+  const ns = f('nanosecond');
+  // Each sub-second field replaces its own digits and keeps the base's others
+  // (.645876123 with {nanosecond: 2} after truncating to milliseconds gives .645000002).
+  const bn = Number(b % nanosPerSecond);
+  if (ms !== null && !(ms >= 0 && ms <= 999)) throw invalidArg(`Invalid value for MilliOfSecond (valid values 0 - 999): ${ms}`);
+  if (us !== null && !(us >= 0 && us <= (ms === null ? 999_999 : 999))) throw invalidArg(`Invalid value for MicroOfSecond: ${us}`);
+  if (ns !== null && !(ns >= 0 && ns <= (ms === null && us === null ? 999_999_999 : 999))) throw invalidArg(`Invalid value for NanoOfSecond: ${ns}`);
+  let n = bn;
+  if (ms !== null) n = ms * 1_000_000 + (n % 1_000_000);
+  if (us !== null) n = us > 999 ? us * 1000 + (n % 1000) : Math.floor(n / 1_000_000) * 1_000_000 + us * 1000 + (n % 1000);
+  if (ns !== null) n = ns > 999 ? ns : Math.floor(n / 1000) * 1000 + ns;
+  return nanoOf(h, m, s, n);
+}
+
+function temporalBase(map: Map<string, Value>, key: string): Parts | null {
+  const v = map.get(key);
+  if (v === undefined || v === null) return null;
+  const p = partsOf(v);
+  if (!p) throw typeMismatch(`a temporal value for ${key}`, v);
+  return p;
+}
+
+function temporalFromMap(kind: TemporalKind, map: Map<string, Value>, now: Date): Value {
+  for (const k of map.keys()) {
+    if (![...dateKeys, ...timeKeys, 'timezone', 'date', 'time', 'datetime', 'epochSeconds', 'epochMillis'].includes(k)) throw invalidArg(`No such field: ${k}`);
+  }
+  const tzValue = map.get('timezone');
+  const tz = tzValue === undefined || tzValue === null ? null : zoneFromValue(tzValue);
+  if (kind === 'datetime' && (map.has('epochMillis') || map.has('epochSeconds'))) return fromEpoch(map, tz);
+  const both = temporalBase(map, 'datetime');
+  const dateBase = temporalBase(map, 'date') ?? both;
+  const timeBase = temporalBase(map, 'time') ?? both;
+  if (dateBase && dateBase.day === null) throw invalidArg('date must be a temporal value with a date');
+  const hasDate = kind === 'date' || kind === 'localdatetime' || kind === 'datetime';
+  const hasTime = kind !== 'date';
+  const nowDay = nowParts(now, null).day!;
+  let day = hasDate ? dayFromMap(map, dateBase) : null;
+  if (hasDate && day === null) throw invalidArg('year must be specified');
+  let nano = hasTime ? nanoFromMap(map, timeBase?.nano ?? (timeBase && timeBase.day !== null ? 0n : null)) : null;
+  if (kind === 'localtime' || kind === 'localdatetime' || kind === 'date') return build(kind, day, nano, null, nowDay);
+  // time and datetime: the zone is the map's, else the time source's, else UTC. A time source with
+  // a zone of its own is moved to the map's zone at the same instant.
+  const sourceZone = timeBase?.zone ?? null;
+  if (tz && sourceZone && nano !== null) {
+    const sourceDay = kind === 'datetime' && both ? day! : (day ?? timeBase!.day ?? nowDay);
+    const sourceOffset = sourceZone.name === null ? sourceZone.offset : offsetForLocal(sourceZone, sourceDay, nano, timeBase!.offset);
+    const instantNanos = (BigInt(sourceDay) * 86_400n - BigInt(sourceOffset)) * nanosPerSecond + nano;
+    const targetOffset = tz.name === null ? tz.offset : zoneOffsetAt(tz.name, floorDiv(instantNanos, nanosPerSecond));
+    const localNanos = instantNanos + BigInt(targetOffset) * nanosPerSecond;
+    nano = floorMod(localNanos, nanosPerDay);
+    if (kind === 'datetime' && both) day = Number(floorDiv(localNanos, nanosPerDay));
+  }
+  const zone = tz ?? sourceZone;
+  if (kind === 'time') return build('time', day, nano, zone, nowDay);
+  const preferred = !tz && timeBase && timeBase.zone === zone ? timeBase.offset : null;
+  return makeDateTime(day!, nano ?? 0n, zone ?? { offset: 0, name: null }, preferred);
+}
+
+function fromEpoch(map: Map<string, Value>, tz: Zone | null): Value {
+  const num = (k: string): bigint => {
+    const v = map.get(k);
+    if (v === undefined || v === null) return 0n;
+    if (typeof v === 'bigint') return v;
+    if (typeof v === 'number') return BigInt(Math.trunc(v));
+    throw typeMismatch(`a number for ${k}`, v);
+  };
+  const total = num('epochSeconds') * nanosPerSecond + num('epochMillis') * 1_000_000n + num('millisecond') * 1_000_000n + num('microsecond') * 1000n + num('nanosecond');
+  const es = floorDiv(total, nanosPerSecond);
+  const z = tz ?? { offset: 0, name: null };
+  const offset = z.name === null ? z.offset : zoneOffsetAt(z.name, es);
+  return new QDateTime(es, Number(floorMod(total, nanosPerSecond)), offset, z.name);
+}
+
+// ---- truncate ---------------------------------------------------------------------------------
+
+const dateUnits = ['millennium', 'century', 'decade', 'year', 'weekyear', 'quarter', 'month', 'week', 'day'];
+const timeUnitNanos: Record<string, bigint> = { day: nanosPerDay, hour: 3_600_000_000_000n, minute: 60_000_000_000n, second: nanosPerSecond, millisecond: 1_000_000n, microsecond: 1000n };
+
+function truncateDay(unit: string, day: number): number {
+  const c = civil(day);
+  const floorYear = (n: number) => c.year - (((c.year % n) + n) % n);
+  switch (unit) {
+    case 'millennium': return epochDay(floorYear(1000), 1, 1);
+    case 'century': return epochDay(floorYear(100), 1, 1);
+    case 'decade': return epochDay(floorYear(10), 1, 1);
+    case 'year': return epochDay(c.year, 1, 1);
+    case 'weekyear': return weekOneMonday(isoWeek(day).weekYear);
+    case 'quarter': return quarterStart(c.year, quarterOf(c.month));
+    case 'month': return epochDay(c.year, c.month, 1);
+    case 'week': return day - (dayOfWeek(day) - 1);
+    default: return day;
+  }
+}
+
+/** date.truncate(unit, temporal[, map]) and the others: truncate, then set the map's fields. */
+export function truncateTemporal(kind: TemporalKind, unitValue: Value, temporal: Value, fields: Value | undefined, now: Date): Value {
+  if (unitValue === null || temporal === null) return null;
+  if (typeof unitValue !== 'string') throw typeMismatch('a String unit', unitValue);
+  const unit = unitValue.toLowerCase();
+  const p = partsOf(temporal);
+  if (!p) throw typeMismatch('a temporal value', temporal);
+  const isDateUnit = dateUnits.includes(unit);
+  if (!isDateUnit && timeUnitNanos[unit] === undefined) throw invalidArg(`Unsupported unit: ${unitValue}`);
+  const wantsDate = kind === 'date' || kind === 'localdatetime' || kind === 'datetime';
+  if (kind === 'date' && !isDateUnit) throw invalidArg(`Unit too small for truncating a Date: ${unitValue}`);
+  if ((kind === 'time' || kind === 'localtime') && isDateUnit && unit !== 'day') throw invalidArg(`Unit too large for truncating a time: ${unitValue}`);
+  if (wantsDate && p.day === null) throw invalidArg(`Cannot truncate a temporal without a date to a ${kindName[kind]}`);
+  const day = p.day === null ? null : isDateUnit ? truncateDay(unit, p.day) : p.day;
+  const nano = isDateUnit ? 0n : (p.nano ?? 0n) - ((p.nano ?? 0n) % timeUnitNanos[unit]!);
+  const map = fields instanceof Map ? fields : new Map<string, Value>();
+  if (fields !== undefined && fields !== null && !(fields instanceof Map)) throw typeMismatch('a Map of fields', fields);
+  const tz = map.get('timezone');
+  const zone = tz !== undefined && tz !== null ? zoneFromValue(tz) : p.zone;
+  const truncatedParts: Parts = { day, nano, offset: null, zone };
+  const baseValue = kind === 'time' || kind === 'localtime' ? build('localtime', null, nano, null, 0) : build('localdatetime', day, nano, null, 0);
+  const m = new Map<string, Value>(map);
+  m.delete('timezone');
+  if (m.size === 0) return fromParts(kind, truncatedParts, now);
+  if (wantsDate) m.set('date', baseValue);
+  if (kind !== 'date') m.set('time', baseValue);
+  if (zone && kind !== 'localtime' && kind !== 'localdatetime' && kind !== 'date') m.set('timezone', zone.name ?? formatOffset(zone.offset));
+  return temporalFromMap(kind, m, now);
+}
+
+// ---- accessors --------------------------------------------------------------------------------
 
 /** `temporal.component`; undefined when the component does not exist for that type. */
 export function temporalComponent(v: Value, key: string): Value | undefined {
-  if (v instanceof QDuration) {
-    const totalSeconds = v.seconds;
+  if (v instanceof QDuration) return durationComponent(v, key);
+  const p = partsOf(v);
+  if (!p) return undefined;
+  if (p.day !== null) {
+    const c = civil(p.day);
     switch (key) {
-      case 'years': return v.months / 12n;
-      case 'quarters': return v.months / 3n;
-      case 'months': return v.months;
-      case 'monthsOfYear': return v.months % 12n;
-      case 'quartersOfYear': return (v.months % 12n) / 3n;
-      case 'monthsOfQuarter': return v.months % 3n;
-      case 'weeks': return v.days / 7n;
-      case 'days': return v.days;
-      case 'daysOfWeek': return v.days % 7n;
-      case 'hours': return totalSeconds / 3600n;
-      case 'minutes': return totalSeconds / 60n;
-      case 'seconds': return totalSeconds;
-      case 'minutesOfHour': return (totalSeconds / 60n) % 60n;
-      case 'secondsOfMinute': return totalSeconds % 60n;
-      case 'milliseconds': return totalSeconds * 1000n + BigInt(Math.floor(v.nanos / 1e6));
-      case 'microseconds': return totalSeconds * 1_000_000n + BigInt(Math.floor(v.nanos / 1e3));
-      case 'nanoseconds': return totalSeconds * nanosPerSecond + BigInt(v.nanos);
-      case 'millisecondsOfSecond': return BigInt(Math.floor(v.nanos / 1e6));
-      case 'microsecondsOfSecond': return BigInt(Math.floor(v.nanos / 1e3));
-      case 'nanosecondsOfSecond': return BigInt(v.nanos);
-      default: return undefined;
+      case 'year': return BigInt(c.year);
+      case 'month': return BigInt(c.month);
+      case 'day': return BigInt(c.day);
+      case 'quarter': return BigInt(quarterOf(c.month));
+      case 'week': return BigInt(isoWeek(p.day).week);
+      case 'weekYear': return BigInt(isoWeek(p.day).weekYear);
+      case 'dayOfWeek': case 'weekDay': return BigInt(dayOfWeek(p.day));
+      case 'ordinalDay': return BigInt(p.day - epochDay(c.year, 1, 1) + 1);
+      case 'dayOfQuarter': return BigInt(p.day - quarterStart(c.year, quarterOf(c.month)) + 1);
     }
   }
-  let date: QDate | null = null;
-  let nanoOfDay: bigint | null = null;
-  if (v instanceof QDate) date = v;
-  if (v instanceof QLocalTime || v instanceof QTime) nanoOfDay = v.nanoOfDay;
-  if (v instanceof QLocalDateTime || v instanceof QDateTime) {
-    date = datePart(v);
-    nanoOfDay = localNanoOfDay(v);
-  }
-  if (date) {
-    const dow = ((date.epochDays() % 7) + 7 + 3) % 7 + 1; // 1970-01-01 was a Thursday (4)
-    const ordinal = date.epochDays() - new QDate(date.year, 1, 1).epochDays() + 1;
+  if (p.nano !== null) {
     switch (key) {
-      case 'year': return BigInt(date.year);
-      case 'month': return BigInt(date.month);
-      case 'day': return BigInt(date.day);
-      case 'quarter': return BigInt(Math.floor((date.month - 1) / 3) + 1);
-      case 'dayOfWeek': case 'weekDay': return BigInt(dow);
-      case 'ordinalDay': case 'dayOfYear': return BigInt(ordinal);
-      case 'dayOfQuarter': return BigInt(date.epochDays() - new QDate(date.year, Math.floor((date.month - 1) / 3) * 3 + 1, 1).epochDays() + 1);
+      case 'hour': return p.nano / 3_600_000_000_000n;
+      case 'minute': return (p.nano / 60_000_000_000n) % 60n;
+      case 'second': return (p.nano / nanosPerSecond) % 60n;
+      case 'millisecond': return (p.nano % nanosPerSecond) / 1_000_000n;
+      case 'microsecond': return (p.nano % nanosPerSecond) / 1000n;
+      case 'nanosecond': return p.nano % nanosPerSecond;
     }
   }
-  if (nanoOfDay !== null) {
+  if (p.offset !== null) {
     switch (key) {
-      case 'hour': return nanoOfDay / 3_600_000_000_000n;
-      case 'minute': return (nanoOfDay / 60_000_000_000n) % 60n;
-      case 'second': return (nanoOfDay / nanosPerSecond) % 60n;
-      case 'millisecond': return (nanoOfDay % nanosPerSecond) / 1_000_000n;
-      case 'microsecond': return (nanoOfDay % nanosPerSecond) / 1000n;
-      case 'nanosecond': return nanoOfDay % nanosPerSecond;
-    }
-  }
-  if (v instanceof QDateTime || v instanceof QTime) {
-    const off = v.offsetSeconds;
-    const sign = off < 0 ? '-' : '+';
-    const offText = off === 0 ? 'Z' : `${sign}${String(Math.floor(Math.abs(off) / 3600)).padStart(2, '0')}:${String(Math.floor((Math.abs(off) % 3600) / 60)).padStart(2, '0')}`;
-    switch (key) {
-      case 'offset': return offText;
-      case 'offsetSeconds': return BigInt(off);
-      case 'offsetMinutes': return BigInt(Math.trunc(off / 60));
-      case 'timezone': return v instanceof QDateTime && v.zoneId ? v.zoneId : offText;
+      case 'offset': return formatOffset(p.offset);
+      case 'offsetSeconds': return BigInt(p.offset);
+      case 'offsetMinutes': return BigInt(Math.trunc(p.offset / 60));
+      case 'timezone': return p.zone?.name ?? formatOffset(p.offset);
     }
   }
   if (v instanceof QDateTime) {
@@ -326,4 +436,31 @@ export function temporalComponent(v: Value, key: string): Value | undefined {
     }
   }
   return undefined;
+}
+
+function durationComponent(v: QDuration, key: string): Value | undefined {
+  const s = v.seconds;
+  switch (key) {
+    case 'years': return v.months / 12n;
+    case 'quarters': return v.months / 3n;
+    case 'months': return v.months;
+    case 'monthsOfYear': return v.months % 12n;
+    case 'quartersOfYear': return (v.months / 3n) % 4n;
+    case 'monthsOfQuarter': return v.months % 3n;
+    case 'weeks': return v.days / 7n;
+    case 'days': return v.days;
+    case 'daysOfWeek': return v.days % 7n;
+    case 'hours': return s / 3600n;
+    case 'minutesOfHour': return (s / 60n) % 60n;
+    case 'minutes': return s / 60n;
+    case 'secondsOfMinute': return s % 60n;
+    case 'seconds': return s;
+    case 'milliseconds': return s * 1000n + BigInt(Math.floor(v.nanos / 1e6));
+    case 'microseconds': return s * 1_000_000n + BigInt(Math.floor(v.nanos / 1e3));
+    case 'nanoseconds': return s * nanosPerSecond + BigInt(v.nanos);
+    case 'millisecondsOfSecond': return BigInt(Math.floor(v.nanos / 1e6));
+    case 'microsecondsOfSecond': return BigInt(Math.floor(v.nanos / 1e3));
+    case 'nanosecondsOfSecond': return BigInt(v.nanos);
+    default: return undefined;
+  }
 }

@@ -75,7 +75,8 @@ export class StoreReader {
     let typeIds: number[] | undefined;
     if (types && types.length > 0) {
       typeIds = [];
-      for (const t of types) {
+      // A type named twice (`[:T|:T]`) is scanned once: each range yields every relationship of its type.
+      for (const t of new Set(types)) {
         const id = this.store.tokenId('T', t);
         if (id !== undefined) typeIds.push(id);
       }
