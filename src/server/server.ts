@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { sslKey, type SslScope, sslScopes } from '../config/settings.js';
 import { type BackupService, startBackupService } from '../backup/backup-service.js';
 import { Dbms } from '../kernel/dbms.js';
 import { QuiverError } from '../util/errors.js';
@@ -33,7 +34,23 @@ function serverIdOf(layout: HomeLayout): string {
   return id;
 }
 
+/**
+ * TLS policies this server enforces. A policy switched on that nothing enforces would claim a protection
+ * the server does not give, so start refuses it (#16). TODO(#16): backup and bolt join as their TLS lands.
+ */
+const enforcedSslScopes: readonly SslScope[] = [];
+
+function refuseUnenforcedSslPolicies(config: Config): void {
+  for (const scope of sslScopes) {
+    if (!config.get(sslKey(scope, 'enabled')) || enforcedSslScopes.includes(scope)) continue;
+    throw new QuiverError('ConfigInvalid', `dbms.ssl.policy.${scope}.enabled=true, but this Quiver does not serve TLS for the ${scope} scope yet: it would serve plaintext while claiming protection`, {
+      hint: `remove dbms.ssl.policy.${scope}.enabled (or set it to false) and keep the port on a loopback address`,
+    });
+  }
+}
+
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  refuseUnenforcedSslPolicies(config);
   const layout = layoutOf(config);
   for (const d of [layout.dataDir, layout.txRoot, layout.logsDir, layout.runDir]) mkdirSync(d, { recursive: true });
   const serverId = serverIdOf(layout);
