@@ -52,6 +52,9 @@ export const errorTable = {
   DestinationExists: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 1, retryable: false },
   DatabaseRunning: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 3, retryable: false },
   IoError: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, retryable: false },
+  // TLS (dbms.ssl.policy.*): a policy whose files or settings cannot be used; a peer refused in the handshake
+  TlsPolicyInvalid: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 64, retryable: false },
+  TlsRefused: { status: 'Neo.ClientError.Security.Unauthorized', exitCode: 1, retryable: false },
   // bolt protocol
   BoltMessageMalformed: { status: 'Neo.ClientError.Request.InvalidFormat', exitCode: 1, retryable: false },
   BoltRequestInvalid: { status: 'Neo.ClientError.Request.Invalid', exitCode: 1, retryable: false },
