@@ -9,7 +9,8 @@ import { createServer_, quiverBin, runProcess } from './support/harness.js';
 const cleanups: Array<() => void> = [];
 after(() => cleanups.forEach((c) => c()));
 
-for (const scope of ['backup', 'bolt', 'cluster']) {
+// bolt: enforced since Bolt TLS landed; test/bolt-tls.test.ts covers its settings.
+for (const scope of ['backup', 'cluster']) {
   test(`dbms.ssl.policy.${scope}.enabled=true without TLS for that scope refuses the start with one line naming the setting`, async () => {
     const server = await createServer_({ conf: { [`dbms.ssl.policy.${scope}.enabled`]: 'true' } });
     cleanups.push(() => server.cleanup());

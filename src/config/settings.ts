@@ -199,6 +199,14 @@ export const settings = {
     'Bolt address announced to clients and cluster members.',
   ),
 
+  'server.bolt.tls_level': setting(
+    enumType(['REQUIRED', 'OPTIONAL', 'DISABLED'] as const),
+    'DISABLED',
+    'Encryption of Bolt connections: `REQUIRED` serves only TLS (`bolt+s://`, `neo4j+s://`), `OPTIONAL` serves TLS and ' +
+      'plaintext on the one port (told apart by the first byte), `DISABLED` only plaintext. TLS needs ' +
+      '`dbms.ssl.policy.bolt.enabled=true`, and that policy needs a level other than `DISABLED`.',
+  ),
+
   'server.backup.enabled': setting(booleanType, 'true', 'Serve online backups.'),
   'server.backup.listen_address': addressSetting(
     'server.default_listen_address',

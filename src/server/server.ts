@@ -36,9 +36,10 @@ function serverIdOf(layout: HomeLayout): string {
 
 /**
  * TLS policies this server enforces. A policy switched on that nothing enforces would claim a protection
- * the server does not give, so start refuses it (#16). TODO(#16): backup and bolt join as their TLS lands.
+ * the server does not give, so start refuses it (#16). TODO(#16): backup joins as its TLS lands; cluster when
+ * clustering does.
  */
-const enforcedSslScopes: readonly SslScope[] = [];
+const enforcedSslScopes: readonly SslScope[] = ['bolt'];
 
 function refuseUnenforcedSslPolicies(config: Config): void {
   for (const scope of sslScopes) {

@@ -15,6 +15,8 @@ export interface FirstByteHandlers {
   /** The socket is paused with the first bytes unshifted; emit it as 'connection' on a tls/http2 server, or resume it. */
   tls(socket: net.Socket): void;
   plain(socket: net.Socket): void;
+  /** The peer sent nothing within the timeout; the socket is destroyed after this. */
+  silent?(socket: net.Socket): void;
 }
 
 export function firstByteServer(handlers: FirstByteHandlers, timeoutMs = firstByteTimeoutMs): net.Server {
@@ -22,7 +24,10 @@ export function firstByteServer(handlers: FirstByteHandlers, timeoutMs = firstBy
     // Until a protocol owns the socket, its errors (a reset from a port scanner) are nobody's business.
     const ignore = () => undefined;
     socket.on('error', ignore);
-    socket.setTimeout(timeoutMs, () => socket.destroy());
+    socket.setTimeout(timeoutMs, () => {
+      handlers.silent?.(socket);
+      socket.destroy();
+    });
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       socket.unshift(chunk);

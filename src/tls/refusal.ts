@@ -150,10 +150,16 @@ export function refusalMessage(r: Refusal, ctx: MessageContext): string {
     case 'cipher':
       return `${head}: no cipher suite in common${r.detail && !/handshake failure/.test(r.detail) ? ` (${r.detail})` : ''}: this ${ctx.side} allows ${policy.ciphers?.join(',') ?? 'the Node.js defaults'} (${key('ciphers')}) with ${policy.tlsVersions.join(',')}; make both sides share a suite (an ECDHE_RSA suite also needs an RSA certificate)`;
     case 'plain-to-tls':
+      if (policy.scope === 'bolt' && ctx.side === 'server') {
+        return `${head}: it connected without TLS (bolt:// or neo4j://) and server.bolt.tls_level=REQUIRED; connect with bolt+s:// or neo4j+s:// (bolt+ssc:// for a self-signed certificate), or set server.bolt.tls_level=OPTIONAL`;
+      }
       return ctx.side === 'server'
         ? `${head}: it spoke plaintext to this TLS port (${key('enabled')}=true here); turn TLS on in the client (${key('enabled')}=true with the policy's files)`
         : `${head}: the server requires TLS (${key('enabled')}=true there) and this client spoke plaintext; set ${key('enabled')}=true with the policy's files in this client's configuration`;
     case 'tls-to-plain':
+      if (policy.scope === 'bolt' && ctx.side === 'server') {
+        return `${head}: it started a TLS handshake (bolt+s://, neo4j+s://) and Bolt serves no TLS here (server.bolt.tls_level=DISABLED); connect with bolt:// or neo4j://, or set ${key('enabled')}=true and server.bolt.tls_level=OPTIONAL`;
+      }
       return ctx.side === 'server'
         ? `${head}: it started a TLS handshake on this plaintext port (${key('enabled')}=false here); enable the policy here or set ${key('enabled')}=false on the client`
         : `${head}: the server answered in plaintext (${key('enabled')}=false there) and this client requires TLS; enable the policy on the server, or set ${key('enabled')}=false in this client's configuration`;
