@@ -3,7 +3,9 @@
  * Every failure is a QuiverError that names the server and says what to check.
  */
 import http2 from 'node:http2';
+import { type ClientTls, connectOptions, explainConnectError, explainRefusal } from '../tls/client-tls.js';
 import { QuiverError } from '../util/errors.js';
+import type { RefusalBody } from '../tls/http2-guard.js';
 import { type DatabasesResponse, type ErrorBody, headers, paths, protocolVersion } from './protocol.js';
 
 /** Connecting to a backup service that does not answer within this time counts as unreachable. */
@@ -49,13 +51,16 @@ export class BackupConnection {
   private constructor(
     readonly address: string,
     private readonly session: http2.ClientHttp2Session,
+    private readonly tls: ClientTls | undefined,
   ) {}
 
-  static connect(address: string): Promise<BackupConnection> {
+  /** `tls`: the client's dbms.ssl.policy.backup (tls/client-tls.ts); absent or disabled: plaintext. */
+  static connect(address: string, tls?: ClientTls): Promise<BackupConnection> {
     const { host, port } = parseHostPort(address);
-    const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const tlsOptions = tls ? connectOptions(tls, host) : undefined;
+    const authority = `${tlsOptions ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return new Promise((resolve, reject) => {
-      const session = http2.connect(authority, { settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
+      const session = http2.connect(authority, { ...tlsOptions, settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
       const timer = setTimeout(() => {
         session.destroy();
         reject(unreachable(address, `no answer within ${connectTimeoutMs / 1000} s`));
@@ -64,11 +69,12 @@ export class BackupConnection {
         clearTimeout(timer);
         session.setLocalWindowSize(sessionWindowBytes);
         session.on('error', () => undefined);
-        resolve(new BackupConnection(address, session));
+        resolve(new BackupConnection(address, session, tls));
       });
       session.once('error', (e) => {
         clearTimeout(timer);
-        reject(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e));
+        const tlsFailure = tls ? explainConnectError(tls, address, host, e) : undefined;
+        reject(tlsFailure ?? unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e));
       });
     });
   }
@@ -97,6 +103,7 @@ export class BackupConnection {
     let text = '';
     for await (const c of stream) text += c.toString();
     const body = parseErrorBody(text);
+    if (body.code === 'TlsRefused' && this.tls && body.reason) return explainRefusal(this.tls, this.address, body.reason, body.message ?? '');
     return new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
   }
 
@@ -179,7 +186,7 @@ export class BackupConnection {
 }
 
 /** An error body (protocol.ts `ErrorBody`) from a response or a trailer; empty when the text is not JSON. */
-function parseErrorBody(text: string): Partial<ErrorBody> {
+function parseErrorBody(text: string): Partial<ErrorBody & Pick<RefusalBody, 'reason'>> {
   try {
     return JSON.parse(text) as ErrorBody;
   } catch {

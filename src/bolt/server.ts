@@ -8,7 +8,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SslPolicy } from '../config/ssl-policy.js';
-import { type FirstByteHandlers, firstByteServer } from '../tls/first-byte.js';
+import { type FirstByteHandlers, firstByteServer, peerOf } from '../tls/first-byte.js';
 import { classifyTlsError, judgePeer, type Refusal, refusalMessage } from '../tls/refusal.js';
 import { RefusalLog } from '../tls/refusal-log.js';
 import { TlsRefusedError } from '../tls/tls-error.js';
@@ -90,11 +90,12 @@ export async function startBoltServer(options: BoltServerOptions): Promise<BoltS
   const refusals = new RefusalLog(options.logRefusal ?? log);
   /** Logs (rate-limited) and returns the refusal as the error a refused client gets in its FAILURE. */
   const refuse = (socket: net.Socket, r: Refusal): TlsRefusedError => {
-    const peerAddress = hostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    const peer = peerOf(socket);
+    const peerAddress = hostPort(peer.host, peer.port);
     const line = tlsConfig
       ? refusalMessage(r, { policy: tlsConfig.policy, side: 'server', whose: 'peer', peerAddress })
       : `refused Bolt client ${peerAddress}: it started a TLS handshake (bolt+s://, neo4j+s://) and Bolt serves no TLS here (server.bolt.tls_level=DISABLED); connect with bolt:// or neo4j://, or set dbms.ssl.policy.bolt.enabled=true and server.bolt.tls_level=OPTIONAL`;
-    refusals.refused(socket.remoteAddress ?? '?', r.reason, line);
+    refusals.refused(peer.host, r.reason, line);
     return new TlsRefusedError('bolt', r.reason, line);
   };
   const tlsServer = tlsConfig ? tls.createServer(tlsConfig.options) : undefined;

@@ -9,6 +9,7 @@ import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
 import type { RequestedType } from '../backup/backup-plan.js';
 import { inspectPathReport } from '../backup/inspect.js';
 import { parseHostPort } from '../backup/remote.js';
+import { loadClientTls } from '../tls/client-tls.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
@@ -68,6 +69,8 @@ export function backupCommand(run: (code: number) => void): Command {
     const from = o.from && o.from.length ? o.from : ['localhost:6362'];
     // A malformed address is a usage error (exit 64), not an unreachable server (exit 1).
     for (const address of from) parseHostPort(address);
+    // The client always uses the backup policy, whichever port it dials (as Neo4j's does).
+    const tls = loadClientTls(config.getSslPolicy('backup'), (w) => log('warn', w));
     const target = await resolveTarget(o.toPath, { mustExist: true });
     const result = await runBackup({
       databases: databases.length ? databases : ['neo4j'],
@@ -80,6 +83,7 @@ export function backupCommand(run: (code: number) => void): Command {
       includeMetadata: o.includeMetadata,
       verbose: Boolean(o.verbose),
       log,
+      tls,
     });
     if (json) process.stdout.write(JSON.stringify(summaryJson(result), null, 2) + '\n');
     else printSummary(result);
