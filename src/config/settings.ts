@@ -139,7 +139,8 @@ function sslSuffixSpecs(scope: SslScope) {
     ),
     ciphers: optionalSetting(
       listType(),
-      'Cipher suites to allow (OpenSSL names); unset leaves the Node.js defaults.',
+      'Cipher suites to allow, by IANA name as in Neo4j (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `TLS_AES_256_GCM_SHA384`) ' +
+        'or OpenSSL name (`ECDHE-RSA-AES256-GCM-SHA384`); unset leaves the Node.js defaults. Listing any TLSv1.3 suite limits TLSv1.3 to the listed ones.',
       doc('ciphers'),
     ),
     verify_hostname: setting(
@@ -148,7 +149,7 @@ function sslSuffixSpecs(scope: SslScope) {
       'The client checks that the server certificate names the host it dialled.',
       doc('verify_hostname'),
     ),
-    trust_all: setting(booleanType, 'false', 'Trust every peer certificate. For debugging only.', doc('trust_all')),
+    trust_all: setting(booleanType, 'false', 'Trust every peer certificate (no CA, expiry, revocation or hostname check); logs a warning. For debugging only.', doc('trust_all')),
   };
 }
 

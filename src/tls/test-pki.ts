@@ -96,6 +96,7 @@ export class TestCa {
 
   /** Issues a leaf certificate usable by servers and clients alike. */
   issue(fileStem: string, options: IssueOptions = {}): IssuedCertificate {
+    if (fileStem === 'ca') throw new Error('assertion failed: "ca" is the CA\'s own key and certificate; pick another file stem');
     const n = ++this.issued;
     const key = join(this.dir, `${fileStem}.key`);
     const cert = join(this.dir, `${fileStem}.crt`);
