@@ -189,7 +189,7 @@ describe('backup options and decisions', () => {
   it('rejects a malformed --from address as a usage error', async () => {
     const r = await runAdmin(['database', 'backup', '--from=nohost', `--to-path=${folder()}`], { home: server.home });
     assert.equal(r.code, 64, describeRun(r));
-    assert.match(r.stderr, /^error: invalid server address "nohost"$/m);
+    assert.match(r.stderr, /^error: invalid server address "nohost" in --from: it has no port$/m);
   });
 
   it('fails an unknown database with exit 1, naming it, and still backs up the others', async () => {

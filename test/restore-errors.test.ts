@@ -5,6 +5,7 @@
  * backups and for the "database is running" case, the real admin tool for every restore.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +40,7 @@ let twoDatabases: string;
 /** gamma backed up, dropped, recreated and backed up again: one name, two database ids. */
 let recreated: string;
 let caseCount = 0;
+const destinationHint = 'give a folder that exists or can be created, on a writable file system';
 
 interface Case {
   /** A private copy of the backups the case damages. */
@@ -276,6 +278,49 @@ describe('restore refuses bad input clearly and modifies nothing', () => {
     assert.deepEqual(stagingLeftovers(c.dest), []);
     assert.equal(logicalDigestOfStore(storeDir).lastTxId, chain[1]!.highestTx);
     assert.ok(before.length > 0);
+  });
+
+  it('refuses a --to-path-data that is a regular file, or lies under one, with exit 1 naming it (never 70)', async () => {
+    const c = newCase(chainFolder);
+    const file = join(c.dest, 'a-file');
+    writeFileSync(file, 'x');
+    for (const toPathData of [file, join(file, 'below')]) {
+      const r = await runAdmin(['database', 'restore', `--from-path=${c.backups}`, `--to-path-data=${toPathData}`, `--to-path-txn=${join(c.dest, 'transactions')}`, 'restored'], { home: server.home });
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.equal(r.stderr, `error: cannot restore database "restored" into --to-path-data "${toPathData}": "${file}" is not a folder\nhint: ${destinationHint}\n`);
+    }
+    assert.deepEqual(stagingLeftovers(c.dest), []);
+  });
+
+  it('refuses a --to-path-data on a read-only file system with exit 1 naming it (never 70)', async (t) => {
+    const c = newCase(chainFolder);
+    const readOnly = join(c.dest, 'read-only');
+    mkdirSync(readOnly);
+    let undo: () => void;
+    let problem: string;
+    if (process.getuid?.() !== 0) {
+      chmodSync(readOnly, 0o555);
+      undo = () => chmodSync(readOnly, 0o755);
+      problem = 'is not writable by this user';
+    } else {
+      // Root writes through mode bits: only a read-only mount denies it.
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', readOnly], { stdio: 'pipe' });
+      } catch (e) {
+        t.skip(`running as root and cannot mount a read-only tmpfs (${(e as Error).message.split('\n')[0]})`);
+        return;
+      }
+      undo = () => execFileSync('umount', [readOnly]);
+      problem = 'is on a read-only file system';
+    }
+    try {
+      const toPathData = join(readOnly, 'data');
+      const r = await runAdmin(['database', 'restore', `--from-path=${c.backups}`, `--to-path-data=${toPathData}`, `--to-path-txn=${join(c.dest, 'transactions')}`, 'restored'], { home: server.home });
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.equal(r.stderr, `error: cannot restore database "restored" into --to-path-data "${toPathData}": "${readOnly}" ${problem}\nhint: ${destinationHint}\n`);
+    } finally {
+      undo();
+    }
   });
 
   it('refuses to replace a database that is online on the local server, with the STOP DATABASE hint', async () => {

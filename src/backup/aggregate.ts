@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultDatabaseSettings } from '../kernel/database.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { QuiverError } from '../util/errors.js';
 import { toolVersion } from '../util/version.js';
-import { chooseArtifactName } from './artifact-name.js';
+import { chooseArtifactName, parseArtifactFileName } from './artifact-name.js';
 import { readArtifactInfo, verifyArtifact } from './artifact-reader.js';
 import { ArtifactWriter } from './artifact-writer.js';
 import { readCatalog } from './catalog.js';
@@ -59,6 +59,27 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
   // The named artifact must itself be readable; the rest is planned exactly as restore plans it,
   // so aggregate refuses exactly where restore refuses.
   if (fileName) await readArtifactInfo(target, fileName);
+  // The database's lock first: a backup into this folder must not add to (or read) the chain while
+  // it is replaced. Which database: the named artifact's, --database, or the folder's only one.
+  const lockName = fileName ? (await readArtifactInfo(target, fileName)).header.databaseName : (opts.database ?? (await onlyDatabase(target)));
+  const lock = await target.lock(lockName, {
+    owner: { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), command: `quiver-admin database aggregate-backup ${lockName}` },
+    onStaleBroken: ({ uri, reason }) => opts.log('warn', `Broke the stale lock ${uri} of database '${lockName}': ${reason}.`),
+  });
+  try {
+    return await aggregateLocked(opts, target, fileName);
+  } finally {
+    await lock.release().catch((e) => opts.log('warn', `could not release the backup lock ${lock.uri}: ${(e as Error).message}`));
+  }
+}
+
+/** The one database a folder holds artifacts of, by file name (planRestore refuses several later). */
+async function onlyDatabase(target: BackupTarget): Promise<string> {
+  const names = new Set((await target.list()).map((e) => parseArtifactFileName(e.name)?.databaseName).filter((n): n is string => n !== undefined));
+  return names.size === 1 ? [...names][0]! : 'neo4j';
+}
+
+async function aggregateLocked(opts: AggregateOptions, target: BackupTarget, fileName: string | undefined): Promise<AggregateResult> {
   const catalog = await readCatalog([{ target }]);
   const step = planRestore({ catalog, namedArtifact: fileName, sourceDatabase: opts.database, until: null });
   // An empty DIFF holds nothing to miss: INFO. Everything else left out is a WARN.
@@ -79,11 +100,11 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
     // time: the chain model orders histories by time, and an aggregate must not look like a backup
     // taken now (artifacts between then and now may continue it, or be missing).
     const createdAt = new Date(newest.header.createdAt);
-    const name = await chooseArtifactName(target, step.sourceDatabase, createdAt);
+    const chosen = await chooseArtifactName(target, step.sourceDatabase, createdAt);
     const metadata = [...step.artifacts].reverse().find((a) => a.header.metadataCommands.length > 0)?.header;
     writer = await ArtifactWriter.create(
       target,
-      name,
+      chosen,
       {
         databaseName: step.sourceDatabase,
         databaseId: step.databaseId,
@@ -96,7 +117,7 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
         includeMetadata: metadata?.includeMetadata ?? newest.header.includeMetadata,
         toolVersion,
       },
-      { compress: full.header.compressed },
+      { compress: full.header.compressed, nextNameOnCollision: true },
     );
     const storeDir = join(staging, 'store');
     const finish = stagedTx(storeDir);
@@ -119,6 +140,7 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
       txCount: finish.txId,
     });
     writer = null;
+    const name = written.name;
     const verified = await verifyArtifact(target, name);
     if (verified.info.trailer.highestTx !== newest.trailer.highestTx || verified.info.trailer.lastTxChecksum !== newest.trailer.lastTxChecksum) {
       throw new QuiverError('BackupFailed', `the new artifact "${name}" does not end where the chain ends; the old chain is kept`);

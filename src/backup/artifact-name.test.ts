@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { artifactFileName, chooseArtifactName, parseArtifactFileName } from './artifact-name.js';
+import { artifactFileName, chooseArtifactName, nextArtifactName, parseArtifactFileName } from './artifact-name.js';
+import { ArtifactWriter } from './artifact-writer.js';
+import { fullHeader, trailerFor } from './artifact-test-fixtures.js';
 import { tempTarget, writeArtifact, type TempTarget } from './artifact-test-fixtures.js';
 
 describe('artifact file names', () => {
@@ -37,6 +39,29 @@ describe('artifact file names', () => {
     await writeArtifact(temp.target, 'neo4j-2024-10-07T16-05-37_001.backup', Buffer.from('b'));
     assert.equal(await chooseArtifactName(temp.target, 'neo4j', at), 'neo4j-2024-10-07T16-05-37_002.backup');
     assert.equal(await chooseArtifactName(temp.target, 'other', at), 'other-2024-10-07T16-05-37.backup');
+  });
+
+  it('gives the next name in the same second, and none past _999', () => {
+    assert.equal(nextArtifactName('neo4j-2024-10-07T16-05-37.backup'), 'neo4j-2024-10-07T16-05-37_001.backup');
+    assert.equal(nextArtifactName('neo4j-2024-10-07T16-05-37_009.backup'), 'neo4j-2024-10-07T16-05-37_010.backup');
+    assert.equal(nextArtifactName('neo4j-2024-10-07T16-05-37_999.backup'), null);
+    assert.equal(nextArtifactName('notes.backup'), null);
+  });
+
+  it('commits under _001 when another run committed the chosen name first (free when chosen, taken at commit)', async () => {
+    const at = new Date('2024-10-08T09:00:00.500Z');
+    const name = await chooseArtifactName(temp.target, 'race', at);
+    const sameName = await chooseArtifactName(temp.target, 'race', at);
+    assert.equal(sameName, name);
+    const header = fullHeader({ databaseName: 'race' });
+    const first = await ArtifactWriter.create(temp.target, name, header, { compress: false, nextNameOnCollision: true });
+    const second = await ArtifactWriter.create(temp.target, sameName, header, { compress: false, nextNameOnCollision: true });
+    await first.write(Buffer.from('first'));
+    await second.write(Buffer.from('second'));
+    assert.equal((await first.finish(trailerFor(1, 11))).name, 'race-2024-10-08T09-00-00.backup');
+    const written = await second.finish(trailerFor(1, 11));
+    assert.equal(written.name, 'race-2024-10-08T09-00-00_001.backup');
+    assert.equal(written.uri, temp.target.uri('race-2024-10-08T09-00-00_001.backup'));
   });
 
   it('refuses database names that cannot be part of a file name', () => {

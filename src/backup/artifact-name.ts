@@ -47,6 +47,18 @@ export function parseArtifactFileName(name: string): ParsedArtifactName | null {
   return { databaseName, stamp, sequence: sequenceText === undefined ? 0 : Number(sequenceText) };
 }
 
+/**
+ * The name after `taken` in its second (`_001` after none, `_002` after `_001`), for a name taken
+ * between choosing it and committing the artifact; null past `_999` or for a name not made by
+ * artifactFileName.
+ */
+export function nextArtifactName(taken: string): string | null {
+  const parsed = parseArtifactFileName(taken);
+  if (parsed === null || parsed.sequence >= artifactNameCollisionsMax) return null;
+  const suffix = `_${String(parsed.sequence + 1).padStart(sequenceDigits, '0')}`;
+  return `${parsed.databaseName}-${parsed.stamp}${suffix}${artifactSuffix}`;
+}
+
 /** The first free name for an artifact of `databaseName` at `createdAt` in `target`. */
 export async function chooseArtifactName(target: BackupTarget, databaseName: string, createdAt: Date): Promise<string> {
   const taken = new Set((await target.list()).map((entry) => entry.name));

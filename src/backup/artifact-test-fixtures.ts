@@ -98,6 +98,7 @@ export function wrapTarget(inner: BackupTarget, overrides: Partial<BackupTarget>
     createWriteOnce: (name, options) => inner.createWriteOnce(name, options),
     remove: (name) => inner.remove(name),
     removeAbandoned: () => inner.removeAbandoned(),
+    lock: (database, options) => inner.lock(database, options),
     ...overrides,
   };
 }

@@ -9,7 +9,7 @@ import type { BackupTarget, CrashHook, TargetWriter } from '../targets/target.js
 import { blockFlagZstd, blockHeaderBytes, blockHeaderProblem, decodeBlockHeader, encodeBlockHeader } from './artifact-block.js';
 import { encodeHeader, headerProblem, type ArtifactHeader } from './artifact-header.js';
 import { expectedFileBytes, sealProblem } from './artifact-invariants.js';
-import { artifactSuffix } from './artifact-name.js';
+import { artifactSuffix, nextArtifactName } from './artifact-name.js';
 import { encodeTrailer, type ArtifactTrailer } from './artifact-trailer.js';
 import { sharedCompressionPool, type CompressionPool, type StoredBlock } from './compression.js';
 import { OrderedQueue } from './compression-queue.js';
@@ -29,6 +29,11 @@ export interface ArtifactWriterOptions {
   pool?: CompressionPool;
   /** Stops at the commit's crash points (`backup.beforeRename`, `backup.afterRename`). */
   crashHook?: CrashHook;
+  /**
+   * Commits under the next `_NNN` name (artifact-name.ts) when the name is taken by the time the
+   * artifact is started or committed, instead of failing with DestinationExists.
+   */
+  nextNameOnCollision?: boolean;
 }
 
 export interface ArtifactWritten {
@@ -81,7 +86,10 @@ export class ArtifactWriter {
     const problem = headerProblem(header);
     assert.equal(problem, null, `cannot write artifact "${name}": ${problem}`);
     const encoded = encodeHeader(header);
-    const output = await target.createWriteOnce(name, options.crashHook ? { crashHook: options.crashHook } : {});
+    const output = await target.createWriteOnce(name, {
+      ...(options.crashHook ? { crashHook: options.crashHook } : {}),
+      ...(options.nextNameOnCollision ? { nextNameOnCollision: nextArtifactName } : {}),
+    });
     const pool = options.compress ? (options.pool ?? sharedCompressionPool()) : undefined;
     const writer = new ArtifactWriter(target, name, header, encoded.bytes.length, encoded.crc32, output, pool);
     await writer.guard(() => writer.emit(encoded.bytes));
@@ -149,11 +157,11 @@ export class ArtifactWriter {
       assert.equal(problem, null, `cannot seal artifact "${this.name}": ${problem}`);
       await this.emit(encodeTrailer(trailer), false);
       assert.equal(this.bytesWritten, expectedFileBytes(trailer), `artifact "${this.name}": wrote ${this.bytesWritten} bytes, the trailer accounts for ${expectedFileBytes(trailer)}`);
-      await this.output.commit();
+      const committedName = await this.output.commit();
       this.state = 'committed';
       return {
-        name: this.name,
-        uri: this.target.uri(this.name),
+        name: committedName,
+        uri: this.target.uri(committedName),
         bytesStored: this.bytesWritten,
         bytesRaw: this.payloadRawBytes,
         blockCount: this.blockCount,

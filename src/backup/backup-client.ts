@@ -8,7 +8,9 @@ import { mkdirSync, openSync, writeSync, closeSync, writeFileSync, rmSync } from
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
-import type { BackupTarget } from '../targets/target.js';
+import { hostname } from 'node:os';
+import type { BackupTarget, TargetLock } from '../targets/target.js';
+import { describeOwner } from '../targets/target-lock.js';
 import { RecordStreamError, RecordStreamParser } from '../txlog/record-stream.js';
 import { causeChain, isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import { formatDuration } from '../util/format.js';
@@ -19,7 +21,7 @@ import { type BackupPlan, type ChainTip, planBackup, type RequestedType } from '
 import { readCatalog } from './catalog.js';
 import { Progress } from './progress.js';
 import type { RemoteDatabase } from './protocol.js';
-import { BackupConnection } from './remote.js';
+import { BackupConnection, type ClientTimeouts } from './remote.js';
 import type { ClientTls } from '../tls/client-tls.js';
 import { txlogPayloadFormat } from './txlog-payload.js';
 import { readImageStream } from './image-stream.js';
@@ -38,6 +40,15 @@ export interface BackupRunOptions {
   includeMetadata: IncludeMetadata;
   verbose: boolean;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Recorded in each database's backup lock for whoever finds it; default `quiver-admin database backup <databases>`. */
+  command?: string;
+  /**
+   * Stops the run (the CLI aborts it on SIGINT and SIGTERM, with the signal's name as reason): the
+   * transfers are cut, unfinished artifacts removed and the locks released before runBackup returns.
+   */
+  signal?: AbortSignal;
+  /** backup.client.connect_timeout and backup.client.idle_timeout; default: the limits.ts defaults. */
+  timeouts?: ClientTimeouts;
   /** The client's dbms.ssl.policy.backup; absent: plaintext. */
   tls?: ClientTls | undefined;
 }
@@ -121,12 +132,13 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
   let tlsRefusals = 0;
   for (const server of opts.from) {
     try {
-      const conn = await BackupConnection.connect(server, opts.tls);
+      const conn = await BackupConnection.connect(server, opts.timeouts, opts.tls);
       try {
         const r = await conn.listDatabases();
         listings.push({ server, conn, databases: r.databases });
       } catch (e) {
-        conn.close();
+        // A server that failed to answer gets no graceful goodbye: it would keep this process waiting.
+        conn.destroy();
         throw e;
       }
     } catch (e) {
@@ -155,15 +167,88 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
       log('error', `${o.error} (${o.hint})`);
       outcomes.push(o);
     }
-    for (const name of matched) {
-      const outcome = await backupOne(opts, name, listings);
-      outcomes.push(outcome);
+    // Stopping cuts every transfer: each then fails, aborts its artifact and releases its lock.
+    const cut = () => {
+      for (const l of listings) l.conn.destroy();
+    };
+    opts.signal?.addEventListener('abort', cut, { once: true });
+    try {
+      for (const name of matched) {
+        if (opts.signal?.aborted) {
+          outcomes.push(stoppedOutcome(opts, name, Date.now()));
+          continue;
+        }
+        const locked = await lockDatabase(opts, name);
+        if ('failed' in locked) {
+          outcomes.push(locked.failed);
+          continue;
+        }
+        try {
+          // The catalog is read under the lock, for each database (backupFrom): an artifact another
+          // run committed just before this one took the lock is then part of the plan.
+          outcomes.push(await backupOne(opts, name, listings));
+        } finally {
+          await locked.lock.release().catch((e) => log('warn', `could not release the backup lock ${locked.lock.uri}: ${toQuiverError(e).message}`));
+        }
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', cut);
     }
   } finally {
     for (const l of listings) l.conn.close();
   }
   const exitCode = unreachable.length === 0 && outcomes.length > 0 && outcomes.every((o) => o.outcome === 'ok') ? 0 : 1;
   return { outcomes, unreachableServers: unreachable, exitCode };
+}
+
+/**
+ * Takes the backup lock of one database in the target (targets/target-lock.ts): a second backup of
+ * it into the same target fails here, before planning, naming the one that runs.
+ */
+async function lockDatabase(opts: BackupRunOptions, name: string): Promise<{ lock: TargetLock } | { failed: DatabaseOutcome }> {
+  const owner = {
+    host: hostname(),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    command: opts.command ?? `quiver-admin database backup ${opts.databases.join(' ')}`,
+  };
+  try {
+    const lock = await opts.target.lock(name, {
+      owner,
+      onStaleBroken: ({ uri, owner: stale, reason }) =>
+        opts.log('warn', `Broke the stale lock ${displayLocation(uri)} of database '${name}'${stale ? ` (${describeOwner(stale)})` : ''}: ${reason}.`),
+    });
+    return { lock };
+  } catch (e) {
+    const err = toQuiverError(e);
+    const failed = emptyOutcome(name);
+    failed.error = err.message;
+    failed.hint = err.hint ?? defaultRemedy(err);
+    opts.log('error', `Backup of database '${name}' failed: ${err.message} (${failed.hint})`);
+    return { failed };
+  }
+}
+
+/** A file path for a file:// URI (what an operator types), the URI otherwise. */
+function displayLocation(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+/** The outcome of a database the run did not finish because it was stopped (SIGINT, SIGTERM). */
+function stoppedOutcome(opts: BackupRunOptions, name: string, startedMs: number): DatabaseOutcome {
+  const outcome = emptyOutcome(name);
+  const err = stoppedError(opts);
+  outcome.error = err.message;
+  outcome.hint = err.hint ?? null;
+  outcome.durationMs = Date.now() - startedMs;
+  opts.log('error', `Backup of database '${name}' failed: ${err.message} (${outcome.hint})`);
+  return outcome;
+}
+
+function stoppedError(opts: BackupRunOptions): QuiverError {
+  return new QuiverError('BackupFailed', `the backup was stopped by ${String(opts.signal?.reason ?? 'request')} before it finished; no artifact was written`, {
+    hint: 'run the backup again',
+  });
 }
 
 async function backupOne(opts: BackupRunOptions, name: string, listings: ServerListing[]): Promise<DatabaseOutcome> {
@@ -174,7 +259,8 @@ async function backupOne(opts: BackupRunOptions, name: string, listings: ServerL
   log('info', `Starting backup of database '${name}' from servers: [${hosts.map((h) => h.server).join(', ')}]`);
   let lastError: QuiverError | null = null;
   for (const host of hosts) {
-    const db = host.databases.find((d) => d.name === name)!;
+    const db = host.databases.find((d) => d.name === name);
+    if (db === undefined) continue; // hosts holds only servers that list it
     if (db.status !== 'online') {
       lastError = new QuiverError('DatabaseUnavailable', `database '${name}' is ${db.status} on ${host.server}`, { hint: `start it with START DATABASE ${name}` });
       continue;
@@ -188,6 +274,7 @@ async function backupOne(opts: BackupRunOptions, name: string, listings: ServerL
       outcome.durationMs = Date.now() - started;
       return outcome;
     } catch (e) {
+      if (opts.signal?.aborted) return stoppedOutcome(opts, name, started);
       lastError = toQuiverError(e);
       if (opts.verbose) for (const line of causeChain(e)) log('error', `  ${line}`);
       // A database-level refusal will not change on another server; a transport failure might.
@@ -332,7 +419,8 @@ async function openArtifact(
     opts.target,
     name,
     { ...kind, databaseName: db.name, databaseId: db.databaseId, createdAt: createdAt.toISOString(), metadataCommands: metadata, includeMetadata: include, toolVersion },
-    { compress: opts.compress },
+    // Another writer may take the chosen name before the commit (an aggregate, a broken stale lock): the next _NNN then.
+    { compress: opts.compress, nextNameOnCollision: true },
   );
   return { createdAt, name, writer };
 }

@@ -10,7 +10,14 @@ import { createGuardedHttp2Server, type Http2PortTls } from '../tls/http2-guard.
 import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import type { Database } from '../kernel/database.js';
-import { blockRawBytesDefault, blockRawBytesMax } from './limits.js';
+import {
+  blockRawBytesDefault,
+  blockRawBytesMax,
+  serviceConcurrentStreamsMaxDefault,
+  serviceHandshakeTimeoutMsDefault,
+  serviceIdleTimeoutMsDefault,
+  serviceStallTimeoutMsDefault,
+} from './limits.js';
 import { LoadPacer } from './load-pacer.js';
 import { type BackupCpuPriority, captureLiveImage, type FreePagesReport, readImageBlocks, type StoreImageSnapshot, storeImagePayloadFormat } from './store-image.js';
 import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type RemoteDatabase } from './protocol.js';
@@ -33,6 +40,33 @@ export interface BackupServiceOptions {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   /** dbms.ssl.policy.backup: TLS (or plaintext, with TLS clients told so) per tls/http2-guard.ts; absent: plain HTTP/2 (unit tests). */
   tls?: Http2PortTls | undefined;
+  /** server.backup.max_concurrent and the server.backup.*_timeout settings; default: the limits.ts defaults. */
+  limits?: Partial<ServiceLimits>;
+}
+
+/** What the service allows its clients (docs/backup-protocol.md, "Server limits"). A timeout of 0 is no limit. */
+export interface ServiceLimits {
+  /** Snapshot and transaction streams served at once. */
+  streamsMax: number;
+  /** A backup stream whose client reads nothing for this long is dropped. */
+  stallTimeoutMs: number;
+  /** A connection must complete the HTTP/2 handshake and send a request within this time. */
+  handshakeTimeoutMs: number;
+  /** A connection with no open request for this long is closed. */
+  idleTimeoutMs: number;
+}
+
+const defaultLimits: ServiceLimits = {
+  streamsMax: serviceConcurrentStreamsMaxDefault,
+  stallTimeoutMs: serviceStallTimeoutMsDefault,
+  handshakeTimeoutMs: serviceHandshakeTimeoutMsDefault,
+  idleTimeoutMs: serviceIdleTimeoutMsDefault,
+};
+
+/** Per service: the limits, and the backup streams being served. */
+interface ServiceState {
+  limits: ServiceLimits;
+  activeStreams: number;
 }
 
 export interface BackupService {
@@ -41,16 +75,19 @@ export interface BackupService {
 }
 
 export async function startBackupService(opts: BackupServiceOptions): Promise<BackupService> {
-  const server = opts.tls ? createGuardedHttp2Server(opts.tls, (line) => opts.log('warn', `backup service: ${line}`)) : http2.createServer();
+  const state: ServiceState = { limits: { ...defaultLimits, ...opts.limits }, activeStreams: 0 };
+  // The handshake timeout also bounds the TLS handshake and the wait for a connection's first byte (tls/first-byte.ts).
+  const server = opts.tls ? createGuardedHttp2Server(opts.tls, (line) => opts.log('warn', `backup service: ${line}`), state.limits.handshakeTimeoutMs) : http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);
+    watchSession(s, state.limits);
     s.on('close', () => sessions.delete(s));
     s.on('error', () => undefined);
   });
   server.on('stream', (stream, reqHeaders) => {
     stream.on('error', () => undefined);
-    handle(opts, stream, reqHeaders).catch((e) => {
+    handle(opts, state, stream, reqHeaders).catch((e) => {
       const err = toQuiverError(e);
       if (err.code === 'Internal') opts.log('error', `backup service: ${err.message}`);
       // After the headers only a reset reaches the client, without the reason: the log keeps it.
@@ -76,18 +113,42 @@ export async function startBackupService(opts: BackupServiceOptions): Promise<Ba
   };
 }
 
-function statusFor(e: QuiverError): number {
-  switch (e.code) {
-    case 'DatabaseNotFound':
-      return 404;
-    case 'TransactionsPruned':
-      return 410;
-    case 'DatabaseUnavailable':
-      return 503;
-    case 'UsageInvalid':
-      return 400;
-    default:
-      return 500;
+/**
+ * Closes connections that hold a socket for nothing: one that has not sent a valid request within
+ * the handshake timeout (HTTP/1 text, a partial preface, random bytes, silence: nghttp2 closes some
+ * at once, this closes the rest), and one with no open request for the idle timeout.
+ */
+function watchSession(session: http2.ServerHttp2Session, limits: ServiceLimits): void {
+  let openStreams = 0;
+  const handshake = limits.handshakeTimeoutMs > 0 ? setTimeout(() => session.destroy(), limits.handshakeTimeoutMs) : undefined;
+  session.on('stream', (stream) => {
+    clearTimeout(handshake);
+    openStreams += 1;
+    stream.once('close', () => (openStreams -= 1));
+  });
+  if (limits.idleTimeoutMs > 0) {
+    // Fires after that long without a frame either way; a stream that is open but silent is the stall timeout's.
+    session.setTimeout(limits.idleTimeoutMs, () => {
+      if (openStreams > 0) return;
+      session.close();
+      setTimeout(() => session.destroy(), 1000).unref();
+    });
+  }
+  session.once('close', () => clearTimeout(handshake));
+}
+
+/** Counts a backup stream against server.backup.max_concurrent for as long as `serve` runs, or refuses it. */
+async function asBackupStream(state: ServiceState, serve: () => Promise<void>): Promise<void> {
+  if (state.activeStreams >= state.limits.streamsMax) {
+    throw new QuiverError('BackupBusy', `the server is serving ${state.activeStreams} backups already (server.backup.max_concurrent=${state.limits.streamsMax})`, {
+      hint: 'run the backup again once one of them has finished, or raise server.backup.max_concurrent on the server',
+    });
+  }
+  state.activeStreams += 1;
+  try {
+    await serve();
+  } finally {
+    state.activeStreams -= 1;
   }
 }
 
@@ -95,7 +156,7 @@ function sendError(stream: http2.ServerHttp2Stream, e: QuiverError): void {
   if (stream.destroyed || stream.closed) return;
   const body: ErrorBody = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
   if (!stream.headersSent) {
-    stream.respond({ ':status': statusFor(e), 'content-type': 'application/json' });
+    stream.respond({ ':status': e.httpStatus, 'content-type': 'application/json' });
     stream.end(JSON.stringify(body));
   } else {
     // Mid-stream failure: reset so the client cannot mistake a partial body for a complete one.
@@ -108,7 +169,7 @@ function sendJson(stream: http2.ServerHttp2Stream, body: unknown): void {
   stream.end(JSON.stringify(body));
 }
 
-async function handle(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, reqHeaders: http2.IncomingHttpHeaders): Promise<void> {
+async function handle(opts: BackupServiceOptions, state: ServiceState, stream: http2.ServerHttp2Stream, reqHeaders: http2.IncomingHttpHeaders): Promise<void> {
   const url = new URL(String(reqHeaders[':path'] ?? '/'), 'http://backup');
   if (reqHeaders[':method'] !== 'GET') throw new QuiverError('UsageInvalid', `method ${reqHeaders[':method']} is not supported`);
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -118,11 +179,11 @@ async function handle(opts: BackupServiceOptions, stream: http2.ServerHttp2Strea
   const db = opts.dbms.database(dbName);
   switch (parts[3]) {
     case 'snapshot':
-      return streamSnapshot(opts, stream, db, url);
+      return asBackupStream(state, () => streamSnapshot(opts, state.limits, stream, db, url));
     case 'transactions': {
       const from = Number(url.searchParams.get('from'));
       if (!Number.isSafeInteger(from) || from < 1) throw new QuiverError('UsageInvalid', `invalid "from" transaction id "${url.searchParams.get('from')}"`);
-      return streamTransactions(stream, db, from, opts.maxRateBytesPerSec);
+      return asBackupStream(state, () => streamTransactions(opts, state.limits, stream, db, from));
     }
     case 'metadata': {
       const include = url.searchParams.get('include') ?? 'all';
@@ -164,23 +225,41 @@ function listDatabases(opts: BackupServiceOptions): DatabasesResponse {
   return { protocol: protocolVersion, serverId: opts.serverId, databases: dbs };
 }
 
-function waitDrain(stream: http2.ServerHttp2Stream): Promise<void> {
+/**
+ * Waits until the stream takes more data. False when its client read nothing for `stallTimeoutMs`:
+ * the stream is then reset, and the caller stops.
+ */
+function waitDrain(stream: http2.ServerHttp2Stream, stallTimeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
+    const done = (drained: boolean) => {
+      clearTimeout(timer);
+      stream.off('drain', onDrain);
+      stream.off('close', onDrain);
+      if (!drained) stream.close(http2.constants.NGHTTP2_CANCEL);
+      resolve(drained);
     };
-    stream.on('drain', done);
-    stream.on('close', done);
+    const onDrain = () => done(true);
+    const timer = stallTimeoutMs > 0 ? setTimeout(() => done(false), stallTimeoutMs) : undefined;
+    stream.on('drain', onDrain);
+    stream.on('close', onDrain);
   });
+}
+
+/** Who is at the other end of a stream, for log lines. */
+function peerOf(stream: http2.ServerHttp2Stream): string {
+  const socket = stream.session?.socket;
+  return socket?.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'a client';
+}
+
+function stalledLine(what: string, peer: string, limits: ServiceLimits, extra: string): string {
+  return `backup service: dropped the ${what} for ${peer}: the client read nothing for ${limits.stallTimeoutMs / 1000} s (server.backup.stall_timeout)${extra}`;
 }
 
 /**
  * Streams the store image of one database (store-image.ts): captured here, on the thread that
  * applies writes, then read and compressed by worker threads while the database keeps committing.
  */
-async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, db: Database, url: URL): Promise<void> {
+async function streamSnapshot(opts: BackupServiceOptions, limits: ServiceLimits, stream: http2.ServerHttp2Stream, db: Database, url: URL): Promise<void> {
   const block = url.searchParams.get('block') ?? String(blockRawBytesDefault);
   const blockRawBytes = Number(block);
   if (!Number.isSafeInteger(blockRawBytes) || blockRawBytes < blockRawBytesMin || blockRawBytes > blockRawBytesMax) {
@@ -188,7 +267,9 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
   }
   const compression = url.searchParams.get('compress') ?? 'zstd';
   if (compression !== 'zstd' && compression !== 'none') throw new QuiverError('UsageInvalid', `invalid compression "${compression}": use zstd or none`);
+  const peer = peerOf(stream);
   const snapshot = await captureLiveImage(db);
+  let stalled = false;
   // The body ends with a trailer saying whether the image is complete: a failure after the headers
   // then reaches the client with its reason, which a stream reset cannot carry.
   let outcome = 'complete';
@@ -211,7 +292,7 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
       { waitForTrailers: true },
     );
     try {
-      await sendImage(opts, stream, db, snapshot, blockRawBytes, compression === 'zstd');
+      stalled = !(await sendImage(opts, limits, stream, db, snapshot, blockRawBytes, compression === 'zstd'));
     } catch (e) {
       const err = isQuiverError(e) ? e : new QuiverError('BackupFailed', `reading the store image of database "${db.name}" failed: ${(e as Error).message}`, { cause: e });
       opts.log('warn', `backup service: ${err.message}; the snapshot stream ends with this error`);
@@ -221,11 +302,15 @@ async function streamSnapshot(opts: BackupServiceOptions, stream: http2.ServerHt
     if (!stream.destroyed) stream.end();
   } finally {
     snapshot.release();
+    if (stalled) opts.log('warn', stalledLine(`store snapshot of database "${db.name}" at transaction ${snapshot.tx.txId}`, peer, limits, '; its read transaction is released'));
   }
 }
 
-/** Sends the image's blocks in order, with back-pressure; returns early when the client goes away. */
-async function sendImage(opts: BackupServiceOptions, stream: http2.ServerHttp2Stream, db: Database, snapshot: StoreImageSnapshot, blockRawBytes: number, compress: boolean): Promise<void> {
+/**
+ * Sends the image's blocks in order, with back-pressure; returns early when the client goes away.
+ * False when the client stopped reading (the stream was dropped).
+ */
+async function sendImage(opts: BackupServiceOptions, limits: ServiceLimits, stream: http2.ServerHttp2Stream, db: Database, snapshot: StoreImageSnapshot, blockRawBytes: number, compress: boolean): Promise<boolean> {
   const onFreePages = (r: FreePagesReport) => {
     if (r.problem === undefined) opts.log('info', `backup service: store image of database "${db.name}" at transaction ${snapshot.tx.txId}: ${r.pages} of ${snapshot.head.pageCount} pages are free and go out as zeros`);
     else opts.log('warn', `backup service: the free-page list of database "${db.name}" could not be read (${r.problem}); its store image copies free pages as they are`);
@@ -233,8 +318,16 @@ async function sendImage(opts: BackupServiceOptions, stream: http2.ServerHttp2St
   const blocks = readImageBlocks(snapshot, { blockRawBytes, compress, maxRateBytesPerSec: opts.maxRateBytesPerSec, priority: opts.cpuPriority ?? 'idle', onFreePages });
   // Closing the database ends the read transaction that keeps the image's pages from being reused:
   // an image read across a STOP (and a START that writes) could mix two states. Fail instead.
-  const stoppedMeanwhile = () =>
-    new QuiverError('DatabaseUnavailable', `database "${db.name}" was stopped while its store image was being read`, { hint: 'run the backup again once the database is online' });
+  const stoppedMeanwhile = () => {
+    // DROP DATABASE closes it too: gone from the DBMS (or replaced by another of the same name) means dropped.
+    const now = opts.dbms.entries().find((e) => e.name === db.name);
+    if (now === undefined || now.databaseId !== db.databaseId) {
+      return new QuiverError('DatabaseNotFound', `database "${db.name}" was dropped while its store image was being read`, {
+        hint: 'there is nothing left to back up: if the drop was a mistake, restore the database from an earlier backup',
+      });
+    }
+    return new QuiverError('DatabaseUnavailable', `database "${db.name}" was stopped while its store image was being read`, { hint: 'run the backup again once the database is online' });
+  };
   const pacer = new LoadPacer(() => db.lastCommittedTxId(), opts.maxRateUnderLoadBytesPerSec ?? 0);
   for await (const b of blocks) {
     // Paced by the bytes read from the disk: a stretch of free pages (sent as zeros) goes at once.
@@ -242,20 +335,25 @@ async function sendImage(opts: BackupServiceOptions, stream: http2.ServerHttp2St
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     if (stream.destroyed) {
       opts.log('warn', `backup service: snapshot stream closed by the client before the end (database "${db.name}")`);
-      return;
+      return true;
     }
     if (db.closingOrClosed) throw stoppedMeanwhile();
-    if (!stream.write(b.encoded)) await waitDrain(stream);
+    if (!stream.write(b.encoded) && !(await waitDrain(stream, limits.stallTimeoutMs))) return false;
   }
   if (db.closingOrClosed) throw stoppedMeanwhile();
+  return true;
 }
 
 async function streamTransactions(
+  opts: BackupServiceOptions,
+  limits: ServiceLimits,
   stream: http2.ServerHttp2Stream,
-  db: { log: { lastTxId: number; readRaw(a: number, b: number): Generator<{ raw: Buffer }> }; lastCommittedTxId(): number },
+  db: { name: string; log: { lastTxId: number; readRaw(a: number, b: number): Generator<{ raw: Buffer }> }; lastCommittedTxId(): number },
   fromTxId: number,
-  maxRateBytesPerSec: number,
 ): Promise<void> {
+  const maxRateBytesPerSec = opts.maxRateBytesPerSec;
+  const peer = peerOf(stream);
+  let stalled = false;
   const last = db.lastCommittedTxId();
   // Validate before sending headers so that a pruned range is a clean 410, not a broken stream.
   const records = db.log.readRaw(fromTxId, last);
@@ -269,12 +367,15 @@ async function streamTransactions(
   const startedMs = Date.now();
   let sentBytes = 0;
   const flush = async () => {
-    if (!batch.length) return;
+    if (!batch.length || stalled) return;
     const ok = stream.write(Buffer.concat(batch));
     sentBytes += batchBytes;
     batch.length = 0;
     batchBytes = 0;
-    if (!ok) await waitDrain(stream);
+    if (!ok && !(await waitDrain(stream, limits.stallTimeoutMs))) {
+      stalled = true;
+      return;
+    }
     if (maxRateBytesPerSec > 0) {
       const dueMs = (sentBytes / maxRateBytesPerSec) * 1000 - (Date.now() - startedMs);
       if (dueMs > 1) await new Promise((resolve) => setTimeout(resolve, dueMs));
@@ -284,12 +385,19 @@ async function streamTransactions(
     batch.push(first.value.raw);
     batchBytes += first.value.raw.length;
     for (const { raw } of { [Symbol.iterator]: () => records }) {
-      if (stream.destroyed) return;
+      if (stream.destroyed || stalled) {
+        if (stalled) opts.log('warn', stalledLine(`transactions of database "${db.name}" from tx ${fromTxId}`, peer, limits, ''));
+        return;
+      }
       batch.push(raw);
       batchBytes += raw.length;
       if (batchBytes >= txBatchBytes) await flush();
     }
   }
   await flush();
-  stream.end();
+  if (stalled) {
+    opts.log('warn', stalledLine(`transactions of database "${db.name}" from tx ${fromTxId}`, peer, limits, ''));
+    return;
+  }
+  if (!stream.destroyed) stream.end();
 }

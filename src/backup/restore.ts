@@ -5,7 +5,7 @@
  * place only when complete: a failed restore modifies nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, cpSync, fdatasync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
@@ -119,7 +119,7 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
   const staging = join(stagingRoot, `.restore-${name}-${randomBytes(4).toString('hex')}`);
   const stagedStore = join(staging, 'store');
   const stagedLog = join(staging, 'transactions');
-  mkdirSync(staging, { recursive: true });
+  createStagingFolder(staging, name, opts);
   let inPlace = false;
   try {
     const built = await buildStagedStore(step, targetOf, stagedStore, stagedLog, opts.until, opts.settings ?? defaultDatabaseSettings, log, {
@@ -170,6 +170,36 @@ export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResu
   }
 }
 
+/**
+ * Creates the staging folder, the first thing a restore writes: a destination that cannot hold it
+ * (a file where a folder should be, a read-only mount) is the operator's to fix, so it fails here
+ * with the option and the path that is the problem, not later as an internal error.
+ */
+function createStagingFolder(staging: string, name: string, opts: RestoreOptions): void {
+  try {
+    mkdirSync(staging, { recursive: true });
+  } catch (e) {
+    const [option, given] = opts.tempPath !== undefined ? ['--temp-path', opts.tempPath] : opts.toPathData !== undefined ? ['--to-path-data', opts.toPathData] : ['server.directories.data', opts.dataDir];
+    throw new QuiverError('IoError', `cannot restore database "${name}" into ${option} "${given}": ${folderProblem(staging, e)}`, {
+      cause: e,
+      hint: 'give a folder that exists or can be created, on a writable file system',
+    });
+  }
+}
+
+/** Why `dir` could not be created, said of the path that is the problem: the nearest part of it that exists. */
+function folderProblem(dir: string, failure: unknown): string {
+  let existing = resolve(dir);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) return `"${existing}" is not a folder`;
+  try {
+    accessSync(existing, fsConstants.W_OK);
+  } catch (e) {
+    if (errnoCode(e) === 'EROFS') return `"${existing}" is on a read-only file system`;
+    if (errnoCode(e) === 'EACCES') return `"${existing}" is not writable by this user`;
+  }
+  return ioFailureDetail(failure);
+}
 
 /** What a staged build produced. */
 export interface StagedStore {

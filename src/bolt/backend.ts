@@ -27,6 +27,10 @@ export interface TxOptions {
   bookmarks: string[];
   txTimeoutMs?: number | undefined;
   metadata?: Map<string, Value> | undefined;
+  /** Aborted when the client resets or closes the connection: running statements stop at their next slice. */
+  signal?: AbortSignal | undefined;
+  /** The connection the transaction runs on (SHOW TRANSACTIONS). */
+  client?: { connectionId: string; address: string } | undefined;
 }
 
 export interface QueryStats {

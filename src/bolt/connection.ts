@@ -1,8 +1,10 @@
 /**
  * One client socket around a BoltSession: handshake, framing, decoding, writing, back-pressure.
- * Requests run one at a time in arrival order. Reading pauses while a request runs and while the
- * client is not draining our writes, so neither side can make us buffer without bound. Malformed
- * input closes this connection only (with a log line); closing always rolls back open work.
+ * Requests run one at a time in arrival order. While a request runs, reading goes on until one more
+ * request is queued (so a RESET or a closed socket is seen and stops a running statement at its next
+ * slice), then pauses; it also pauses while the client is not draining our writes, so neither side
+ * can make us buffer without bound. Malformed input closes this connection only (with a log line);
+ * closing always rolls back open work.
  */
 import type { Socket } from 'node:net';
 import { toQuiverError } from '../util/errors.js';
@@ -48,6 +50,7 @@ export class BoltConnection {
   private cleanedUp = false;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly socket: Socket,
@@ -103,6 +106,7 @@ export class BoltConnection {
       version,
       connectionId: this.options.connectionId,
       advertisedAddress: this.options.advertisedAddress,
+      clientAddress: `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`,
     });
     this.phase = 'bolt';
     // The client may pipeline HELLO right behind the handshake, in the same read.
@@ -122,7 +126,12 @@ export class BoltConnection {
     if (this.queue.length > requestQueueMessagesMax) {
       throw new Error(`more than ${requestQueueMessagesMax} pipelined requests in one read`);
     }
-    if (!this.busy && this.queue.length > 0) void this.pump();
+    if (this.busy) {
+      // Enough to see a RESET (already signalled above) or the client going away; no more.
+      if (this.queue.length > 0) this.socket.pause();
+      return;
+    }
+    if (this.queue.length > 0) void this.pump();
   }
 
   /** Runs queued requests in order; reading stays paused until the queue is empty and writes drained. */
@@ -130,10 +139,11 @@ export class BoltConnection {
     const session = this.session;
     if (session === null) return;
     this.busy = true;
-    this.socket.pause();
     try {
       while (this.queue.length > 0 && !this.socketClosed) {
         const request = this.queue.shift() as DecodedRequest;
+        // Read while it runs, until a request queues behind it (onBoltBytes pauses again).
+        if (this.queue.length === 0 && this.socket.writableLength <= socketWriteBytesHighWater) this.socket.resume();
         await session.handleInto(request, this.emit);
         if (session.state === 'DEFUNCT') {
           this.flush();
@@ -142,7 +152,10 @@ export class BoltConnection {
         }
       }
       this.flush();
-      if (this.socket.writableLength > socketWriteBytesHighWater) await this.drained();
+      if (this.socket.writableLength > socketWriteBytesHighWater) {
+        this.socket.pause();
+        await this.drained();
+      }
     } catch (e) {
       this.log(`closing after an internal error: ${toQuiverError(e).message}`);
       this.socket.destroy();
@@ -166,6 +179,15 @@ export class BoltConnection {
     const framed = chunk(encodeResponse(response, this.writer, version));
     this.pending.push(framed);
     this.pendingBytes += framed.length;
+    // Responses to pipelined requests that finish in one turn still go out in one write; a
+    // response ahead of a long request (RUN's SUCCESS before its PULL) goes out at its first pause.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
     if (this.pendingBytes >= writeCoalesceBytesMax) {
       this.flush();
       if (this.socket.writableLength > socketWriteBytesHighWater) return this.drained();

@@ -35,6 +35,8 @@ export interface SessionOptions {
   advertisedAddress: string;
   /** Milliseconds for t_first / t_last; injectable so transcripts are deterministic. */
   clockMs?: () => number;
+  /** The client's host:port (SHOW TRANSACTIONS `clientAddress`). */
+  clientAddress?: string;
 }
 
 interface OpenTransaction {
@@ -75,6 +77,11 @@ export class BoltSession {
   private autoCommit: AutoCommitResult | null = null;
   /** RESETs seen ahead of the queue (jump-ahead <INTERRUPT>) and not yet processed. */
   private interruptsPending = 0;
+  /**
+   * Aborted by <INTERRUPT> (a RESET ahead in the queue, or the connection closing): the backend's
+   * running statement stops at its next slice. Renewed once the RESET is handled.
+   */
+  private interruption = new AbortController();
   private utcPatch = false;
   private readonly clockMs: () => number;
 
@@ -99,6 +106,7 @@ export class BoltSession {
    */
   interrupt(): void {
     if (authenticated.includes(this.stateValue)) this.interruptsPending++;
+    this.interruption.abort();
   }
 
   /** Handles one request and collects its responses (transcripts, tests). */
@@ -124,8 +132,20 @@ export class BoltSession {
     try {
       await this.dispatch(req, emit);
     } catch (e) {
+      if (this.interruptsPending > 0) return this.interrupted(emit);
       await this.fail(e, emit);
     }
+  }
+
+  /** The request was stopped by <INTERRUPT>: IGNORED, like everything else before the RESET that cleans up. */
+  private async interrupted(emit: ResponseSink): Promise<void> {
+    await emit({ type: 'IGNORED' });
+    try {
+      await this.abandonWork();
+    } catch {
+      // The RESET that follows finds nothing left to roll back.
+    }
+    this.stateValue = 'FAILED';
   }
 
   /** Ends the connection: rolls back any open work. Throws the first cleanup error (for the log). */
@@ -195,6 +215,7 @@ export class BoltSession {
     if (this.interruptsPending > 0) this.interruptsPending--;
     try {
       await this.abandonWork();
+      if (this.interruptsPending === 0) this.interruption = new AbortController();
     } catch (e) {
       // The spec's only failure path for RESET: the connection cannot be trusted any more.
       await emit({ type: 'FAILURE', error: toQuiverError(e) });
@@ -222,7 +243,7 @@ export class BoltSession {
   }
 
   private async begin(extra: TxExtra, emit: ResponseSink): Promise<void> {
-    const tx = await this.options.backend.beginTransaction(this.currentUser(), txOptions(extra));
+    const tx = await this.options.backend.beginTransaction(this.currentUser(), this.txOptions(extra));
     this.transaction = { tx, results: new Map(), nextQid: 0n, lastQid: -1n };
     this.stateValue = 'TX_READY';
     const metadata = new Map<string, Value>();
@@ -235,7 +256,7 @@ export class BoltSession {
     const started = this.clockMs();
     const open = this.transaction;
     if (open === null) {
-      const result = await this.options.backend.runAutoCommit(this.currentUser(), req.query, req.parameters, txOptions(req.extra));
+      const result = await this.options.backend.runAutoCommit(this.currentUser(), req.query, req.parameters, this.txOptions(req.extra));
       this.autoCommit = result;
       this.stateValue = 'STREAMING';
       return emit(success(new Map<string, Value>([['fields', result.fields], ['t_first', this.elapsedMs(started)]])));
@@ -379,6 +400,14 @@ export class BoltSession {
       }
     }
     if (firstError !== undefined) throw firstError;
+  }
+
+  private txOptions(extra: TxExtra): TxOptions {
+    return {
+      ...txOptions(extra),
+      signal: this.interruption.signal,
+      client: { connectionId: this.options.connectionId, address: this.options.clientAddress ?? '' },
+    };
   }
 
   private currentUser(): AuthenticatedUser {

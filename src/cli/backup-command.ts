@@ -8,14 +8,16 @@ import type { IncludeMetadata } from '../backup/artifact-header.js';
 import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
 import type { RequestedType } from '../backup/backup-plan.js';
 import { inspectPathReport } from '../backup/inspect.js';
-import { parseHostPort } from '../backup/remote.js';
 import { loadClientTls } from '../tls/client-tls.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { lowerProcessPriority } from '../util/cpu-priority.js';
-import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseSize } from './options.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseServerList, parseSize } from './options.js';
 import { adminLogger } from './output.js';
+
+/** Exit code of a run stopped by a signal: 128 + the signal's number, as shells report it. */
+const signalExitCode = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export const backupBooleanFlags = ['--compress', '--keep-failed', '--parallel-recovery'];
 
@@ -37,7 +39,8 @@ export function backupCommand(run: (code: number) => void): Command {
   const cmd = new Command('backup')
     .description("Perform an online backup from a running Quiver server. Quiver's backup service must be enabled on the server.")
     .argument('[database...]', 'Name(s) of the remote database(s) to backup. Supports globbing inside of double quotes, for example, "data*". "*" backs up every database, system included.')
-    .option('--from <host:port>', 'Comma-separated list of host and port of Quiver servers, each of which are tried in order (repeatable).', (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((s) => s.trim()).filter(Boolean)])
+    // Collected as given; parseServerList checks every entry (an empty one is an error, not a default).
+    .option('--from <host:port>', 'Comma-separated list of host and port of Quiver servers, each of which are tried in order (repeatable).', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--to-path <path>', 'Directory to place backup in (required unless --inspect-path is used). It must exist.')
     .addOption(new Option('--type <type>', 'Type of backup to perform: FULL, DIFF or AUTO. AUTO makes a differential when a chain exists, else a full.').default('AUTO'))
     .option('--compress <true|false>', 'Request backup artifact to be compressed (zstd).', parseBool, true)
@@ -66,28 +69,46 @@ export function backupCommand(run: (code: number) => void): Command {
     if (type !== 'FULL' && type !== 'DIFF' && type !== 'AUTO') {
       throw new QuiverError('UsageInvalid', `invalid value "${o.type}" for --type`, { hint: 'use FULL, DIFF or AUTO' });
     }
-    const from = o.from && o.from.length ? o.from : ['localhost:6362'];
     // A malformed address is a usage error (exit 64), not an unreachable server (exit 1).
-    for (const address of from) parseHostPort(address);
+    const from = parseServerList(o.from, 'localhost:6362');
     // The client always uses the backup policy, whichever port it dials (as Neo4j's does).
     const tls = loadClientTls(config.getSslPolicy('backup'), (w) => log('warn', w));
     const target = await resolveTarget(o.toPath, { mustExist: true });
-    const result = await runBackup({
-      databases: databases.length ? databases : ['neo4j'],
-      from,
-      target,
-      type: type as RequestedType,
-      compress: o.compress,
-      keepFailed: o.keepFailed,
-      tempPath: o.tempPath,
-      includeMetadata: o.includeMetadata,
-      verbose: Boolean(o.verbose),
-      log,
-      tls,
-    });
+    // SIGINT and SIGTERM stop the run cleanly: transfers cut, unfinished artifacts removed, locks
+    // released; the exit code is then 128 + the signal's number, as a shell reports it.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) return;
+      log('warn', `Received ${signal}: stopping the backup, removing unfinished artifacts and releasing locks.`);
+      stop.abort(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let result: BackupRunResult;
+    try {
+      result = await runBackup({
+        databases: databases.length ? databases : ['neo4j'],
+        from,
+        target,
+        type: type as RequestedType,
+        compress: o.compress,
+        keepFailed: o.keepFailed,
+        tempPath: o.tempPath,
+        includeMetadata: o.includeMetadata,
+        verbose: Boolean(o.verbose),
+        log,
+        command: ['quiver-admin', ...process.argv.slice(2)].join(' '),
+        timeouts: { connectTimeoutMs: config.get('backup.client.connect_timeout'), idleTimeoutMs: config.get('backup.client.idle_timeout') },
+        signal: stop.signal,
+        tls,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     if (json) process.stdout.write(JSON.stringify(summaryJson(result), null, 2) + '\n');
     else printSummary(result);
-    run(result.exitCode);
+    run(stop.signal.aborted ? signalExitCode[stop.signal.reason as 'SIGINT' | 'SIGTERM'] : result.exitCode);
   });
   return cmd;
 }

@@ -5,7 +5,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../config/config.js';
+import { parseServerAddress, serverAddressExpected } from '../config/listen-address.js';
 import { parseByteSize } from '../config/units.js';
+import { QuiverError } from '../util/errors.js';
 import { defaultHome } from '../server/home.js';
 
 export function parseBool(value: string): boolean {
@@ -50,4 +52,26 @@ export function loadAdminConfig(commandFile: string, opts: CommonAdminOptions, w
     expandCommands: Boolean(opts.expandCommands),
     onWarning: warn,
   });
+}
+
+/**
+ * The servers of `--from` (each use of the option as given, each a comma-separated list), checked:
+ * an empty entry, a missing host or port, or a bad port is a usage error naming the entry, never
+ * dropped or filled in. Without the option: `defaultAddress`.
+ */
+export function parseServerList(optionValues: readonly string[] | undefined, defaultAddress: string): string[] {
+  if (optionValues === undefined) return [defaultAddress];
+  const servers: string[] = [];
+  for (const value of optionValues) {
+    const entries = value.split(',');
+    for (const [index, entry] of entries.entries()) {
+      const parsed = parseServerAddress(entry);
+      if ('problem' in parsed) {
+        const where = entries.length > 1 ? ` (entry ${index + 1} of "${value}")` : '';
+        throw new QuiverError('UsageInvalid', `invalid server address "${entry.trim()}" in --from${where}: ${parsed.problem}`, { hint: serverAddressExpected });
+      }
+      servers.push(entry.trim());
+    }
+  }
+  return servers;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listenAddressToString, parseHost, parseListenAddress } from './listen-address.js';
+import { listenAddressToString, parseHost, parseListenAddress, parseServerAddress } from './listen-address.js';
 
 describe('parseListenAddress', () => {
   it('takes host and port, :port with the default host, and a lone host with the default port', () => {
@@ -40,5 +40,32 @@ describe('listenAddressToString', () => {
       assert.deepEqual(parseListenAddress(text, 'x', 1), address, text);
     }
     assert.equal(listenAddressToString({ host: '::1', port: 6362 }), '[::1]:6362');
+  });
+});
+
+describe('parseServerAddress', () => {
+  it('takes host:port and [ipv6]:port', () => {
+    assert.deepEqual(parseServerAddress('localhost:6362'), { address: { host: 'localhost', port: 6362 } });
+    assert.deepEqual(parseServerAddress(' 10.0.0.1:1 '), { address: { host: '10.0.0.1', port: 1 } });
+    assert.deepEqual(parseServerAddress('[::1]:65535'), { address: { host: '::1', port: 65535 } });
+  });
+
+  it('names what is wrong with an address that has no host, no port or a bad port', () => {
+    const problems: Array<[string, string]> = [
+      ['', 'it is empty'],
+      ['  ', 'it is empty'],
+      [':37002', 'it has no host'],
+      ['host:', 'it has no port'],
+      ['host', 'it has no port'],
+      ['[::1]', 'it has no port'],
+      ['[::1]:', 'it has no port'],
+      ['host:99999', 'port 99999 is not between 1 and 65535'],
+      ['host:0', 'port 0 is not between 1 and 65535'],
+      ['host:12x', 'port "12x" is not a number'],
+      ['::1:6362', 'an IPv6 host needs brackets, for example [::1]:6362'],
+      ['[nothost]:1', '"nothost" in brackets is not an IPv6 address'],
+      ['a b:1', '"a b" is not a host name or IP address'],
+    ];
+    for (const [raw, problem] of problems) assert.deepEqual(parseServerAddress(raw), { problem }, JSON.stringify(raw));
   });
 });

@@ -66,3 +66,36 @@ function parsePort(text: string): number | undefined {
   const port = Number(text);
   return port <= 65535 ? port : undefined;
 }
+
+/** Expected form of a server to connect to, for hints. */
+export const serverAddressExpected = 'use host:port, for example localhost:6362 or [::1]:6362';
+
+/**
+ * Parses the address of a server to connect to (`--from` of the backup command): host and port
+ * both required, the port 1–65535. Returns the address, or why the text is not one, in words that
+ * follow "it" ("it has no port").
+ */
+export function parseServerAddress(raw: string): { address: ListenAddress } | { problem: string } {
+  const text = raw.trim();
+  if (text === '') return { problem: 'it is empty' };
+  const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
+  let hostText: string;
+  let portText: string | undefined;
+  if (bracketed !== null) {
+    if (!isIPv6(bracketed[1]!)) return { problem: `"${bracketed[1]}" in brackets is not an IPv6 address` };
+    hostText = bracketed[1]!;
+    portText = bracketed[2];
+  } else {
+    if (text.split(':').length - 1 > 1) return { problem: 'an IPv6 host needs brackets, for example [::1]:6362' };
+    const colon = text.indexOf(':');
+    hostText = colon === -1 ? text : text.slice(0, colon);
+    portText = colon === -1 ? undefined : text.slice(colon + 1);
+    if (hostText === '') return { problem: 'it has no host' };
+    if (!isHostName(hostText)) return { problem: `"${hostText}" is not a host name or IP address` };
+  }
+  if (portText === undefined || portText === '') return { problem: 'it has no port' };
+  if (!/^\d{1,10}$/.test(portText)) return { problem: `port "${portText}" is not a number` };
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return { problem: `port ${port} is not between 1 and 65535` };
+  return { address: { host: hostText, port } };
+}

@@ -3,6 +3,14 @@
  * validation. The loader, `Config.get` typing and docs/configuration.md all come from this table.
  * Names and defaults follow Neo4j 5 wherever a counterpart exists.
  */
+import {
+  clientConnectTimeoutMsDefault,
+  clientIdleTimeoutMsDefault,
+  serviceConcurrentStreamsMaxDefault,
+  serviceHandshakeTimeoutMsDefault,
+  serviceIdleTimeoutMsDefault,
+  serviceStallTimeoutMsDefault,
+} from '../backup/limits.js';
 import { parseListenAddress } from './listen-address.js';
 import {
   booleanType,
@@ -235,6 +243,40 @@ export const settings = {
       'them only on CPU time nothing else wants (Linux SCHED_IDLE, else nice 19), `low` at nice 10, `normal` like queries.',
   ),
 
+  'server.backup.max_concurrent': setting(
+    integerType({ min: 1 }),
+    String(serviceConcurrentStreamsMaxDefault),
+    'Most backup streams (full backup snapshots and differential transaction streams) the backup service serves at once; ' +
+      'a further request is refused (the client says the server is serving that many backups already).',
+  ),
+  'server.backup.stall_timeout': setting(
+    durationType,
+    `${serviceStallTimeoutMsDefault / 1000}s`,
+    'A backup stream whose client reads nothing for this long is dropped, releasing the store snapshot it holds; logged. 0 is no limit.',
+  ),
+  'server.backup.handshake_timeout': setting(
+    durationType,
+    `${serviceHandshakeTimeoutMsDefault / 1000}s`,
+    'A connection to the backup service that has not completed the HTTP/2 handshake and sent a valid request within this time is closed. 0 is no limit.',
+  ),
+  'server.backup.idle_timeout': setting(
+    durationType,
+    `${serviceIdleTimeoutMsDefault / 60_000}m`,
+    'A connection to the backup service with no open request for this long is closed (backup clients reconnect). 0 is no limit.',
+  ),
+  'backup.client.connect_timeout': setting(
+    durationType,
+    `${clientConnectTimeoutMsDefault / 1000}s`,
+    '`quiver-admin database backup`: longest wait from dialling a `--from` server until it answers in HTTP/2; ' +
+      'the server then counts as unreachable. 0 is no limit.',
+  ),
+  'backup.client.idle_timeout': setting(
+    durationType,
+    `${clientIdleTimeoutMsDefault / 1000}s`,
+    '`quiver-admin database backup`: longest silence of a `--from` server on a request (no answer, or no data ' +
+      'of a snapshot or transaction stream, for this long) before the backup of that database fails. 0 is no limit.',
+  ),
+
   'server.cluster.listen_address': addressSetting(
     'server.default_listen_address',
     ':6000',
@@ -270,12 +312,23 @@ export const settings = {
   'db.transaction.timeout': setting(
     durationType,
     '0',
-    'Transactions running longer are terminated; 0 is no limit.',
+    'Transactions running longer are stopped (at their running statement\'s next 10 ms slice) and rolled back with Neo.ClientError.Transaction.TransactionTimedOut; a timeout the driver sets for a transaction wins. 0 is no limit.',
   ),
   'db.lock.acquisition.timeout': setting(
     durationType,
     '30s',
     'Longest wait for a lock before the transaction fails; 0 is no limit.',
+  ),
+  // Neo4j 5's names, defaults (0 = no limit) and lower bounds (1 MiB, 10 MiB); see src/kernel/transaction-memory.ts.
+  'db.memory.transaction.max': setting(
+    byteSizeType({ min: 1024 * 1024, zeroAllowed: true }),
+    '0',
+    'Most memory one transaction\'s changes may hold (an estimate: records created or changed, their labels and properties); a transaction that needs more fails with `Neo.ClientError.General.TransactionOutOfMemoryError`. 0 is no limit.',
+  ),
+  'db.memory.transaction.total.max': setting(
+    byteSizeType({ min: 10 * 1024 * 1024, zeroAllowed: true }),
+    '0',
+    'Most memory the open transactions of one database may hold together (estimated as for `db.memory.transaction.max`); the transaction that needs more fails with `Neo.TransientError.General.MemoryPoolOutOfMemoryError`. 0 is no limit.',
   ),
 
   'server.directories.data': setting(pathType(), 'data', 'Folder of the database stores (`databases/<db>`).'),

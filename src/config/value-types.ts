@@ -73,16 +73,18 @@ export function integerType(bounds: { min?: number; max?: number } = {}): ValueT
   );
 }
 
-/** Bytes, from `512`, `64k`, `256M`, `1G`, `1GiB` (binary units). */
-export function byteSizeType(bounds: { min?: number } = {}): ValueType<number> {
-  const { min } = bounds;
+/** Bytes, from `512`, `64k`, `256M`, `1G`, `1GiB` (binary units). With `zeroAllowed`, 0 (= no limit) passes `min` too. */
+export function byteSizeType(bounds: { min?: number; zeroAllowed?: boolean } = {}): ValueType<number> {
+  const { min, zeroAllowed = false } = bounds;
+  const zero = zeroAllowed ? '0 or ' : '';
   return valueType(
-    min !== undefined ? `byte size ≥ ${formatByteSize(min)}` : 'byte size',
+    min !== undefined ? `${zero}byte size ≥ ${formatByteSize(min)}` : 'byte size',
     min !== undefined
-      ? `a byte size of at least ${formatByteSize(min)}, such as 256M or 1G`
+      ? `${zero}a byte size of at least ${formatByteSize(min)}, such as 256M or 1G`
       : 'a byte size such as 256M or 1G',
     (raw) => {
       const bytes = parseByteSize(raw);
+      if (bytes === 0 && zeroAllowed) return 0;
       return bytes === undefined || (min !== undefined && bytes < min) ? undefined : bytes;
     },
   );

@@ -8,6 +8,7 @@ import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { orderCompare, valueKey } from './compare.js';
 import type { ExecContext, Row } from './context.js';
+import { slicePause, type Flow } from './execution-slice.js';
 import { evaluate } from './evaluate.js';
 import { slotFor, type AggregateExpr } from './aggregate-slots.js';
 import type { Operator } from './operators/basic.js';
@@ -155,9 +156,13 @@ export class Aggregate implements Operator {
     return `EagerAggregation(${this.keys.map((k) => k.name).join(', ')})`;
   }
 
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     const groups = new Map<string, Group>();
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const keys = this.keys.map((k) => evaluate(k.expr, row, ctx));
       const id = keys.map(valueKey).join('\u0001');
       let g = groups.get(id);
@@ -173,6 +178,7 @@ export class Aggregate implements Operator {
       groups.set('', { keys: [], firstRow: new Map(), accumulators: this.aggregates.map((a) => this.accumulator(a, ctx, new Map())) });
     }
     for (const g of groups.values()) {
+      if (ctx.slice.due()) yield slicePause;
       const scope = new Map(g.firstRow);
       const out = new Map<string, Value>();
       this.keys.forEach((k, i) => {

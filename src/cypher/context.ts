@@ -6,6 +6,7 @@
 import type { GraphRead, GraphWrite, NodeRecord, RelRecord } from '../kernel/api.js';
 import { QuiverError } from '../util/errors.js';
 import { NodeValue, PathValue, RelationshipValue, type Value } from '../values/value.js';
+import type { ExecutionSlice } from './execution-slice.js';
 
 /** One row of variable bindings flowing between operators. */
 export type Row = Map<string, Value>;
@@ -39,6 +40,8 @@ export interface ExecContext {
   /** Entities deleted by this statement (reads of them fail with a clear message). */
   readonly deletedNodes: Set<number>;
   readonly deletedRels: Set<number>;
+  /** When row-producing loops should pause (execution-slice.ts). */
+  readonly slice: ExecutionSlice;
 }
 
 export function writerOf(ctx: ExecContext): GraphWrite {

@@ -16,6 +16,7 @@ import { QuiverError, toQuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { refreshValue, type ExecContext, type QueryStats, type Row } from './context.js';
 import { evaluate } from './evaluate.js';
+import { withoutPauses } from './execution-slice.js';
 import { inTransactionsBatchRowsDefault } from './limits.js';
 import { runPipeline } from './operators/basic.js';
 import type { InTransactionsPlan } from './planner.js';
@@ -122,7 +123,8 @@ export async function executeInTransactions(
   try {
     const outerCtx = contextFor(outer.graph);
     const batchRows = batchRowsOf(plan, outerCtx);
-    const input = runPipeline(plan.before, [new Map()], outerCtx, false)[Symbol.iterator]();
+    // Batches run with unbounded slices (contextFor): each batch's commit already returns to the event loop.
+    const input = withoutPauses<Row>(runPipeline(plan.before, [new Map()], outerCtx, false))[Symbol.iterator]();
     let rowsBefore = 0;
     for (let batch = take(input, batchRows), k = 1; batch.length > 0; batch = take(input, batchRows), k++) {
       const firstRow = rowsBefore + 1;
@@ -136,7 +138,7 @@ export async function executeInTransactions(
         inner = await source.beginWrite();
         const ctx = contextFor(inner.graph);
         const produced: Row[] = [];
-        for (const row of batch) for (const out of call.apply(row, ctx)) produced.push(out);
+        for (const row of batch) for (const out of withoutPauses<Row>(call.apply(row, ctx))) produced.push(out);
         await inner.commit();
         committed++;
         addStats(stats, ctx.stats);
@@ -169,7 +171,7 @@ export async function executeInTransactions(
   try {
     const ctx = contextFor(after.graph);
     const rows: Value[][] = [];
-    for (const r of runPipeline(plan.after, output, ctx, false)) {
+    for (const r of withoutPauses<Row>(runPipeline(plan.after, output, ctx, false))) {
       if (plan.returns) rows.push(columns.map((c) => refreshValue(ctx, r.get(c) ?? null)));
     }
     return { rows, stats, transactionsCommitted: committed };

@@ -1,13 +1,16 @@
 /**
  * The public face of Cypher: `prepare(query)` parses, checks and plans once (cached by text in a
  * bounded LRU) and returns a PreparedQuery that executes against a kernel transaction. Read
- * queries stream lazily; write and schema queries run to completion inside `execute`.
+ * queries stream lazily; write queries run to completion before their first row; schema queries run
+ * inside `execute`. Given an ExecutionSlice, rows come interleaved with `slicePause` markers whenever
+ * the slice is used up: the caller lets the event loop run, restarts the slice and pulls on.
  */
 import type { GraphRead, GraphWrite } from '../kernel/api.js';
 import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import type { AdminCommand, Statement } from './ast.js';
 import { emptyStats, refreshValue, type ExecContext, type QueryStats, type Row } from './context.js';
+import { ExecutionSlice, slicePause, type SlicePause } from './execution-slice.js';
 import { preparedCacheEntriesMax } from './limits.js';
 import type { SubPlan } from './operators/call.js';
 import { parse } from './parser.js';
@@ -23,8 +26,11 @@ export { parse } from './parser.js';
 
 export interface CypherExecution {
   readonly columns: string[];
-  /** Lazily produced rows for read queries; write queries have already run. */
-  rows(): Iterator<Value[]>;
+  /**
+   * The rows, produced lazily (a write statement's writes all happen before its first row), with a
+   * `slicePause` whenever the execution slice is used up. Without ExecuteOptions.slice none come.
+   */
+  rows(): Iterator<Value[] | SlicePause>;
   /** Counters; complete once the rows are exhausted. */
   stats(): Record<string, number>;
 }
@@ -32,6 +38,8 @@ export interface CypherExecution {
 export interface ExecuteOptions {
   /** The statement clock (date(), datetime(), timestamp() ...); defaults to the system clock. */
   now?: () => Date;
+  /** When to pause; default: never (the statement runs in one go). */
+  slice?: ExecutionSlice;
 }
 
 export interface PreparedQuery {
@@ -85,6 +93,7 @@ function makeContext(graph: GraphRead | GraphWrite, parameters: Map<string, Valu
     stats: emptyStats(),
     deletedNodes: new Set(),
     deletedRels: new Set(),
+    slice: options?.slice ?? ExecutionSlice.unbounded(),
   };
 }
 
@@ -136,9 +145,7 @@ function build(text: string): PreparedQuery {
       const ctx = makeContext(graph, parameters, options);
       if (kind === 'write') {
         if (!ctx.writer) throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed: run this query in a write transaction');
-        const all = [...plan.run(new Map(), ctx)];
-        const rows = plan.returns ? all.map((r) => columns.map((c) => refreshValue(ctx, r.get(c) ?? null))) : [];
-        return finished(columns, rows, ctx.stats);
+        return writing(columns, plan, ctx);
       }
       return streaming(columns, plan, ctx);
     },
@@ -150,10 +157,32 @@ function finished(columns: string[], rows: Value[][], stats: QueryStats): Cypher
   return { columns, rows: () => rows[Symbol.iterator](), stats: () => ({ ...stats }) };
 }
 
+/** Every write first, then the rows as they read after the statement. */
+function writing(columns: string[], plan: SubPlan, ctx: ExecContext): CypherExecution {
+  let iterator: Iterator<Value[] | SlicePause> | null = null;
+  function* produce(): Generator<Value[] | SlicePause> {
+    const all: Row[] = [];
+    for (const r of plan.run(new Map(), ctx)) {
+      if (r === slicePause) yield r;
+      else all.push(r);
+    }
+    if (!plan.returns) return;
+    for (const r of all) yield columns.map((c) => refreshValue(ctx, r.get(c) ?? null));
+  }
+  return {
+    columns,
+    rows: () => (iterator ??= produce()),
+    stats: () => ({ ...ctx.stats }),
+  };
+}
+
 function streaming(columns: string[], plan: SubPlan, ctx: ExecContext): CypherExecution {
-  let iterator: Iterator<Value[]> | null = null;
-  function* produce(): Generator<Value[]> {
-    for (const r of plan.run(new Map(), ctx) as Iterable<Row>) if (plan.returns) yield columns.map((c) => r.get(c) ?? null);
+  let iterator: Iterator<Value[] | SlicePause> | null = null;
+  function* produce(): Generator<Value[] | SlicePause> {
+    for (const r of plan.run(new Map(), ctx)) {
+      if (r === slicePause) yield r;
+      else if (plan.returns) yield columns.map((c) => r.get(c) ?? null);
+    }
   }
   return {
     columns,

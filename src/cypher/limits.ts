@@ -16,3 +16,18 @@ export const parseDepthMax = 500;
 
 /** Rows per inner transaction of `CALL { ... } IN TRANSACTIONS` without `OF n ROWS` (Neo4j's default). */
 export const inTransactionsBatchRowsDefault = 1000;
+/**
+ * The longest a statement runs before it lets the event loop run other connections, the backup
+ * service, timers and signals. Every other client's latency floor is this figure (a RETURN 1 beside a
+ * heavy statement waits at most one slice), and each slice boundary costs a `setImmediate` turn
+ * (about 5–20 µs measured), so 10 ms keeps that cost near 0.1% while a `RETURN 1` beside any
+ * statement still answers in ~10 ms; README "Design decisions", docs/performance.md.
+ */
+export const executionSliceMs = 10;
+
+/**
+ * Rows (or candidates, or relationships) between two clock reads of the slice check: reading
+ * `performance.now()` costs ~30 ns, a row 0.2–2 µs, so 64 rows overshoot a slice by well under 1 ms
+ * and keep the clock off the hot path.
+ */
+export const sliceCheckEveryRows = 64;

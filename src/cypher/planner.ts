@@ -6,6 +6,7 @@
 import type { Clause, Expr, Projection, Query, SingleQuery, SortItem } from './ast.js';
 import type { GraphRead } from '../kernel/api.js';
 import type { ExecContext, Row } from './context.js';
+import type { Flow } from './execution-slice.js';
 import { collectAggregates, containsAggregate, forEachChild, type AggregateExpr } from './aggregate-slots.js';
 import { Aggregate } from './aggregation.js';
 import { Distinct, Filter, Limit, Project, Select, Skip, Sort, Unwind, runPipeline, type Operator } from './operators/basic.js';
@@ -23,7 +24,7 @@ export function planQuery(q: Query, analysis: QueryAnalysis): SubPlan {
 
 class PartPlan implements SubPlan {
   constructor(readonly ops: Operator[], readonly columns: string[], readonly returns: boolean, private readonly eager: boolean) {}
-  run(seed: Row, ctx: ExecContext): Iterable<Row> {
+  run(seed: Row, ctx: ExecContext): Iterable<Flow> {
     return runPipeline(this.ops, [seed], ctx, this.eager);
   }
   describe(graph: GraphRead): string[] {

@@ -8,6 +8,7 @@ import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { writerOf, type ExecContext, type Row } from './context.js';
 import { evaluate } from './evaluate.js';
+import { withoutPauses } from './execution-slice.js';
 import { runPipeline } from './operators/basic.js';
 import { planProjection, projectionItems } from './planner.js';
 
@@ -71,7 +72,8 @@ export function applyShowModifiers(rows: Row[], m: ShowModifiers, all: string[],
   }
   if (m.returnProjection) {
     const scope = m.yields ? m.yields.map((y) => y.alias) : all;
-    out = runPipeline(planProjection(m.returnProjection, scope), out, ctx, false);
+    // SHOW results are small and their context never pauses.
+    out = withoutPauses(runPipeline(planProjection(m.returnProjection, scope), out, ctx, false));
   }
   return out;
 }

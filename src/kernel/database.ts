@@ -26,6 +26,8 @@ import { TxLog } from '../txlog/txlog.js';
 import { QuiverError } from '../util/errors.js';
 import type { DatabaseHandle, ReadTransaction, WriteTransaction } from './api.js';
 import { KernelReadTx, LayeredReadTx } from './read-tx.js';
+import { TransactionMemoryPool, TransactionMemoryTracker } from './transaction-memory.js';
+import { TxState } from './tx-state.js';
 import { type ChangeSet, type CommitSink, KernelWriteTx } from './write-tx.js';
 import { WriterSlot } from './writer-slot.js';
 import { SlowWarning } from '../util/slow-warning.js';
@@ -54,6 +56,10 @@ export interface DatabaseSettings {
   checkpointIntervalMs: number;
   checkpointIntervalTx: number;
   lockTimeoutMs: number;
+  /** db.memory.transaction.max: bytes one transaction's changes may hold (estimated; 0 = unlimited). */
+  transactionMemoryMaxBytes: number;
+  /** db.memory.transaction.total.max: bytes all transactions of the database may hold together (0 = unlimited). */
+  transactionMemoryTotalMaxBytes: number;
 }
 
 export const defaultDatabaseSettings: DatabaseSettings = {
@@ -63,6 +69,8 @@ export const defaultDatabaseSettings: DatabaseSettings = {
   checkpointIntervalMs: 15 * 60 * 1000,
   checkpointIntervalTx: 100_000,
   lockTimeoutMs: 30_000,
+  transactionMemoryMaxBytes: 0,
+  transactionMemoryTotalMaxBytes: 0,
 };
 
 export interface DatabaseLocation {
@@ -112,6 +120,8 @@ export class Database implements DatabaseHandle, CommitSink {
   private lastCommitTimeMs = 0;
   /** Zeros written ahead at the end of data.mdb, so store syncs stay plain data writes (see FileHeadroom). */
   private readonly headroom: FileHeadroom;
+  /** What open write transactions hold: db.memory.transaction.total.max (see transaction-memory.ts). */
+  private readonly transactionMemory: TransactionMemoryPool;
   checkpointTxId: number;
 
   private constructor(
@@ -131,6 +141,7 @@ export class Database implements DatabaseHandle, CommitSink {
     this.lastCommitTimeMs = meta.lastTxTimeMs;
     this.headroom = new FileHeadroom(join(location.storeDir, 'data.mdb'), warn);
     this.slowApply = new SlowWarning(warn, slowApplyWarnMs);
+    this.transactionMemory = new TransactionMemoryPool(settings.transactionMemoryTotalMaxBytes);
   }
 
   get databaseId(): string {
@@ -144,7 +155,7 @@ export class Database implements DatabaseHandle, CommitSink {
     const log = TxLog.open({ dir: loc.logDir, databaseId, rotationBytes: settings.rotationBytes, preallocate: settings.preallocate, onWarning: warn }, { txId: 0, checksum: 0 });
     const db = new Database(name, loc, store, log, settings, warn);
     await db.slot.acquire(0);
-    await db.commit([], { nodes: new Map(), rels: new Map(), schema: [] });
+    await db.commit([], new TxState().freeze());
     db.startCheckpointer();
     return db;
   }
@@ -252,11 +263,17 @@ export class Database implements DatabaseHandle, CommitSink {
       this.assertUsable();
       // Snapshot and pending layers are taken in the same tick, so every committed transaction is
       // seen exactly once: either applied in the snapshot or as a pending layer.
-      return new KernelWriteTx(StoreReader.begin(this.store), this, this.pending.map((p) => p.changes));
+      const memory = new TransactionMemoryTracker(this.settings.transactionMemoryMaxBytes, this.transactionMemory);
+      return new KernelWriteTx(StoreReader.begin(this.store), this, this.pending.map((p) => p.changes), memory);
     } catch (e) {
       this.slot.release();
       throw e;
     }
+  }
+
+  /** Estimated bytes the open write transactions of this database hold (transaction-memory.ts). */
+  transactionMemoryUsedBytes(): number {
+    return this.transactionMemory.usedBytes;
   }
 
   /** The last acknowledged transaction (durable in the log; the store may apply it a little later). */

@@ -19,17 +19,15 @@ import type {
   RelRecord,
   WriteTransaction,
 } from './api.js';
+import type { TransactionMemoryTracker } from './transaction-memory.js';
+import { indexValueKey, TxState } from './tx-state.js';
 
 /**
- * The changes of one committed transaction, as after-images (null = deleted). Transactions that
- * are committed but not yet applied to the store are layered under every new write transaction,
- * so it sees them although its store snapshot does not.
+ * The changes of one committed transaction (its frozen tx state). Transactions that are committed
+ * but not yet applied to the store are layered under every new transaction, so it sees them
+ * although its store snapshot does not.
  */
-export interface ChangeSet {
-  nodes: Map<number, NodeRecord | null>;
-  rels: Map<number, RelRecord | null>;
-  schema: Command[];
-}
+export type ChangeSet = TxState;
 
 /** What a write transaction needs from its database. */
 export interface CommitSink {
@@ -43,15 +41,38 @@ export interface CommitSink {
   lastCommittedTxId(): number;
 }
 
+/**
+ * Committed layers with at most this many records are merged with their small neighbours when a
+ * transaction begins (a copy of their entries, as cheap as the layers are small); larger ones are
+ * read in place, never copied.
+ */
+export const layerMergeEntriesMax = 1024;
+
+/** The layers a transaction reads, oldest first: runs of small layers merged into one. */
+export function composeLayers(layers: readonly ChangeSet[]): ChangeSet[] {
+  const out: ChangeSet[] = [];
+  let run: ChangeSet[] = [];
+  const flush = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(TxState.merge(run));
+    run = [];
+  };
+  for (const l of layers) {
+    if (l.entryCount <= layerMergeEntriesMax) run.push(l);
+    else {
+      flush();
+      out.push(l);
+    }
+  }
+  flush();
+  return out;
+}
+
 export class KernelWriteTx implements WriteTransaction {
   readonly mode = 'write' as const;
-  private readonly nodes = new Map<number, NodeRecord | null>();
-  private readonly rels = new Map<number, RelRecord | null>();
-  private readonly createdRelsByNode = new Map<number, Set<number>>();
-  /** Ids this transaction changed itself (the rest of the maps is inherited from pending transactions). */
-  private readonly ownNodes = new Set<number>();
-  private readonly ownRels = new Set<number>();
-  private readonly schemaCommands: Command[] = [];
+  private readonly own: TxState;
+  /** The transaction's own changes first, then the committed layers from newest to oldest. */
+  private readonly stack: readonly TxState[];
   private schemaIndexes: IndexDescriptor[];
   private schemaConstraints: ConstraintDescriptor[];
   private state: 'open' | 'committing' | 'closed' = 'open';
@@ -60,26 +81,18 @@ export class KernelWriteTx implements WriteTransaction {
     private readonly base: StoreReader,
     private readonly sink: CommitSink,
     inherited: readonly ChangeSet[] = [],
+    memory: TransactionMemoryTracker | null = null,
   ) {
+    this.own = new TxState(memory);
+    this.stack = [this.own, ...composeLayers(inherited).reverse()];
     this.schemaIndexes = base.store.indexes().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
     this.schemaConstraints = base.store.constraints().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
-    for (const cs of inherited) this.inherit(cs);
+    for (const cs of inherited) this.inheritSchema(cs.schema);
   }
 
-  /** Layers a committed-but-unapplied transaction under this one (in commit order). */
-  private inherit(cs: ChangeSet): void {
-    for (const [id, n] of cs.nodes) this.nodes.set(id, n);
-    for (const [id, r] of cs.rels) {
-      this.rels.set(id, r);
-      if (r && this.base.getRelationship(id) === undefined) {
-        for (const n of [r.startId, r.endId]) {
-          let set = this.createdRelsByNode.get(n);
-          if (!set) this.createdRelsByNode.set(n, (set = new Set()));
-          set.add(id);
-        }
-      }
-    }
-    for (const c of cs.schema) {
+  /** Schema changes of a committed-but-unapplied transaction (in commit order). */
+  private inheritSchema(schema: readonly Command[]): void {
+    for (const c of schema) {
       if (c.op === 'index.create') this.schemaIndexes.push({ name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName });
       else if (c.op === 'index.drop') this.schemaIndexes = this.schemaIndexes.filter((i) => i.name !== c.name);
       else if (c.op === 'constraint.create') this.schemaConstraints.push({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE', indexName: c.indexName });
@@ -91,51 +104,81 @@ export class KernelWriteTx implements WriteTransaction {
     if (this.state !== 'open') throw new QuiverError('TransactionClosed', 'the transaction has been committed or rolled back');
   }
 
-  // ---- reads ----
+  // ---- reads through the layers ----
+
+  /** The newest record of a node among the layers from `top` down (undefined: no layer changed it). */
+  private layeredNode(id: number, top = 0): NodeRecord | null | undefined {
+    for (let i = top; i < this.stack.length; i++) {
+      const n = this.stack[i]!.node(id);
+      if (n !== undefined) return n;
+    }
+    return undefined;
+  }
+
+  private layeredRel(id: number, top = 0): RelRecord | null | undefined {
+    for (let i = top; i < this.stack.length; i++) {
+      const r = this.stack[i]!.rel(id);
+      if (r !== undefined) return r;
+    }
+    return undefined;
+  }
+
+  /** True when a layer newer than stack[i] changed the node: its record there wins over stack[i]'s. */
+  private nodeChangedAbove(id: number, i: number): boolean {
+    for (let j = 0; j < i; j++) if (this.stack[j]!.node(id) !== undefined) return true;
+    return false;
+  }
 
   getNode(id: number): NodeRecord | undefined {
-    const o = this.nodes.get(id);
-    if (o !== undefined) return o ?? undefined;
+    const n = this.layeredNode(id);
+    if (n !== undefined) return n ?? undefined;
     return this.base.getNode(id);
   }
 
   getRelationship(id: number): RelRecord | undefined {
-    const o = this.rels.get(id);
-    if (o !== undefined) return o ?? undefined;
+    const r = this.layeredRel(id);
+    if (r !== undefined) return r ?? undefined;
     return this.base.getRelationship(id);
   }
 
   *allNodeIds(): Iterable<number> {
-    for (const id of this.base.allNodeIds()) if (this.nodes.get(id) !== null) yield id;
-    const created = [...this.nodes.entries()].filter(([id, n]) => n !== null && this.base.getNode(id) === undefined).map(([id]) => id);
-    yield* created.sort((a, b) => a - b);
+    for (const id of this.base.allNodeIds()) if (this.layeredNode(id) !== null) yield id;
+    // Created ids are above every stored id, and older layers hold the lower ones.
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      for (const id of this.stack[i]!.createdNodeIds()) if (this.layeredNode(id)) yield id;
+    }
   }
 
   *allRelationshipIds(): Iterable<number> {
-    for (const id of this.base.allRelationshipIds()) if (this.rels.get(id) !== null) yield id;
-    const created = [...this.rels.entries()].filter(([id, r]) => r !== null && this.base.getRelationship(id) === undefined).map(([id]) => id);
-    yield* created.sort((a, b) => a - b);
+    for (const id of this.base.allRelationshipIds()) if (this.layeredRel(id) !== null) yield id;
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      for (const id of this.stack[i]!.createdRelIds()) if (this.layeredRel(id)) yield id;
+    }
   }
 
   *nodeIdsByLabel(label: string): Iterable<number> {
-    for (const id of this.base.nodeIdsByLabel(label)) if (!this.nodes.has(id)) yield id;
-    for (const [id, n] of [...this.nodes]) if (n && n.labels.includes(label)) yield id;
+    const depth = this.stack.length;
+    for (const id of this.base.nodeIdsByLabel(label)) if (!this.nodeChangedAbove(id, depth)) yield id;
+    // A node's newest record decides: each layer answers for the nodes no newer layer changed.
+    for (let i = depth - 1; i >= 0; i--) {
+      for (const id of this.stack[i]!.nodeIdsWithLabel(label)) if (!this.nodeChangedAbove(id, i)) yield id;
+    }
   }
 
   *relationshipsOf(nodeId: number, direction: Direction, types?: readonly string[]): Iterable<Adjacent> {
     for (const a of this.base.relationshipsOf(nodeId, direction, types)) {
-      if (this.rels.get(a.relId) === null) continue;
+      if (this.layeredRel(a.relId) === null) continue;
       yield a;
     }
-    const created = this.createdRelsByNode.get(nodeId);
-    if (!created) return;
-    for (const relId of [...created]) {
-      const r = this.rels.get(relId);
-      if (!r) continue;
-      if (types && types.length > 0 && !types.includes(r.type)) continue;
-      if (r.startId === nodeId && direction !== 'in') yield { relId, type: r.type, otherId: r.endId, direction: 'out' };
-      if (r.endId === nodeId && direction !== 'out' && !(direction === 'both' && r.startId === nodeId)) {
-        yield { relId, type: r.type, otherId: r.startId, direction: 'in' };
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      for (const relId of this.stack[i]!.createdRelIdsOf(nodeId)) {
+        const r = this.layeredRel(relId);
+        if (!r) continue;
+        if (types && types.length > 0 && !types.includes(r.type)) continue;
+        if (r.startId === nodeId && direction !== 'in') yield { relId, type: r.type, otherId: r.endId, direction: 'out' };
+        if (r.endId === nodeId && direction !== 'out' && !(direction === 'both' && r.startId === nodeId)) {
+          yield { relId, type: r.type, otherId: r.startId, direction: 'in' };
+        }
       }
     }
   }
@@ -149,16 +192,13 @@ export class KernelWriteTx implements WriteTransaction {
   indexSeek(label: string, property: string, value: PropertyValue): Iterable<number> | undefined {
     const rule = this.base.store.indexFor(label, property);
     if (!rule || !this.committedIndex(label, property)) return undefined;
-    const key = indexKeyValue(value);
+    const key = indexValueKey(value);
     const self = this;
     return (function* () {
-      for (const id of self.base.indexSeek(rule, value)) if (!self.nodes.has(id)) yield id;
-      for (const [id, n] of [...self.nodes]) {
-        if (!n || !n.labels.includes(label)) continue;
-        const v = n.properties.get(property);
-        if (v === undefined) continue;
-        const k = indexKeyValue(v);
-        if (k[0] === key[0] && k[1] === key[1]) yield id;
+      const depth = self.stack.length;
+      for (const id of self.base.indexSeek(rule, value)) if (!self.nodeChangedAbove(id, depth)) yield id;
+      for (let i = depth - 1; i >= 0; i--) {
+        for (const id of self.stack[i]!.nodeIdsWithValue(label, property, key)) if (!self.nodeChangedAbove(id, i)) yield id;
       }
     })();
   }
@@ -170,12 +210,18 @@ export class KernelWriteTx implements WriteTransaction {
     if (!baseIds) return undefined;
     const self = this;
     return (function* () {
-      for (const id of baseIds) if (!self.nodes.has(id)) yield id;
-      // Changed nodes are offered as candidates (callers re-check the predicate); numbers outside the
-      // bounds are left out, as the store's index leaves them out.
-      for (const [id, n] of [...self.nodes]) {
-        const v = n && n.labels.includes(label) ? n.properties.get(property) : undefined;
-        if (v !== undefined && numberMayBeInRange(v, bounds)) yield id;
+      const depth = self.stack.length;
+      for (const id of baseIds) if (!self.nodeChangedAbove(id, depth)) yield id;
+      // Changed nodes with the label are offered as candidates (callers re-check the predicate);
+      // numbers outside the bounds are left out, as the store's index leaves them out.
+      // TODO(#15): an ordered index over the tx state would make this O(log n) instead of O(nodes with the label changed).
+      for (let i = depth - 1; i >= 0; i--) {
+        const layer = self.stack[i]!;
+        for (const id of layer.nodeIdsWithLabel(label)) {
+          if (self.nodeChangedAbove(id, i)) continue;
+          const v = layer.node(id)?.properties.get(property);
+          if (v !== undefined && numberMayBeInRange(v, bounds)) yield id;
+        }
       }
     })();
   }
@@ -189,97 +235,76 @@ export class KernelWriteTx implements WriteTransaction {
   }
 
   countNodes(label?: string): number {
-    if (label === undefined) {
-      let n = this.base.countNodes();
-      for (const [id, rec] of this.nodes) {
-        const inBase = this.base.getNode(id) !== undefined;
-        if (rec && !inBase) n++;
-        if (!rec && inBase) n--;
-      }
-      return n;
-    }
     let n = this.base.countNodes(label);
-    for (const [id, rec] of this.nodes) {
-      const before = this.base.getNode(id)?.labels.includes(label) ?? false;
-      const after = rec?.labels.includes(label) ?? false;
-      if (after && !before) n++;
-      if (before && !after) n--;
-    }
+    for (const layer of this.stack) n += layer.countDelta(label);
     return n;
   }
 
   labels(): string[] {
     const s = new Set(this.base.store.tokenNamesOf('L'));
-    for (const n of this.nodes.values()) if (n) for (const l of n.labels) s.add(l);
+    for (const layer of this.stack) for (const l of layer.labelNames) s.add(l);
     return [...s];
   }
 
   relationshipTypes(): string[] {
     const s = new Set(this.base.store.tokenNamesOf('T'));
-    for (const r of this.rels.values()) if (r) s.add(r.type);
+    for (const layer of this.stack) for (const t of layer.relTypeNames) s.add(t);
     return [...s];
   }
 
   propertyKeys(): string[] {
     const s = new Set(this.base.store.tokenNamesOf('P'));
-    for (const n of this.nodes.values()) if (n) for (const k of n.properties.keys()) s.add(k);
-    for (const r of this.rels.values()) if (r) for (const k of r.properties.keys()) s.add(k);
+    for (const layer of this.stack) for (const k of layer.propertyKeyNames) s.add(k);
     return [...s];
   }
 
   // ---- writes ----
 
-  private mutableNode(id: number): NodeRecord {
+  /** Makes sure the transaction's own changes hold the node, copying it from below on first write. */
+  private mutableNode(id: number): void {
     this.assertOpen();
-    const o = this.nodes.get(id);
-    if (o && this.ownNodes.has(id)) return o;
-    // Copy on write: inherited records belong to pending transactions and must not change.
-    const n = o === null ? undefined : (o ?? this.base.getNode(id));
+    const mine = this.own.node(id);
+    if (mine) return;
+    // Copy on write: records below belong to committed transactions or the store and must not change.
+    const n = mine === null ? undefined : (this.layeredNode(id, 1) ?? this.base.getNode(id));
     if (!n) throw new QuiverError('NotFound', `node ${id} does not exist (it may have been deleted)`);
-    const copy: NodeRecord = { id, labels: [...n.labels], properties: new Map(n.properties) };
-    this.nodes.set(id, copy);
-    this.ownNodes.add(id);
-    return copy;
+    this.own.adoptNode(n);
   }
 
   private mutableRel(id: number): RelRecord {
     this.assertOpen();
-    const o = this.rels.get(id);
-    if (o && this.ownRels.has(id)) return o;
-    const r = o === null ? undefined : (o ?? this.base.getRelationship(id));
+    const mine = this.own.rel(id);
+    if (mine) return mine;
+    const r = mine === null ? undefined : (this.layeredRel(id, 1) ?? this.base.getRelationship(id));
     if (!r) throw new QuiverError('NotFound', `relationship ${id} does not exist (it may have been deleted)`);
-    const copy: RelRecord = { ...r, properties: new Map(r.properties) };
-    this.rels.set(id, copy);
-    this.ownRels.add(id);
-    return copy;
+    return this.own.adoptRel(r);
   }
 
   createNode(labels: readonly string[], properties: Properties): number {
     this.assertOpen();
     const id = this.sink.allocateNodeId();
-    this.nodes.set(id, { id, labels: [...new Set(labels)], properties: new Map(properties) });
-    this.ownNodes.add(id);
+    this.own.createNode(id, labels, properties);
     return id;
   }
 
   setNodeProperty(id: number, key: string, value: PropertyValue | null): void {
-    const n = this.mutableNode(id);
-    if (value === null) n.properties.delete(key);
-    else n.properties.set(key, value);
+    this.mutableNode(id);
+    this.own.setNodeProperty(id, key, value);
   }
 
   replaceNodeProperties(id: number, properties: Properties): void {
-    this.mutableNode(id).properties = new Map(properties);
+    this.mutableNode(id);
+    this.own.replaceNodeProperties(id, properties);
   }
 
   addLabels(id: number, labels: readonly string[]): void {
-    const n = this.mutableNode(id);
-    for (const l of labels) if (!n.labels.includes(l)) n.labels.push(l);
+    this.mutableNode(id);
+    this.own.addLabels(id, labels);
   }
 
   removeLabels(id: number, labels: readonly string[]): void {
-    const n = this.mutableNode(id);
-    n.labels = n.labels.filter((l) => !labels.includes(l));
+    this.mutableNode(id);
+    this.own.removeLabels(id, labels);
   }
 
   deleteNode(id: number, detach: boolean): void {
@@ -294,8 +319,7 @@ export class KernelWriteTx implements WriteTransaction {
       }
       for (const r of rels) this.deleteRelationship(r.relId);
     }
-    this.nodes.set(id, null);
-    this.ownNodes.add(id);
+    this.own.deleteNode(id);
   }
 
   createRelationship(type: string, startId: number, endId: number, properties: Properties): number {
@@ -304,31 +328,23 @@ export class KernelWriteTx implements WriteTransaction {
       if (!this.getNode(n)) throw new QuiverError('NotFound', `cannot create a relationship to node ${n}: it does not exist (it may have been deleted)`);
     }
     const id = this.sink.allocateRelId();
-    this.rels.set(id, { id, type, startId, endId, properties: new Map(properties) });
-    this.ownRels.add(id);
-    for (const n of [startId, endId]) {
-      let s = this.createdRelsByNode.get(n);
-      if (!s) this.createdRelsByNode.set(n, (s = new Set()));
-      s.add(id);
-    }
+    this.own.createRel(id, type, startId, endId, properties);
     return id;
   }
 
   setRelationshipProperty(id: number, key: string, value: PropertyValue | null): void {
-    const r = this.mutableRel(id);
-    if (value === null) r.properties.delete(key);
-    else r.properties.set(key, value);
+    this.mutableRel(id);
+    this.own.setRelProperty(id, key, value);
   }
 
   replaceRelationshipProperties(id: number, properties: Properties): void {
-    this.mutableRel(id).properties = new Map(properties);
+    this.mutableRel(id);
+    this.own.replaceRelProperties(id, properties);
   }
 
   deleteRelationship(id: number): void {
-    const r = this.mutableRel(id);
-    this.createdRelsByNode.get(r.startId)?.delete(id);
-    this.createdRelsByNode.get(r.endId)?.delete(id);
-    this.rels.set(id, null);
+    this.mutableRel(id);
+    this.own.deleteRel(id);
   }
 
   createIndex(name: string | null, label: string, property: string, ifNotExists: boolean): void {
@@ -341,7 +357,7 @@ export class KernelWriteTx implements WriteTransaction {
       throw new QuiverError('SchemaRuleExists', `cannot create index: ${what}`);
     }
     this.schemaIndexes.push({ name: indexName, label, property, unique: false, constraintName: null });
-    this.schemaCommands.push({ op: 'index.create', name: indexName, label, property, unique: false, constraintName: null });
+    this.own.addSchemaCommand({ op: 'index.create', name: indexName, label, property, unique: false, constraintName: null });
   }
 
   dropIndex(name: string, ifExists: boolean): void {
@@ -355,7 +371,7 @@ export class KernelWriteTx implements WriteTransaction {
       throw new QuiverError('SchemaRuleMissing', `Unable to drop index \`${name}\`: it belongs to constraint \`${idx.constraintName}\`; drop the constraint instead.`);
     }
     this.schemaIndexes = this.schemaIndexes.filter((i) => i !== idx);
-    this.schemaCommands.push({ op: 'index.drop', name });
+    this.own.addSchemaCommand({ op: 'index.drop', name });
   }
 
   createUniqueConstraint(name: string | null, label: string, property: string, ifNotExists: boolean): void {
@@ -385,8 +401,8 @@ export class KernelWriteTx implements WriteTransaction {
     }
     this.schemaIndexes.push({ name: cname, label, property, unique: true, constraintName: cname });
     this.schemaConstraints.push({ name: cname, label, property, kind: 'UNIQUE', indexName: cname });
-    this.schemaCommands.push({ op: 'index.create', name: cname, label, property, unique: true, constraintName: cname });
-    this.schemaCommands.push({ op: 'constraint.create', name: cname, label, property, indexName: cname });
+    this.own.addSchemaCommand({ op: 'index.create', name: cname, label, property, unique: true, constraintName: cname });
+    this.own.addSchemaCommand({ op: 'constraint.create', name: cname, label, property, indexName: cname });
   }
 
   dropConstraint(name: string, ifExists: boolean): void {
@@ -398,31 +414,56 @@ export class KernelWriteTx implements WriteTransaction {
     }
     this.schemaConstraints = this.schemaConstraints.filter((x) => x !== c);
     this.schemaIndexes = this.schemaIndexes.filter((i) => i.name !== c.indexName);
-    this.schemaCommands.push({ op: 'constraint.drop', name });
-    this.schemaCommands.push({ op: 'index.drop', name: c.indexName });
+    this.own.addSchemaCommand({ op: 'constraint.drop', name });
+    this.own.addSchemaCommand({ op: 'index.drop', name: c.indexName });
   }
 
   // ---- commit ----
 
+  /**
+   * Every node this transaction wrote that carries a constrained label and property must be the
+   * only one with its value: among the store's nodes (through its index, or a scan when the
+   * constraint is not in the store yet), the committed layers and this transaction's own changes.
+   * O(own changes) index lookups.
+   */
   private checkUniqueness(): void {
     for (const c of this.schemaConstraints) {
-      const claimed = new Map<string, number>();
-      for (const [id, n] of this.nodes) {
-        if (!n || !n.labels.includes(c.label)) continue;
-        const v = n.properties.get(c.property);
-        if (v === undefined) continue;
-        const k = indexKeyValue(v).join('\u0000');
-        const other = claimed.get(k);
-        if (other !== undefined) throw violation(other, c, v);
-        claimed.set(k, id);
-        const rule = this.base.store.indexFor(c.label, c.property);
-        if (!rule) continue; // constraint created in this transaction: checked at creation
-        for (const otherId of this.base.indexSeek(rule, v)) {
-          if (otherId === id) continue;
-          const o = this.getNode(otherId); // through tx state: it may have changed
-          const ov = o?.labels.includes(c.label) ? o.properties.get(c.property) : undefined;
-          if (ov !== undefined && indexKeyValue(ov).join('\u0000') === k) throw violation(otherId, c, v);
+      // Newest first, so that a collision names the node that held the value first.
+      const mine = [...this.own.nodeIdsWithLabel(c.label)].sort((a, b) => b - a);
+      if (mine.length === 0) continue;
+      const rule = this.base.store.indexFor(c.label, c.property);
+      let scanned: Map<string, number[]> | null = null;
+      const storeIds = (value: PropertyValue, key: string): Iterable<number> => {
+        if (rule) return this.base.indexSeek(rule, value);
+        // The constraint is not in the store yet (created in a transaction not applied yet): scan once.
+        if (!scanned) {
+          scanned = new Map();
+          for (const id of this.base.nodeIdsByLabel(c.label)) {
+            const v = this.base.getNode(id)?.properties.get(c.property);
+            if (v === undefined) continue;
+            const k = indexValueKey(v);
+            const list = scanned.get(k);
+            if (list) list.push(id);
+            else scanned.set(k, [id]);
+          }
         }
+        return scanned.get(key) ?? [];
+      };
+      for (const id of mine) {
+        const v = this.own.node(id)?.properties.get(c.property);
+        if (v === undefined) continue;
+        const key = indexValueKey(v);
+        let other: number | undefined;
+        const consider = (candidate: number) => {
+          if (candidate === id || (other !== undefined && candidate >= other)) return;
+          // Through the layers: the candidate's newest record must still hold the value.
+          const n = this.getNode(candidate);
+          const ov = n?.labels.includes(c.label) ? n.properties.get(c.property) : undefined;
+          if (ov !== undefined && indexValueKey(ov) === key) other = candidate;
+        };
+        for (const candidate of storeIds(v, key)) consider(candidate);
+        for (const layer of this.stack) for (const candidate of layer.nodeIdsWithValue(c.label, c.property, key)) consider(candidate);
+        if (other !== undefined) throw violation(other, c, v);
       }
     }
   }
@@ -430,26 +471,12 @@ export class KernelWriteTx implements WriteTransaction {
   /** After-images of what this transaction changed itself. Deletes are idempotent, so every deletion is logged. */
   private buildCommands(): Command[] {
     const commands: Command[] = [];
-    for (const id of this.ownNodes) {
-      const n = this.nodes.get(id);
-      if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
-    }
-    for (const id of this.ownRels) {
-      const r = this.rels.get(id);
-      if (r) commands.push({ op: 'rel.put', id, type: r.type, startId: r.startId, endId: r.endId, properties: r.properties });
-    }
-    for (const id of this.ownRels) if (this.rels.get(id) === null) commands.push({ op: 'rel.delete', id });
-    for (const id of this.ownNodes) if (this.nodes.get(id) === null) commands.push({ op: 'node.delete', id });
-    commands.push(...this.schemaCommands);
+    for (const [id, n] of this.own.nodes) if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
+    for (const [id, r] of this.own.rels) if (r) commands.push({ op: 'rel.put', id, type: r.type, startId: r.startId, endId: r.endId, properties: r.properties });
+    for (const [id, r] of this.own.rels) if (r === null) commands.push({ op: 'rel.delete', id });
+    for (const [id, n] of this.own.nodes) if (n === null) commands.push({ op: 'node.delete', id });
+    for (const c of this.own.schema) commands.push(c);
     return commands;
-  }
-
-  private ownChanges(): ChangeSet {
-    const nodes = new Map<number, NodeRecord | null>();
-    const rels = new Map<number, RelRecord | null>();
-    for (const id of this.ownNodes) nodes.set(id, this.nodes.get(id) ?? null);
-    for (const id of this.ownRels) rels.set(id, this.rels.get(id) ?? null);
-    return { nodes, rels, schema: [...this.schemaCommands] };
   }
 
   async commit(): Promise<{ txId: number }> {
@@ -467,13 +494,19 @@ export class KernelWriteTx implements WriteTransaction {
     this.base.close();
     if (commands.length === 0) {
       this.state = 'closed';
+      this.own.releaseMemory();
       this.sink.abandon();
       return { txId: this.sink.lastCommittedTxId() };
     }
     try {
-      const txId = await this.sink.commit(commands, this.ownChanges());
+      const committing = this.sink.commit(commands, this.own.freeze());
+      // Appended (or failed) and the writer slot released: the change set no longer counts against
+      // the limits, although the store applies it a few milliseconds later (transaction-memory.ts).
+      this.own.releaseMemory();
+      const txId = await committing;
       return { txId };
     } finally {
+      this.own.releaseMemory();
       this.state = 'closed';
     }
   }
@@ -486,6 +519,7 @@ export class KernelWriteTx implements WriteTransaction {
 
   private finish(): void {
     this.state = 'closed';
+    this.own.releaseMemory();
     this.base.close();
   }
 }

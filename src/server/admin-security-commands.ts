@@ -8,6 +8,7 @@
 import type { AuthenticatedUser } from '../bolt/backend.js';
 import type { AdminCommand, Expr } from '../cypher/ast.js';
 import { emptyStats, type ExecContext, type Row } from '../cypher/context.js';
+import { ExecutionSlice } from '../cypher/execution-slice.js';
 import type { PreparedQuery } from '../cypher/index.js';
 import { applyShowModifiers, modifierColumns } from '../cypher/schema-commands.js';
 import type { Dbms } from '../kernel/dbms.js';
@@ -105,7 +106,7 @@ export function showResult(dbms: Dbms, cmd: AdminCommand, all: string[], rows: V
   if (!m || (!m.yields && !m.where && !m.returnProjection)) return result(all, rows);
   const r = dbms.systemDatabase().beginRead();
   try {
-    const ctx: ExecContext = { graph: r, writer: null, params, statementTime: new Date(), stats: emptyStats(), deletedNodes: new Set(), deletedRels: new Set() };
+    const ctx: ExecContext = { graph: r, writer: null, params, statementTime: new Date(), stats: emptyStats(), deletedNodes: new Set(), deletedRels: new Set(), slice: ExecutionSlice.unbounded() };
     const maps: Row[] = rows.map((row) => new Map(all.map((c, i) => [c, row[i] ?? null])));
     const columns = modifierColumns(m, all);
     const out = [...applyShowModifiers(maps, m, all, ctx)].map((row) => columns.map((c) => row.get(c) ?? null));

@@ -50,6 +50,8 @@ export function databaseSettingsOf(config: Config): DatabaseSettings {
     checkpointIntervalMs: config.get('db.checkpoint.interval.time'),
     checkpointIntervalTx: config.get('db.checkpoint.interval.tx'),
     lockTimeoutMs: config.get('db.lock.acquisition.timeout'),
+    transactionMemoryMaxBytes: config.get('db.memory.transaction.max'),
+    transactionMemoryTotalMaxBytes: config.get('db.memory.transaction.total.max'),
   };
 }
 

@@ -1,7 +1,10 @@
 /**
  * The Bolt backend of the real server: authenticates against the system database, runs Cypher
  * through the kernel in read or write transactions, executes administration commands against the
- * DBMS, and streams results in the batches the client pulls.
+ * DBMS, and streams results in the batches the client pulls. Statements execute in slices of
+ * executionSliceMs, so no statement holds the event loop longer; every transaction is registered
+ * (SHOW / TERMINATE TRANSACTIONS) and stops at its next slice when terminated, timed out, reset or
+ * disconnected.
  */
 import type {
   AuthToken,
@@ -14,6 +17,8 @@ import type {
   RoutingTable,
   TxOptions,
 } from '../bolt/backend.js';
+import type { AdminCommand } from '../cypher/ast.js';
+import { ExecutionSlice, slicePause, type SlicePause } from '../cypher/execution-slice.js';
 import { prepare, type PreparedQuery } from '../cypher/index.js';
 import type { ReadTransaction, WriteTransaction } from '../kernel/api.js';
 import type { Database } from '../kernel/database.js';
@@ -25,6 +30,8 @@ import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { executeAdmin, isPasswordChange } from './admin-commands.js';
 import { executeSecurityAdmin } from './admin-security-commands.js';
+import { executeTransactionCommand, isTransactionCommand } from './transaction-commands.js';
+import { TransactionRegistry, type RunningTransaction, type TransactionTimeout } from './transaction-registry.js';
 import { transactionSource } from './transaction-source.js';
 
 export const serverAgent = 'Neo4j/5.26.0';
@@ -39,13 +46,32 @@ function bookmarkOf(db: string, txId: number): string {
   return `quiver:${db}:${txId}`;
 }
 
-/** Rows of an execution, pulled in batches; `onEnd` runs once when exhausted or discarded. */
+/** Lets timers, signals, other connections and the backup service run before we continue. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What a statement's rows run under: its slice clock, and why it must stop (null: carry on). */
+interface StatementControl {
+  slice: ExecutionSlice;
+  transaction: RunningTransaction;
+  queryId: string;
+}
+
+/**
+ * Rows of an execution, pulled in batches; `onEnd` runs once when exhausted or discarded. Rows are
+ * computed in slices of executionSliceMs: at each pause the event loop runs, then the transaction is
+ * asked whether it was terminated, timed out, reset or closed meanwhile, and the statement fails
+ * with that error if so (its generators are closed; the caller rolls the transaction back).
+ */
 class StreamingResult implements QueryResult {
   private done = false;
   private summaryValue: ResultSummary | null = null;
+  /** False once the transaction committed: nothing can stop a result that is already durable. */
+  private stoppable = true;
   constructor(
     readonly fields: string[],
-    private rows: Iterator<Value[]>,
+    private rows: Iterator<Value[] | SlicePause>,
     private readonly finish: () => Promise<ResultSummary>,
     /**
      * Whether DISCARD must run the remaining rows. Read rows have no side effects, and dropping
@@ -53,24 +79,53 @@ class StreamingResult implements QueryResult {
      * iterating early); write and admin results were produced eagerly, so draining them is cheap.
      */
     private readonly drainOnDiscard: boolean,
+    private readonly control: StatementControl | null,
   ) {}
+
+  private checkStop(): void {
+    const stop = this.stoppable ? this.control?.transaction.stopReason() : null;
+    if (stop) throw stop;
+  }
+
+  /**
+   * Runs `each` on the next rows until it returns false or the rows end, pausing whenever the slice
+   * is used up. Returns true when the rows ended.
+   */
+  private async run(each: (row: Value[]) => boolean): Promise<boolean> {
+    const control = this.control;
+    this.checkStop();
+    control?.transaction.beginExecution();
+    try {
+      control?.slice.start();
+      for (;;) {
+        const r = this.rows.next();
+        if (r.done) return true;
+        if (r.value === slicePause) {
+          await yieldToEventLoop();
+          this.checkStop();
+          control?.slice.start();
+          continue;
+        }
+        if (!each(r.value)) return false;
+      }
+    } catch (e) {
+      this.done = true;
+      this.rows.return?.();
+      throw e;
+    } finally {
+      control?.transaction.endExecution();
+    }
+  }
 
   async pull(n: number): Promise<{ records: Value[][]; hasMore: boolean }> {
     const records: Value[][] = [];
     if (this.done) return { records, hasMore: false };
     const limit = n < 0 ? Infinity : n;
-    try {
-      while (records.length < limit) {
-        const r = this.rows.next();
-        if (r.done) {
-          await this.end();
-          return { records, hasMore: false };
-        }
-        records.push(r.value);
-      }
-    } catch (e) {
-      this.done = true;
-      throw e;
+    if (limit === 0) return { records, hasMore: true };
+    const ended = await this.run((row) => records.push(row) < limit);
+    if (ended) {
+      await this.end();
+      return { records, hasMore: false };
     }
     return { records, hasMore: true };
   }
@@ -78,13 +133,15 @@ class StreamingResult implements QueryResult {
   private async end(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    const control = this.control;
+    if (control && control.transaction.currentQueryId === control.queryId) control.transaction.endQuery();
     this.summaryValue = await this.finish();
   }
 
   async discard(): Promise<void> {
     if (this.done) return;
     // Drain so that write statements complete their side effects, as Neo4j does on DISCARD.
-    if (this.drainOnDiscard) for (let r = this.rows.next(); !r.done; r = this.rows.next()) void r;
+    if (this.drainOnDiscard) await this.run(() => true);
     else this.rows.return?.();
     await this.end();
   }
@@ -97,18 +154,22 @@ class StreamingResult implements QueryResult {
   /**
    * Computes the remaining rows now and keeps them for later pulls. A lazy read result must be
    * fixed before a later statement of its transaction writes: it must not see that statement's
-   * changes, and must not lose rows either (Bolt lets clients keep several results open).
+   * changes, and must not lose rows either (Bolt lets clients keep several results open). A write
+   * statement is buffered when it runs, so all its writes are done before its RUN succeeds.
    */
-  buffer(): void {
+  async buffer(): Promise<void> {
     if (this.done) return;
     const rest: Value[][] = [];
-    try {
-      for (let r = this.rows.next(); !r.done; r = this.rows.next()) rest.push(r.value);
-    } catch (e) {
-      this.done = true;
-      throw e;
-    }
+    await this.run((row) => {
+      rest.push(row);
+      return true;
+    });
     this.rows = rest[Symbol.iterator]();
+  }
+
+  /** The transaction committed: later pulls only read buffered rows and must not fail. */
+  settled(): void {
+    this.stoppable = false;
   }
 
   summary(): ResultSummary {
@@ -124,10 +185,12 @@ export class QueryService implements BoltBackend {
     private readonly dbms: Dbms,
     private readonly authEnabled: boolean,
     private readonly lockTimeoutMs: number,
-    /** db.transaction.timeout: explicit transactions older than this are rolled back (0 = none). */
+    /** db.transaction.timeout: transactions older than this are stopped and rolled back (0 = none). */
     private readonly txTimeoutMs: number = 0,
     /** host:port clients use to reach this server (SHOW DATABASES `address`). */
     private readonly boltAddress: string = 'localhost:7687',
+    /** Every transaction this service runs (SHOW / TERMINATE TRANSACTIONS, shutdown). */
+    readonly transactions: TransactionRegistry = new TransactionRegistry(),
   ) {}
 
   async authenticate(token: AuthToken): Promise<AuthenticatedUser> {
@@ -150,7 +213,8 @@ export class QueryService implements BoltBackend {
     if (user.passwordChangeRequired && !(q.kind === 'admin' && isPasswordChange(q))) {
       throw new QuiverError('CredentialsExpired', 'The credentials you provided were valid, but must be changed before you can use this instance. If this is the first time you are using Neo4j, this is to ensure you are not using the default credentials in production. If you are not using the default credentials, please contact your administrator.');
     }
-    if (q.kind === 'admin' && db.name !== 'system') {
+    // SHOW / TERMINATE TRANSACTIONS run against any database, as in Neo4j.
+    if (q.kind === 'admin' && db.name !== 'system' && !isTransactionCommand(q.statement)) {
       throw new QuiverError('SemanticError', `This is an administration command and it should be executed against the system database: ${query.trim().split(/\s+/).slice(0, 3).join(' ')}`);
     }
     if (this.authEnabled) authorizeStatement(this.dbms, user.username, q, db.name);
@@ -161,31 +225,58 @@ export class QueryService implements BoltBackend {
     return this.authEnabled ? secureTransaction(this.dbms, user.username, db.name, tx) : tx;
   }
 
+  /** Registers a transaction of `user` on `db` with its timeout: the client's, else db.transaction.timeout. */
+  registerTransaction(user: AuthenticatedUser, db: string, options: TxOptions): RunningTransaction {
+    const timeout: TransactionTimeout | null =
+      options.txTimeoutMs !== undefined && options.txTimeoutMs > 0
+        ? { ms: options.txTimeoutMs, source: 'client' }
+        : this.txTimeoutMs > 0
+          ? { ms: this.txTimeoutMs, source: 'setting' }
+          : null;
+    const owner = {
+      database: db,
+      username: user.username,
+      connectionId: options.client?.connectionId ?? '',
+      clientAddress: options.client?.address ?? '',
+      metadata: options.metadata ?? new Map<string, Value>(),
+    };
+    return this.transactions.begin(owner, timeout, options.signal);
+  }
+
   async beginTransaction(user: AuthenticatedUser, options: TxOptions): Promise<BoltTransaction> {
     const db = this.resolveDb(options.database, user);
     // The kernel transaction starts with the first data statement: administration commands in
     // the same transaction (drivers' executeQuery wraps everything in one) commit on their own.
-    const timeoutMs = options.txTimeoutMs !== undefined && options.txTimeoutMs > 0 ? options.txTimeoutMs : this.txTimeoutMs;
-    return new ExplicitTransaction(this, user, db, options.mode, this.lockTimeoutMs, timeoutMs);
+    return new ExplicitTransaction(this, user, db, options.mode, this.lockTimeoutMs, this.registerTransaction(user, db.name, options));
   }
 
   /** Runs an administration command (its own system transaction). */
   async runAdmin(user: AuthenticatedUser, q: PreparedQuery, query: string, params: Map<string, Value>, db: Database): Promise<StreamingResult> {
     this.check(user, q, query, db);
-    const r = (await executeSecurityAdmin(this.dbms, user, q, params, this.authEnabled)) ?? (await executeAdmin(this.dbms, user, q, params, this.boltAddress));
+    const r = isTransactionCommand(q.statement)
+      ? executeTransactionCommand(this.transactions, this.dbms, user, q.statement as AdminCommand, params, this.authEnabled)
+      : ((await executeSecurityAdmin(this.dbms, user, q, params, this.authEnabled)) ?? (await executeAdmin(this.dbms, user, q, params, this.boltAddress)));
     const stats: Record<string, number> = r.systemUpdates ? { 'system-updates': r.systemUpdates } : {};
-    return new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => ({ type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database: 'system' }), true);
+    const database = isTransactionCommand(q.statement) ? db.name : 'system';
+    return new StreamingResult(r.columns, r.rows[Symbol.iterator](), async () => ({ type: r.systemUpdates ? ('w' as const) : ('r' as const), stats, database }), true, null);
   }
 
-  /** Runs one statement in `tx`; used by explicit transactions. */
-  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, q: PreparedQuery, query: string, params: Map<string, Value>): StreamingResult {
+  /** Runs one statement in `tx` under `control`; used by explicit transactions. */
+  runIn(user: AuthenticatedUser, db: Database, tx: ReadTransaction | WriteTransaction, q: PreparedQuery, query: string, params: Map<string, Value>, control: StatementControl): StreamingResult {
     this.check(user, q, query, db);
     if (q.kind !== 'read' && tx.mode === 'read') {
       throw new QuiverError('ReadOnly', 'Writing in read access mode not allowed. Attempted write to internal graph 0 (' + db.name + ')');
     }
-    const exec = q.execute(this.secured(user, db, tx), params);
+    const exec = q.execute(this.secured(user, db, tx), params, { slice: control.slice });
     const type = q.kind === 'read' ? 'r' : q.kind === 'schema' ? 's' : 'rw';
-    return new StreamingResult(exec.columns, exec.rows(), async () => ({ type, stats: kebab(exec.stats()), database: db.name }), q.kind !== 'read');
+    return new StreamingResult(exec.columns, exec.rows(), async () => ({ type, stats: kebab(exec.stats()), database: db.name }), q.kind !== 'read', control);
+  }
+
+  /** A statement's control: a fresh slice and a query id, recorded as the transaction's current query. */
+  statementControl(transaction: RunningTransaction, query: string): StatementControl {
+    const queryId = this.transactions.nextQueryId();
+    transaction.startQuery(query, queryId);
+    return { slice: new ExecutionSlice(), transaction, queryId };
   }
 
   async runAutoCommit(user: AuthenticatedUser, query: string, params: Map<string, Value>, options: TxOptions): Promise<AutoCommitResult> {
@@ -196,44 +287,76 @@ export class QueryService implements BoltBackend {
       const result = await this.runAdmin(user, q, query, params, db);
       return Object.assign(result, { bookmark: () => bookmarkOf('system', this.dbms.systemDatabase().lastCommittedTxId()) });
     }
+    const running = this.registerTransaction(user, db.name, options);
+    const control = this.statementControl(running, query);
     if (q.kind === 'read') {
       const tx = db.beginRead();
-      try {
-        const exec = q.execute(this.secured(user, db, tx), params);
-        const result = new StreamingResult(exec.columns, exec.rows(), async () => {
-          tx.close();
-          return { type: 'r', stats: kebab(exec.stats()), database: db.name };
-        }, false);
-        return Object.assign(result, { bookmark: () => null, rollback: async () => tx.close() });
-      } catch (e) {
+      let open = true;
+      const close = (): void => {
+        if (!open) return;
+        open = false;
         tx.close();
+        this.transactions.end(running);
+      };
+      // Terminated between PULLs: the snapshot is released at once; the next PULL fails.
+      running.whenIdle(close);
+      try {
+        const exec = q.execute(this.secured(user, db, tx), params, { slice: control.slice });
+        const result = new StreamingResult(exec.columns, exec.rows(), async () => {
+          close();
+          return { type: 'r', stats: kebab(exec.stats()), database: db.name };
+        }, false, control);
+        return Object.assign(result, { bookmark: () => null, rollback: async () => close() });
+      } catch (e) {
+        close();
         throw e;
       }
     }
     if (q.inTransactions) {
       // CALL { ... } IN TRANSACTIONS: no outer write transaction; each batch takes the writer slot
-      // for its own transaction and commits (docs/cypher.md).
-      const source = transactionSource(db, this.lockTimeoutMs, (tx) => this.secured(user, db, tx));
-      const exec = await q.executeInTransactions(source, params);
-      const stats = kebab(exec.stats());
-      const result = new StreamingResult(exec.columns, exec.rows(), async () => ({ type: 'rw', stats, database: db.name }), true);
-      return Object.assign(result, { bookmark: () => bookmarkOf(db.name, db.lastCommittedTxId()) });
+      // for its own transaction and commits (docs/cypher.md). Listed in SHOW TRANSACTIONS as one
+      // statement; a batch commit returns to the event loop, so other clients run between batches.
+      try {
+        const source = transactionSource(db, this.lockTimeoutMs, (tx) => this.secured(user, db, tx));
+        const exec = await q.executeInTransactions(source, params);
+        const stats = kebab(exec.stats());
+        const result = new StreamingResult(exec.columns, exec.rows(), async () => ({ type: 'rw', stats, database: db.name }), true, control);
+        return Object.assign(result, { bookmark: () => bookmarkOf(db.name, db.lastCommittedTxId()) });
+      } finally {
+        this.transactions.end(running);
+      }
     }
-    // Writes run to completion and commit before the first record is returned: a client that
-    // receives records knows the statement succeeded.
-    const tx = await db.beginWrite(this.lockTimeoutMs);
-    let rows: Value[][];
-    let exec;
+    // Writes run to completion (in slices) and commit before the first record is returned: a
+    // client that receives records knows the statement succeeded.
+    let tx: WriteTransaction;
     try {
-      exec = q.execute(this.secured(user, db, tx), params);
-      rows = [...{ [Symbol.iterator]: () => exec!.rows() }];
+      tx = await db.beginWrite(this.lockTimeoutMs);
     } catch (e) {
-      tx.rollback();
+      this.transactions.end(running);
       throw e;
     }
-    const { txId } = await tx.commit();
-    const stats = kebab(exec.stats());
-    const result = new StreamingResult(exec.columns, rows[Symbol.iterator](), async () => ({ type: q.kind === 'schema' ? 's' : 'rw', stats, database: db.name }), true);
+    let result: StreamingResult;
+    let exec;
+    try {
+      exec = q.execute(this.secured(user, db, tx), params, { slice: control.slice });
+      const stats = exec.stats;
+      result = new StreamingResult(exec.columns, exec.rows(), async () => ({ type: q.kind === 'schema' ? 's' : 'rw', stats: kebab(stats()), database: db.name }), true, control);
+      await result.buffer();
+      // The last chance to stop it: a transaction terminated while its last slice ran is not committed.
+      const stop = running.stopReason();
+      if (stop) throw stop;
+    } catch (e) {
+      tx.rollback();
+      this.transactions.end(running);
+      throw e;
+    }
+    let txId: number;
+    try {
+      ({ txId } = await tx.commit());
+    } finally {
+      this.transactions.end(running);
+    }
+    result.settled();
     return Object.assign(result, { bookmark: () => bookmarkOf(db.name, txId) });
   }
 
@@ -247,30 +370,27 @@ class ExplicitTransaction implements BoltTransaction {
   /** Results not yet exhausted: clients may pull them in any order by qid. */
   private open: StreamingResult[] = [];
   private tx: ReadTransaction | WriteTransaction | null = null;
-  private readonly timer: NodeJS.Timeout | undefined;
-  /** Set when the timeout rolled the transaction back; every later request fails with it. */
-  private terminated: QuiverError | null = null;
+  private finished = false;
   constructor(
     private readonly service: QueryService,
     private readonly user: AuthenticatedUser,
     private readonly db: Database,
     private readonly mode: 'READ' | 'WRITE',
     private readonly lockTimeoutMs: number,
-    timeoutMs: number,
+    private readonly running: RunningTransaction,
   ) {
-    // With one writer per database, an abandoned write transaction would block every other writer:
-    // the timeout frees the writer slot.
-    if (timeoutMs > 0) {
-      this.timer = setTimeout(() => {
-        this.terminated = new QuiverError('TransactionTimedOut', `The transaction has been terminated: it did not complete within ${timeoutMs} ms (the client's transaction timeout, or db.transaction.timeout). Retry it in a new transaction.`);
-        void this.rollback();
-      }, timeoutMs);
-      this.timer.unref();
-    }
+    // With one writer per database, an abandoned or terminated write transaction would block every
+    // other writer: terminated while idle (timeout, TERMINATE TRANSACTION), it rolls back at once.
+    running.whenIdle(() => void this.release());
   }
 
+  /** Every request after a termination fails with its reason. */
   private assertAlive(): void {
-    if (this.terminated) throw this.terminated;
+    const stop = this.running.stopReason();
+    if (stop) {
+      this.release();
+      throw stop;
+    }
   }
 
   get database(): string {
@@ -285,10 +405,21 @@ class ExplicitTransaction implements BoltTransaction {
     if (q.kind === 'admin') {
       result = await this.service.runAdmin(this.user, q, query, params, this.db);
     } else {
-      if (!this.tx) this.tx = this.mode === 'READ' ? this.db.beginRead() : await this.db.beginWrite(this.lockTimeoutMs);
+      // A WRITE-mode transaction takes the database's single writer slot only with its first
+      // writing statement: until then it reads (read committed, as in Neo4j), so the reads of
+      // drivers' default write-mode transactions (executeQuery, RETURN 1) never queue behind a writer.
+      const writes = this.mode === 'WRITE' && q.kind !== 'read';
+      if (writes && this.tx?.mode === 'read') {
+        // Earlier results keep what they read: fixed now, from the snapshot they started on.
+        for (const r of this.open) await r.buffer();
+        this.tx.close();
+        this.tx = null;
+      }
+      if (!this.tx) this.tx = writes ? await this.db.beginWrite(this.lockTimeoutMs) : this.db.beginRead();
       // Reads may interleave lazily; a write first fixes what earlier statements return.
-      if (q.kind !== 'read' && this.tx.mode !== 'read') for (const r of this.open) r.buffer();
-      result = this.service.runIn(this.user, this.db, this.tx, q, query, params);
+      if (q.kind !== 'read' && this.tx.mode !== 'read') for (const r of this.open) await r.buffer();
+      result = this.service.runIn(this.user, this.db, this.tx, q, query, params, this.service.statementControl(this.running, query));
+      if (q.kind !== 'read') await result.buffer();
     }
     this.open.push(result);
     return result;
@@ -296,26 +427,41 @@ class ExplicitTransaction implements BoltTransaction {
 
   async commit(): Promise<{ bookmark: string }> {
     this.assertAlive();
-    if (this.timer) clearTimeout(this.timer);
     for (const r of this.open) await r.discard();
+    this.assertAlive();
     this.open = [];
     const tx = this.tx;
     this.tx = null;
-    if (!tx || tx.mode === 'read') {
-      tx?.close();
-      return { bookmark: bookmarkOf(this.db.name, this.db.lastCommittedTxId()) };
+    try {
+      if (!tx || tx.mode === 'read') {
+        tx?.close();
+        return { bookmark: bookmarkOf(this.db.name, this.db.lastCommittedTxId()) };
+      }
+      const { txId } = await tx.commit();
+      return { bookmark: bookmarkOf(this.db.name, txId) };
+    } finally {
+      this.finish();
     }
-    const { txId } = await tx.commit();
-    return { bookmark: bookmarkOf(this.db.name, txId) };
   }
 
   async rollback(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.release();
+  }
+
+  /** Rolls the kernel transaction back (if any) and leaves the registry; safe to call twice. */
+  private release(): void {
     this.open = [];
     const tx = this.tx;
     this.tx = null;
+    this.finish();
     if (!tx) return;
     if (tx.mode === 'read') tx.close();
     else tx.rollback();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.service.transactions.end(this.running);
   }
 }

@@ -88,6 +88,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         maxRateUnderLoadBytesPerSec: config.get('server.backup.max_rate_under_load'),
         cpuPriority: config.get('server.backup.cpu_priority'),
         tls: { policy: ssl, options: backupTls?.options },
+        limits: {
+          streamsMax: config.get('server.backup.max_concurrent'),
+          stallTimeoutMs: config.get('server.backup.stall_timeout'),
+          handshakeTimeoutMs: config.get('server.backup.handshake_timeout'),
+          idleTimeoutMs: config.get('server.backup.idle_timeout'),
+        },
         log,
       }).catch((e) => {
         throw new QuiverError('ConfigInvalid', `cannot start the backup service on ${addr.host}:${addr.port}: ${(e as Error).message}`, {

@@ -278,7 +278,9 @@ export class GraphStore {
     this.env.transactionSync(() => {
       for (const tx of txs) {
         for (const c of tx.commands) {
-          const ids = this.applyCommand(c, indexRules, constraintRules, token, labelName, propName);
+          // An id at or above the next id has never been written: no old record to read and undo.
+          const fresh = c.op === 'node.put' ? c.id >= nextNodeId : c.op === 'rel.put' ? c.id >= nextRelId : false;
+          const ids = this.applyCommand(c, fresh, indexRules, constraintRules, token, labelName, propName);
           if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
           if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
         }
@@ -307,6 +309,7 @@ export class GraphStore {
   /** One command inside the current LMDB write transaction; returns the entity id it created or touched. */
   private applyCommand(
     c: Command,
+    fresh: boolean,
     indexRules: Map<string, IndexRule>,
     constraintRules: Map<string, ConstraintRule>,
     token: (kind: TokenKind, name: string) => number,
@@ -315,7 +318,7 @@ export class GraphStore {
   ): { node?: number; rel?: number } {
     switch (c.op) {
       case 'node.put': {
-        const oldBytes = this.db.nodes.getBinary(c.id);
+        const oldBytes = fresh ? undefined : this.db.nodes.getBinary(c.id);
         const old = oldBytes ? decodeNode(oldBytes) : undefined;
         const labelIds = c.labels.map((l) => token('L', l));
         const props = new Map<number, PropertyValue>();
@@ -342,7 +345,7 @@ export class GraphStore {
         const typeId = token('T', c.type);
         const props = new Map<number, PropertyValue>();
         for (const [k, v] of c.properties) props.set(token('P', k), v);
-        const exists = this.db.rels.getBinary(c.id) !== undefined;
+        const exists = !fresh && this.db.rels.getBinary(c.id) !== undefined;
         this.db.rels.put(c.id, encodeRel({ typeId, startId: c.startId, endId: c.endId, props }));
         if (!exists) {
           this.db.adj.put([c.startId, 0, typeId, c.id, c.endId] as any, presentMarker);

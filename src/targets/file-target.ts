@@ -10,13 +10,14 @@ import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
+import { artifactNameCollisionsMax, backupLockAttemptsMax, backupLockBytesMax, fileReadChunkBytes, targetListEntriesMax } from '../backup/limits.js';
 import { errnoCode, ioFailureDetail, QuiverError } from '../util/errors.js';
 import { BackgroundFlush } from '../util/background-flush.js';
 import { DirectAppender } from '../util/direct-appender.js';
 import { writeAll } from '../util/file-write.js';
 import { withEnvCrashPoint } from './crash-points.js';
-import type { BackupTarget, CrashHook, TargetEntry, TargetWriter, WriteOnceOptions } from './target.js';
+import type { BackupTarget, CrashHook, LockOptions, TargetEntry, TargetLock, TargetWriter, WriteOnceOptions } from './target.js';
+import { decodeLock, encodeLock, type LockContent, lockFileName, lockHeld, lockStaleReason } from './target-lock.js';
 import { assertTargetName, type TemporaryWriter, targetNameProblem, temporaryName, temporaryWriterOf } from './target-name.js';
 
 const artifactSuffix = '.backup';
@@ -146,17 +147,109 @@ export class FileTarget implements BackupTarget {
 
   async createWriteOnce(name: string, options: WriteOnceOptions = {}): Promise<TargetWriter> {
     assertTargetName(name);
-    const finalPath = join(this.folder, name);
-    if (await exists(finalPath)) throw destinationExists(name, finalPath);
-    const tempPath = join(this.folder, temporaryName(name, thisWriter(), randomBytes(8).toString('hex')));
+    let finalName = name;
+    for (let collisions = 0; await exists(join(this.folder, finalName)); collisions++) {
+      const next = collisions < artifactNameCollisionsMax ? options.nextNameOnCollision?.(finalName) : null;
+      if (next === undefined || next === null) throw destinationExists(finalName, join(this.folder, finalName));
+      assertTargetName(next);
+      finalName = next;
+    }
+    const tempPath = join(this.folder, temporaryName(finalName, thisWriter(), randomBytes(8).toString('hex')));
     try {
       const handle = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, temporaryMode);
       // The same file for O_DIRECT appends where the file system takes them (util/direct-appender.ts).
       const directHandle = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_DIRECT).catch(() => undefined);
-      return new FileTargetWriter(this.folder, name, tempPath, finalPath, handle, directHandle, withEnvCrashPoint(options.crashHook));
+      return new FileTargetWriter(this.folder, finalName, tempPath, handle, directHandle, withEnvCrashPoint(options.crashHook), options.nextNameOnCollision);
     } catch (e) {
-      throw wrapIo(e, `cannot write artifact "${name}" in "${this.folder}"`);
+      throw wrapIo(e, `cannot write artifact "${finalName}" in "${this.folder}"`);
     }
+  }
+
+  async lock(database: string, options: LockOptions): Promise<TargetLock> {
+    const name = lockFileName(database);
+    const path = join(this.folder, name);
+    const content: LockContent = { ...options.owner, token: randomBytes(8).toString('hex') };
+    const nowMs = options.nowMs ?? Date.now;
+    try {
+      for (let attempt = 1; attempt <= backupLockAttemptsMax; attempt++) {
+        if (await this.createLockFile(name, content)) return new FileTargetLock(path, this.uri(name), content.token);
+        const held = await readLockFile(path);
+        if (held === null) continue; // released meanwhile
+        const reason = lockStaleReason(held.content, held.mtimeMs, { host: hostname(), nowMs: nowMs(), processRuns });
+        if (reason === null) throw lockHeld(database, this.uri(), held.content, path);
+        if (await this.breakLock(name, held.content)) options.onStaleBroken?.({ uri: this.uri(name), owner: held.content, reason });
+      }
+    } catch (e) {
+      throw wrapIo(e, `cannot take the backup lock of database '${database}' in "${this.folder}"`);
+    }
+    throw lockHeld(database, this.uri(), (await readLockFile(path).catch(() => null))?.content ?? null, path);
+  }
+
+  /**
+   * Creates the lock file with its content in one step: written under a temporary name, then
+   * hard-linked to the lock's name, which fails when it exists. False when it exists.
+   */
+  private async createLockFile(name: string, content: LockContent): Promise<boolean> {
+    const path = join(this.folder, name);
+    const tempPath = join(this.folder, temporaryName(name, thisWriter(), randomBytes(8).toString('hex')));
+    const handle = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, temporaryMode);
+    try {
+      await writeAll(handle, encodeLock(content), null);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(tempPath, path);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw e;
+      // No hard links on this file system: exclusive create. A reader may see the file empty for a
+      // moment; it then counts as a held lock that cannot be read, which is what it is.
+      let lockHandle: FileHandle;
+      try {
+        lockHandle = await open(path, 'wx', temporaryMode);
+      } catch (ee) {
+        if (errnoCode(ee) === 'EEXIST') return false;
+        throw ee;
+      }
+      try {
+        await writeAll(lockHandle, encodeLock(content), null);
+        await lockHandle.sync();
+      } finally {
+        await lockHandle.close();
+      }
+    } finally {
+      await unlinkIfPresent(tempPath);
+    }
+    await fsyncFolder(this.folder);
+    return true;
+  }
+
+  /**
+   * Removes a stale lock. It is renamed aside first and its token checked: when another run broke
+   * the same stale lock and took a new one meanwhile, the rename moved that live lock, which is
+   * then put back. True when the stale lock (and only it) was removed.
+   */
+  private async breakLock(name: string, stale: LockContent | null): Promise<boolean> {
+    const path = join(this.folder, name);
+    const aside = join(this.folder, temporaryName(`${name}.stale`, thisWriter(), randomBytes(8).toString('hex')));
+    try {
+      await rename(path, aside);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return false;
+      throw e;
+    }
+    const moved = await readLockFile(aside);
+    if (moved !== null && stale !== null && moved.content?.token !== stale.token) {
+      await link(aside, path).catch(() => undefined);
+      await unlinkIfPresent(aside);
+      return false;
+    }
+    await unlinkIfPresent(aside);
+    await fsyncFolder(this.folder);
+    return true;
   }
 
   async remove(name: string): Promise<void> {
@@ -200,12 +293,12 @@ class FileTargetWriter implements TargetWriter {
 
   constructor(
     private readonly folder: string,
-    private readonly name: string,
+    private name: string,
     private readonly tempPath: string,
-    private readonly finalPath: string,
     handle: FileHandle,
     directHandle: FileHandle | undefined,
     private readonly crashHook: CrashHook,
+    private readonly nextNameOnCollision: WriteOnceOptions['nextNameOnCollision'],
   ) {
     this.handle = handle;
     this.directHandle = directHandle;
@@ -232,7 +325,11 @@ class FileTargetWriter implements TargetWriter {
     }
   }
 
-  async commit(): Promise<void> {
+  private get finalPath(): string {
+    return join(this.folder, this.name);
+  }
+
+  async commit(): Promise<string> {
     if (this.state !== 'open' || !this.handle) throw new Error(`commit of artifact "${this.name}" after ${this.state}`);
     this.state = 'committing';
     let linked = false;
@@ -252,6 +349,7 @@ class FileTargetWriter implements TargetWriter {
       await fsyncFolder(this.folder);
       await this.crashHook('backup.afterRename');
       this.state = 'committed';
+      return this.name;
     } catch (e) {
       // A commit that fails leaves nothing: neither the temporary file nor a final file we created.
       await this.discard(linked);
@@ -267,21 +365,36 @@ class FileTargetWriter implements TargetWriter {
     this.state = 'aborted';
   }
 
-  /** Gives the temporary file its final name without ever replacing an existing file. */
+  /**
+   * Gives the temporary file its final name without ever replacing an existing file. A name taken
+   * meanwhile (another writer chose the same one) moves on to `nextNameOnCollision`'s name.
+   */
   private async publish(): Promise<void> {
+    for (let collisions = 0; ; collisions++) {
+      if (await this.publishAs(this.finalPath)) return;
+      const next = collisions < artifactNameCollisionsMax ? this.nextNameOnCollision?.(this.name) : null;
+      if (next === undefined || next === null) throw destinationExists(this.name, this.finalPath);
+      assertTargetName(next);
+      this.name = next;
+    }
+  }
+
+  /** False when `finalPath` exists. */
+  private async publishAs(finalPath: string): Promise<boolean> {
     try {
-      await link(this.tempPath, this.finalPath);
+      await link(this.tempPath, finalPath);
     } catch (e) {
       const code = errnoCode(e);
-      if (code === 'EEXIST') throw destinationExists(this.name, this.finalPath);
+      if (code === 'EEXIST') return false;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw e;
       // No hard links on this file system: check then rename. Two writers racing for one name
       // within this window could still collide; names carry a timestamp, so this is rare.
-      if (await exists(this.finalPath)) throw destinationExists(this.name, this.finalPath);
-      await rename(this.tempPath, this.finalPath);
-      return;
+      if (await exists(finalPath)) return false;
+      await rename(this.tempPath, finalPath);
+      return true;
     }
     await unlink(this.tempPath);
+    return true;
   }
 
   private async discard(removeFinal: boolean): Promise<void> {
@@ -297,9 +410,48 @@ class FileTargetWriter implements TargetWriter {
   }
 }
 
+class FileTargetLock implements TargetLock {
+  private released = false;
+  constructor(
+    private readonly path: string,
+    readonly uri: string,
+    private readonly token: string,
+  ) {}
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const held = await readLockFile(this.path);
+    // Judged stale and broken by another run (it then holds the lock): not ours to remove.
+    if (held?.content?.token !== this.token) return;
+    await unlink(this.path).catch((e) => {
+      if (errnoCode(e) !== 'ENOENT') throw wrapIo(e, `cannot remove the backup lock "${this.path}"`);
+    });
+  }
+}
+
+/** A lock file's owner (null when its content is not a lock) and when it was written; null when there is no such file. */
+async function readLockFile(path: string): Promise<{ content: LockContent | null; mtimeMs: number } | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    const st = await handle.stat();
+    const bytes = Buffer.alloc(Math.min(st.size, backupLockBytesMax));
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
+    return { content: decodeLock(bytes.subarray(0, bytesRead)), mtimeMs: st.mtimeMs };
+  } finally {
+    await handle.close();
+  }
+}
+
 function destinationExists(name: string, path: string): QuiverError {
   return new QuiverError('DestinationExists', `cannot write artifact "${name}": "${path}" already exists`, {
-    hint: 'artifacts are never overwritten; choose another name or remove the existing file',
+    hint: 'artifacts are never overwritten: run the command again, it takes the next free name',
   });
 }
 

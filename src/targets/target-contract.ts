@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isQuiverError, type ErrorCode } from '../util/errors.js';
-import type { BackupTarget, CrashPoint } from './target.js';
+import { hostname } from 'node:os';
+import { backupLockAgeMaxMs } from '../backup/limits.js';
+import type { BackupTarget, CrashPoint, LockOwner } from './target.js';
 
 export interface TargetFixture {
   target: BackupTarget;
@@ -154,6 +156,80 @@ export function runTargetContract(label: string, factory: TargetFactory): void {
       }));
     }
 
+    it('commits under the next name when the name was taken after the writer started, given nextNameOnCollision', withTarget(async (target) => {
+      const next = (taken: string) => (taken === 'a.backup' ? 'a_001.backup' : taken === 'a_001.backup' ? 'a_002.backup' : null);
+      const first = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
+      const second = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
+      const third = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
+      for (const [i, w] of [first, second, third].entries()) await w.write(patterned(10 + i));
+      assert.equal(await first.commit(), 'a.backup');
+      assert.equal(await second.commit(), 'a_001.backup');
+      assert.equal(await third.commit(), 'a_002.backup');
+      assert.deepEqual((await target.list()).map((e) => [e.name, e.size]), [['a.backup', 10], ['a_001.backup', 11], ['a_002.backup', 12]]);
+      assert.deepEqual(await readAll(target, 'a_001.backup'), patterned(11));
+    }));
+
+    it('starts under the next name when the name is taken, and fails with DestinationExists once there is none', withTarget(async (target) => {
+      await writeFile(target, 'a.backup', patterned(1));
+      await writeFile(target, 'a_001.backup', patterned(2));
+      const next = (taken: string) => (taken === 'a.backup' ? 'a_001.backup' : taken === 'a_001.backup' ? 'a_002.backup' : null);
+      const writer = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
+      await writer.write(patterned(3));
+      assert.equal(await writer.commit(), 'a_002.backup');
+      await assertCode(() => target.createWriteOnce('a.backup', { nextNameOnCollision: next }), 'DestinationExists');
+      const late = await target.createWriteOnce('b.backup', { nextNameOnCollision: () => null });
+      await writeFile(target, 'b.backup', patterned(4));
+      await assertCode(() => late.commit(), 'DestinationExists');
+      await late.abort();
+      assert.deepEqual((await target.list()).map((e) => e.name), ['a.backup', 'a_001.backup', 'a_002.backup', 'b.backup']);
+    }));
+
+    it('gives a database\'s backup lock to one holder at a time, naming the holder to the next', withTarget(async (target) => {
+      const lock = await target.lock('neo4j', { owner: liveOwner() });
+      await assert.rejects(
+        () => target.lock('neo4j', { owner: liveOwner() }),
+        (e: unknown) => {
+          assert.ok(isQuiverError(e, 'TargetLocked'), String(e));
+          assert.match(e.message, new RegExp(`^another backup of database 'neo4j' into ${escape(target.uri())} is running \\(host "${escape(hostname())}", pid ${process.pid}, started at [0-9T:.-]+Z, command "contract test"\\)$`));
+          assert.match(e.hint ?? '', /^wait for it to finish; if it no longer runs, remove \S+$/);
+          return true;
+        },
+      );
+      const other = await target.lock('other', { owner: liveOwner() });
+      assert.deepEqual(await target.list(), [], 'locks are never listed');
+      await lock.release();
+      await lock.release();
+      const again = await target.lock('neo4j', { owner: liveOwner() });
+      await again.release();
+      await other.release();
+      assert.deepEqual(await target.removeAbandoned(), [], 'a lock is not a temporary file');
+    }));
+
+    it('breaks a lock whose holder no longer runs on this host, says so, and the old holder cannot release the new lock', withTarget(async (target) => {
+      // A pid far above pid_max runs nowhere.
+      const dead = await target.lock('neo4j', { owner: { ...liveOwner(), pid: 4_194_999 } });
+      const broken: Array<{ owner: LockOwner | null; reason: string }> = [];
+      const lock = await target.lock('neo4j', { owner: liveOwner(), onStaleBroken: ({ owner, reason }) => broken.push({ owner, reason }) });
+      assert.equal(broken.length, 1);
+      assert.equal(broken[0]!.owner?.pid, 4_194_999);
+      assert.equal(broken[0]!.reason, 'process 4194999 no longer runs on this host');
+      await dead.release();
+      await assertCode(() => target.lock('neo4j', { owner: liveOwner() }), 'TargetLocked');
+      await lock.release();
+    }));
+
+    it('breaks a lock taken on another host only once it is older than backupLockAgeMaxMs', withTarget(async (target) => {
+      const startedMs = Date.parse('2026-01-01T00:00:00.000Z');
+      const elsewhere: LockOwner = { host: 'another-host.invalid', pid: 1, startedAt: new Date(startedMs).toISOString(), command: 'contract test' };
+      await target.lock('neo4j', { owner: elsewhere, nowMs: () => startedMs });
+      const at = (ms: number) => () => startedMs + ms;
+      await assertCode(() => target.lock('neo4j', { owner: liveOwner(), nowMs: at(backupLockAgeMaxMs) }), 'TargetLocked');
+      const reasons: string[] = [];
+      const lock = await target.lock('neo4j', { owner: liveOwner(), nowMs: at(backupLockAgeMaxMs + 1), onStaleBroken: ({ reason }) => reasons.push(reason) });
+      assert.deepEqual(reasons, ['it was taken on another host more than 24 hours ago']);
+      await lock.release();
+    }));
+
     it('gives every file a distinct URI under the target URI', withTarget(async (target) => {
       const base = target.uri();
       assert.ok(target.uri('a.backup').startsWith(base));
@@ -161,6 +237,15 @@ export function runTargetContract(label: string, factory: TargetFactory): void {
       assert.notEqual(target.uri('a.backup'), target.uri('b.backup'));
     }));
   });
+}
+
+/** This process as a lock holder. */
+function liveOwner(): LockOwner {
+  return { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), command: 'contract test' };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Deterministic bytes that differ at every offset within 251 bytes, so misplaced ranges show. */

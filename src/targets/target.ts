@@ -25,6 +25,12 @@ export type CrashHook = (point: CrashPoint) => void | Promise<void>;
 
 export interface WriteOnceOptions {
   crashHook?: CrashHook;
+  /**
+   * The name to use instead when `taken` exists already (at start or at commit), or null to fail
+   * with `DestinationExists`. Without it, a taken name always fails. Called at most
+   * `artifactNameCollisionsMax` times per file.
+   */
+  nextNameOnCollision?: (taken: string) => string | null;
 }
 
 /** A file being written. Nothing is visible under its name until `commit` resolves. */
@@ -32,12 +38,39 @@ export interface TargetWriter {
   /** Appends bytes; the buffer may be reused once the promise resolves. */
   write(bytes: Uint8Array): Promise<void>;
   /**
-   * Makes the file durable and visible under its name, read-only. Fails with `DestinationExists`
-   * if the name was taken meanwhile (never overwrites), and then leaves nothing behind.
+   * Makes the file durable and visible under its name, read-only, and returns that name. When the
+   * name was taken meanwhile it never overwrites: it takes `nextNameOnCollision`'s name, or fails
+   * with `DestinationExists` and then leaves nothing behind.
    */
-  commit(): Promise<void>;
+  commit(): Promise<string>;
   /** Discards everything written. Safe to call more than once, and after a failed commit; a no-op after a successful one. */
   abort(): Promise<void>;
+}
+
+/** Who holds the backup lock of a database in a target (docs/backup.md, "One backup of a database at a time"). */
+export interface LockOwner {
+  /** `os.hostname()` of the holder. */
+  host: string;
+  pid: number;
+  /** When the holder took the lock: ISO 8601, UTC. */
+  startedAt: string;
+  /** The holder's command line, for the operator who finds the lock. */
+  command: string;
+}
+
+export interface LockOptions {
+  owner: LockOwner;
+  /** Now, in ms since the epoch; tests move it to age a lock. */
+  nowMs?: () => number;
+  /** Told about a stale lock broken to take this one (`owner` null: its content could not be read); the caller logs it. */
+  onStaleBroken?: (stale: { uri: string; owner: LockOwner | null; reason: string }) => void;
+}
+
+export interface TargetLock {
+  /** Where the lock lives, for messages. */
+  readonly uri: string;
+  /** Removes the lock if it is still this holder's (a holder judged stale may have lost it). Safe to call more than once. */
+  release(): Promise<void>;
 }
 
 export interface BackupTarget {
@@ -63,4 +96,11 @@ export interface BackupTarget {
    * a process that no longer runs) and returns their names. Files of live or unknown writers stay.
    */
   removeAbandoned(): Promise<string[]>;
+  /**
+   * Takes the backup lock of `database` in this target: created atomically, never listed as a file
+   * of the target. Fails with `TargetLocked`, naming the holder, while another holder has it. A
+   * stale lock (its holder's process no longer runs on this host, or it is older than
+   * `backupLockAgeMaxMs`) is broken and reported to `onStaleBroken`.
+   */
+  lock(database: string, options: LockOptions): Promise<TargetLock>;
 }

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type tls from 'node:tls';
 import type { SslPolicy } from '../config/ssl-policy.js';
 import { clientTlsOptions } from './context-options.js';
+import { refusedStatus } from './http2-guard.js';
 import { loadTlsMaterial, type TlsMaterial } from './material.js';
 import { type CertificateFacts, classifyTlsError, refusalMessage } from './refusal.js';
 import { type TlsRefusalReason, TlsRefusedError } from './tls-error.js';
@@ -51,6 +52,24 @@ export function explainConnectError(t: ClientTls, address: string, host: string,
 
 function ownFiles(t: ClientTls): { ownCertificateFile: string; ownKeyFile: string } {
   return { ownCertificateFile: t.policy.publicCertificate, ownKeyFile: t.policy.privateKey };
+}
+
+const refusalReasons: readonly TlsRefusalReason[] = ['client-certificate-missing', 'expired', 'not-yet-valid', 'revoked', 'untrusted', 'crl-missing', 'hostname', 'protocol-version', 'cipher', 'plain-to-tls', 'tls-to-plain', 'closed', 'other'];
+
+/** The refusal in a response body (http2-guard.ts RefusalBody), checked at the edge; undefined for any other body. */
+export function refusalReasonOf(status: number, text: string): { reason: TlsRefusalReason; message: string } | undefined {
+  if (status !== refusedStatus) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const o = value as Record<string, unknown>;
+  const reason = refusalReasons.find((r) => r === o['reason']);
+  if (o['code'] !== 'TlsRefused' || reason === undefined) return undefined;
+  return { reason, message: typeof o['message'] === 'string' ? o['message'] : '' };
 }
 
 /** The server refused this client after the handshake and said why (403 with a RefusalBody). */

@@ -10,8 +10,10 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { SslPolicy } from '../config/ssl-policy.js';
 import { interceptConnections, peerOf } from './first-byte.js';
+import { firstByteTimeoutMs } from './limits.js';
 import { classifyTlsError, judgePeer, type Refusal, refusalMessage } from './refusal.js';
 import { RefusalLog } from './refusal-log.js';
+import { errorTable } from '../util/errors.js';
 
 /** The JSON body of a refused request (the backup protocol's error body plus the reason word). */
 export interface RefusalBody {
@@ -20,8 +22,8 @@ export interface RefusalBody {
   message: string;
 }
 
-/** HTTP status of a refused request: the server understood it and will not serve this client. */
-export const refusedStatus = 403;
+/** HTTP status of a refused request (403: understood, and this client will not be served), from the error table. */
+export const refusedStatus = errorTable.TlsRefused.httpStatus;
 
 function peerAddressOf(socket: net.Socket): { host: string; address: string } {
   const { host, port } = peerOf(socket);
@@ -42,6 +44,8 @@ function answerWithRefusal(session: http2.ServerHttp2Session, body: RefusalBody)
 
 export interface GuardOptions {
   policy: SslPolicy;
+  /** How long a connection may stay silent before its first byte; 0: no limit. */
+  handshakeTimeoutMs: number;
   /** One line, WARN level, already rate-limited. */
   logRefusal: (line: string) => void;
 }
@@ -62,7 +66,7 @@ export function guardTlsHttp2Server(server: http2.Http2SecureServer, o: GuardOpt
     const body = refuse(socket, { reason: 'plain-to-tls' });
     plainRefuser.once('session', (session) => answerWithRefusal(session, body));
     plainRefuser.emit('connection', socket);
-  });
+  }, o.handshakeTimeoutMs);
   server.on('tlsClientError', (e: Error, socket: tls.TLSSocket) => refuse(socket, classifyTlsError(e)));
 
   // The certificate check sits between the handshake and HTTP/2: http2 starts a session on 'secureConnection'.
@@ -97,7 +101,7 @@ export function guardPlainHttp2Server(server: http2.Http2Server, o: GuardOptions
     refusals.refused(peer.host, 'tls-to-plain', refusalMessage({ reason: 'tls-to-plain' }, { policy: o.policy, side: 'server', whose: 'peer', peerAddress: peer.address }));
     // The plaintext HTTP/2 answer makes the client's TLS stack fail with "wrong version number": it then knows.
     for (const l of plainListeners) l.call(server, socket);
-  });
+  }, o.handshakeTimeoutMs);
 }
 
 export interface Http2PortTls {
@@ -107,13 +111,14 @@ export interface Http2PortTls {
 }
 
 /** The HTTP/2 server of a port governed by `t.policy`, with the guard installed (the one call a service makes). */
-export function createGuardedHttp2Server(t: Http2PortTls, logRefusal: (line: string) => void): http2.Http2Server | http2.Http2SecureServer {
+export function createGuardedHttp2Server(t: Http2PortTls, logRefusal: (line: string) => void, handshakeTimeoutMs = firstByteTimeoutMs): http2.Http2Server | http2.Http2SecureServer {
   if (t.options === undefined) {
     const server = http2.createServer();
-    guardPlainHttp2Server(server, { policy: t.policy, logRefusal });
+    guardPlainHttp2Server(server, { policy: t.policy, logRefusal, handshakeTimeoutMs });
     return server;
   }
-  const server = http2.createSecureServer({ ...t.options, allowHTTP1: false });
-  guardTlsHttp2Server(server, { policy: t.policy, logRefusal });
+  // 0 means no limit to the service; Node.js's TLS handshake timeout then keeps its default.
+  const server = http2.createSecureServer({ ...t.options, allowHTTP1: false, ...(handshakeTimeoutMs > 0 ? { handshakeTimeout: handshakeTimeoutMs } : {}) });
+  guardTlsHttp2Server(server, { policy: t.policy, logRefusal, handshakeTimeoutMs });
   return server;
 }

@@ -1,7 +1,8 @@
 /**
  * The operator contract (rows in, rows out, lazily) and the simple row operators: filter, unwind,
  * projection, distinct, sort, skip, limit, select. Each `run` is a generator, so a pipeline only
- * computes what its consumer pulls.
+ * computes what its consumer pulls. Pauses (execution-slice.ts) pass through every operator unchanged;
+ * loops that produce rows on their own (UNWIND, sort output, eager buffers) are where pauses start.
  */
 import type { GraphRead } from '../../kernel/api.js';
 import type { Expr, SortItem } from '../ast.js';
@@ -9,6 +10,7 @@ import { QuiverError } from '../../util/errors.js';
 import type { Value } from '../../values/value.js';
 import { orderCompare, valueKey } from '../compare.js';
 import type { ExecContext, Row } from '../context.js';
+import { slicePause, type Flow } from '../execution-slice.js';
 import { evaluate } from '../evaluate.js';
 import { rangeBounds, rangeValues } from '../functions.js';
 import { asInteger } from '../value-util.js';
@@ -16,7 +18,8 @@ import { asInteger } from '../value-util.js';
 export interface Operator {
   /** One line for the plan description (explain). */
   describe(graph: GraphRead): string;
-  run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row>;
+  /** Rows in, rows out; every `slicePause` of the input is passed on as it comes. */
+  run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow>;
 }
 
 export class Filter implements Operator {
@@ -24,8 +27,8 @@ export class Filter implements Operator {
   describe(): string {
     return 'Filter';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
-    for (const row of input) if (evaluate(this.predicate, row, ctx) === true) yield row;
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
+    for (const row of input) if (row === slicePause || evaluate(this.predicate, row, ctx) === true) yield row;
   }
 }
 
@@ -34,21 +37,31 @@ export class Unwind implements Operator {
   describe(): string {
     return `Unwind(${this.variable})`;
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     const e = this.expr;
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       // UNWIND range(...) streams instead of building the list, so huge ranges stay cheap.
       if (e.kind === 'Call' && e.name.toLowerCase() === 'range' && (e.args.length === 2 || e.args.length === 3)) {
         const args = e.args.map((a) => evaluate(a, row, ctx));
         if (args.some((a) => a === null)) continue;
         const { start, end, step } = rangeBounds(args);
-        for (const i of rangeValues(start, end, step)) yield new Map(row).set(this.variable, i);
+        for (const i of rangeValues(start, end, step)) {
+          if (ctx.slice.due()) yield slicePause;
+          yield new Map(row).set(this.variable, i);
+        }
         continue;
       }
       const v = evaluate(e, row, ctx);
       if (v === null) continue;
       if (Array.isArray(v)) {
-        for (const item of v) yield new Map(row).set(this.variable, item);
+        for (const item of v) {
+          if (ctx.slice.due()) yield slicePause;
+          yield new Map(row).set(this.variable, item);
+        }
       } else {
         yield new Map(row).set(this.variable, v);
       }
@@ -62,8 +75,12 @@ export class Project implements Operator {
   describe(): string {
     return `Projection(${this.items.map((i) => i.name).join(', ')})`;
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const values = this.items.map((i) => evaluate(i.expr, row, ctx));
       const out = new Map(row);
       this.items.forEach((i, k) => out.set(i.name, values[k]!));
@@ -78,8 +95,12 @@ export class Select implements Operator {
   describe(): string {
     return `Select(${this.names.join(', ')})`;
   }
-  *run(input: Iterable<Row>): Iterable<Row> {
+  *run(input: Iterable<Flow>): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const out = new Map<string, Value>();
       for (const n of this.names) out.set(n, row.get(n) ?? null);
       yield out;
@@ -92,9 +113,13 @@ export class Distinct implements Operator {
   describe(): string {
     return 'Distinct';
   }
-  *run(input: Iterable<Row>): Iterable<Row> {
+  *run(input: Iterable<Flow>): Iterable<Flow> {
     const seen = new Set<string>();
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const key = this.names.map((n) => valueKey(row.get(n) ?? null)).join('\u0001');
       if (seen.has(key)) continue;
       seen.add(key);
@@ -108,8 +133,13 @@ export class Sort implements Operator {
   describe(): string {
     return 'Sort';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
-    const keyed = [...input].map((row) => ({ row, keys: this.items.map((s) => evaluate(s.expr, row, ctx)) }));
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
+    const keyed: { row: Row; keys: Value[] }[] = [];
+    for (const row of input) {
+      if (row === slicePause) yield row;
+      else keyed.push({ row, keys: this.items.map((s) => evaluate(s.expr, row, ctx)) });
+    }
+    // TODO(#15): the sort itself is one uninterruptible call (about 1 s per million rows).
     keyed.sort((a, b) => {
       for (let i = 0; i < this.items.length; i++) {
         const c = orderCompare(a.keys[i]!, b.keys[i]!);
@@ -117,7 +147,10 @@ export class Sort implements Operator {
       }
       return 0;
     });
-    for (const k of keyed) yield k.row;
+    for (const k of keyed) {
+      if (ctx.slice.due()) yield slicePause;
+      yield k.row;
+    }
   }
 }
 
@@ -138,10 +171,10 @@ export class Skip implements Operator {
   describe(): string {
     return 'Skip';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     let toSkip = count(this.expr, ctx, 'SKIP');
     for (const row of input) {
-      if (toSkip > 0) {
+      if (row !== slicePause && toSkip > 0) {
         toSkip--;
         continue;
       }
@@ -155,23 +188,39 @@ export class Limit implements Operator {
   describe(): string {
     return 'Limit';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     const limit = count(this.expr, ctx, 'LIMIT');
     if (limit === 0) return;
     let n = 0;
     for (const row of input) {
       yield row;
-      if (++n >= limit) return;
+      if (row !== slicePause && ++n >= limit) return;
     }
   }
 }
 
 /** Runs a list of operators over an input, optionally materialising between them (write queries). */
-export function runPipeline(ops: readonly Operator[], input: Iterable<Row>, ctx: ExecContext, eager: boolean): Iterable<Row> {
+export function runPipeline(ops: readonly Operator[], input: Iterable<Flow>, ctx: ExecContext, eager: boolean): Iterable<Flow> {
   let rows = input;
   for (const op of ops) {
     rows = op.run(rows, ctx);
-    if (eager) rows = [...rows];
+    if (eager) rows = materialize(rows, ctx);
   }
   return rows;
+}
+
+/**
+ * All of `input` before the first row goes on (a write clause completes before the next one
+ * starts), with its pauses passed on while it fills and new ones while it empties.
+ */
+function* materialize(input: Iterable<Flow>, ctx: ExecContext): Generator<Flow> {
+  const rows: Row[] = [];
+  for (const row of input) {
+    if (row === slicePause) yield row;
+    else rows.push(row);
+  }
+  for (const row of rows) {
+    if (ctx.slice.due()) yield slicePause;
+    yield row;
+  }
 }

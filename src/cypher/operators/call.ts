@@ -9,6 +9,7 @@ import type { Value } from '../../values/value.js';
 import { valueKey } from '../compare.js';
 import type { ExecContext, Row } from '../context.js';
 import { evaluate } from '../evaluate.js';
+import { slicePause, type Flow } from '../execution-slice.js';
 import { runProcedure, procedureColumns } from '../procedures.js';
 import type { Operator } from './basic.js';
 
@@ -16,7 +17,7 @@ import type { Operator } from './basic.js';
 export interface SubPlan {
   readonly returns: boolean;
   readonly columns: readonly string[];
-  run(seed: Row, ctx: ExecContext): Iterable<Row>;
+  run(seed: Row, ctx: ExecContext): Iterable<Flow>;
   describe(graph: GraphRead): string[];
 }
 
@@ -25,16 +26,21 @@ export interface SubPlan {
  * returns, or the outer row itself once for a unit subquery. `imports` (from `CALL (a, b)`) limits
  * what the subquery is seeded with; null seeds it with the whole row.
  */
-function* applySubquery(plan: SubPlan, imports: readonly string[] | null, row: Row, ctx: ExecContext): Iterable<Row> {
+function* applySubquery(plan: SubPlan, imports: readonly string[] | null, row: Row, ctx: ExecContext): Iterable<Flow> {
   const seed = imports === null ? row : new Map(imports.map((v) => [v, row.get(v) ?? null]));
   if (!plan.returns) {
-    for (const _ of plan.run(seed, ctx)) {
-      // a unit subquery only writes
+    for (const out of plan.run(seed, ctx)) {
+      // a unit subquery only writes; pauses go on
+      if (out === slicePause) yield out;
     }
     yield row;
     return;
   }
   for (const out of plan.run(seed, ctx)) {
+    if (out === slicePause) {
+      yield out;
+      continue;
+    }
     const merged = new Map(row);
     for (const c of plan.columns) merged.set(c, out.get(c) ?? null);
     yield merged;
@@ -46,8 +52,11 @@ export class CallSubquery implements Operator {
   describe(graph: GraphRead): string {
     return `Apply(${this.plan.describe(graph).join(' -> ')})`;
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
-    for (const row of input) yield* applySubquery(this.plan, this.imports, row, ctx);
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
+    for (const row of input) {
+      if (row === slicePause) yield row;
+      else yield* applySubquery(this.plan, this.imports, row, ctx);
+    }
   }
 }
 
@@ -68,10 +77,10 @@ export class CallInTransactions implements Operator {
   describe(graph: GraphRead): string {
     return `TransactionApply(${this.plan.describe(graph).join(' -> ')})`;
   }
-  run(): Iterable<Row> {
+  run(): Iterable<Flow> {
     throw transactionStartFailed();
   }
-  apply(row: Row, ctx: ExecContext): Iterable<Row> {
+  apply(row: Row, ctx: ExecContext): Iterable<Flow> {
     return applySubquery(this.plan, this.imports, row, ctx);
   }
   /** The row for an input row whose batch failed or never ran: the subquery's columns are null. */
@@ -87,10 +96,14 @@ export class CallProcedure implements Operator {
   describe(): string {
     return `ProcedureCall(${this.name})`;
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     const columns = procedureColumns(this.name) ?? [];
     const yields = this.yields ?? columns.map((name) => ({ name, alias: name }));
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const args = this.args.map((a) => evaluate(a, row, ctx));
       for (const record of runProcedure(this.name, ctx.graph, args)) {
         const out = new Map(row);
@@ -108,13 +121,13 @@ export class UnionPlan implements SubPlan {
   describe(graph: GraphRead): string[] {
     return [`Union(${this.parts.map((p) => p.describe(graph).join(' -> ')).join(' | ')})`];
   }
-  *run(seed: Row, ctx: ExecContext): Iterable<Row> {
+  *run(seed: Row, ctx: ExecContext): Iterable<Flow> {
     // Neo4j applies DISTINCT to the whole union as soon as one UNION is not ALL.
     const distinct = this.all.some((a) => !a);
     const seen = new Set<string>();
     for (const part of this.parts) {
       for (const row of part.run(seed, ctx)) {
-        if (distinct) {
+        if (row !== slicePause && distinct) {
           const key = this.columns.map((c) => valueKey((row.get(c) ?? null) as Value)).join('\u0001');
           if (seen.has(key)) continue;
           seen.add(key);

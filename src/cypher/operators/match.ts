@@ -5,10 +5,11 @@
  */
 import type { GraphRead } from '../../kernel/api.js';
 import type { Expr, PatternPart } from '../ast.js';
-import type { ExecContext, Row } from '../context.js';
+import type { ExecContext } from '../context.js';
 import { evaluate } from '../evaluate.js';
 import type { Operator } from './basic.js';
-import { chooseAnchor, describeAnchor, matchPatterns, type PropertyHint } from './pattern-match.js';
+import { slicePause, type Flow } from '../execution-slice.js';
+import { chooseAnchor, describeAnchor, matchPatternsSliced, type PropertyHint } from './pattern-match.js';
 
 export class Match implements Operator {
   constructor(
@@ -34,10 +35,18 @@ export class Match implements Operator {
     return `${this.optional ? 'OptionalMatch' : 'Match'}(${parts.join('; ')})${this.where ? ', Filter' : ''}`;
   }
 
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       let matched = false;
-      for (const out of matchPatterns(this.patterns, row, ctx, this.hints)) {
+      for (const out of matchPatternsSliced(this.patterns, row, ctx, this.hints)) {
+        if (out === slicePause) {
+          yield out;
+          continue;
+        }
         if (this.where && evaluate(this.where, out, ctx) !== true) continue;
         matched = true;
         yield out;

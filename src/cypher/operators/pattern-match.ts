@@ -3,6 +3,8 @@
  * index seek, index range, label scan, or all nodes), then expand relationship by relationship in
  * both directions. Relationships are unique within one MATCH; variable-length expansion never
  * reuses a relationship. Every candidate from the kernel is re-checked against the pattern.
+ * The MATCH operator's matching may pause between candidates and relationships (execution-slice.ts);
+ * matching inside expressions and MERGE runs to the end.
  */
 import type { Expr, NodePattern, PatternPart, RelPattern } from '../ast.js';
 import type { Direction, NodeRecord, RangeBounds, RelRecord } from '../../kernel/api.js';
@@ -11,6 +13,7 @@ import { NodeValue, PathValue, RelationshipValue, isPropertyValue, type Value } 
 import { equals } from '../compare.js';
 import { loadNode, loadRel, nodeFromRecord, relFromRecord, type ExecContext, type Row } from '../context.js';
 import { evaluate } from '../evaluate.js';
+import { slicePause, type Flow, type SlicePause } from '../execution-slice.js';
 import { varLengthDepthMax } from '../limits.js';
 import { typeMismatch } from '../value-util.js';
 
@@ -112,23 +115,39 @@ export function runtimeEnvironment(row: Row, ctx: ExecContext): AnchorEnvironmen
   };
 }
 
-/** All extensions of `row` matching every part (relationship-unique across parts). Lazy. */
-export function* matchPatterns(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[] = []): Generator<Row> {
+/** All extensions of `row` matching every part (relationship-unique across parts). Lazy; never pauses. */
+export function matchPatterns(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[] = []): Generator<Row> {
+  // Without pausing no slicePause is ever yielded.
+  return matchFlow(parts, row, ctx, hints, false) as Generator<Row>;
+}
+
+/** Like matchPatterns, with pauses between candidates when the statement's slice is used up. */
+export function matchPatternsSliced(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[] = []): Generator<Flow> {
+  return matchFlow(parts, row, ctx, hints, true);
+}
+
+function* matchFlow(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[], pausable: boolean): Generator<Flow> {
   const env = runtimeEnvironment(row, ctx);
   const working = new Map(row);
   const used = new Set<number>();
   yield* matchFrom(0);
 
-  function* matchFrom(partIndex: number): Generator<Row> {
+  function* matchFrom(partIndex: number): Generator<Flow> {
     if (partIndex === parts.length) {
       yield new Map(working);
       return;
     }
     const part = parts[partIndex]!;
     const anchor = chooseAnchor(part, { ...env, isBound: (v) => working.has(v) }, hints);
-    for (const _ of new PartMatcher(part, anchor, working, used, ctx).run()) yield* matchFrom(partIndex + 1);
+    for (const step of new PartMatcher(part, anchor, working, used, ctx, pausable).run()) {
+      if (step === slicePause) yield step;
+      else yield* matchFrom(partIndex + 1);
+    }
   }
 }
+
+/** What a part matcher yields: `undefined` once per match, or a pause to pass on. */
+type MatchStep = undefined | SlicePause;
 
 function relDirection(p: RelPattern, reversed: boolean): Direction {
   if (p.direction === 'both') return 'both';
@@ -155,6 +174,7 @@ class PartMatcher {
     private readonly working: Row,
     private readonly used: Set<number>,
     private readonly ctx: ExecContext,
+    private readonly pausable: boolean,
   ) {
     this.nodeIds = new Array(part.nodes.length).fill(undefined);
     this.relIds = part.rels.map(() => []);
@@ -162,8 +182,14 @@ class PartMatcher {
     this.relProps = part.rels.map((r) => (r.properties ? asPropertyMap(evaluate(r.properties, working, ctx), 'relationship') : null));
   }
 
-  *run(): Generator<void> {
+  /** Whether to pause now: only where every frame above can pass a pause on. */
+  private pauseDue(): boolean {
+    return this.pausable && this.ctx.slice.due();
+  }
+
+  *run(): Generator<MatchStep> {
     for (const id of this.anchorCandidates()) {
+      if (this.pauseDue()) yield slicePause;
       yield* this.visitNode(this.anchor.index, id, () => this.expandStep(0));
     }
   }
@@ -229,7 +255,7 @@ class PartMatcher {
   }
 
   /** Binds pattern node `index` to node `id` if it fits, runs `k`, then undoes the binding. */
-  private *visitNode(index: number, id: number, k: () => Generator<void>): Generator<void> {
+  private *visitNode(index: number, id: number, k: () => Generator<MatchStep>): Generator<MatchStep> {
     const pattern = this.part.nodes[index]!;
     const previous = this.nodeIds[index];
     if (previous !== undefined && previous !== id) return;
@@ -268,7 +294,7 @@ class PartMatcher {
     return propsFit(this.nodeProps[index]!, rec.properties);
   }
 
-  private *expandStep(stepIndex: number): Generator<void> {
+  private *expandStep(stepIndex: number): Generator<MatchStep> {
     const steps = (this.cachedSteps ??= this.steps());
     if (stepIndex === steps.length) {
       yield* this.finishPart();
@@ -282,11 +308,12 @@ class PartMatcher {
     else yield* this.expandSingle(step, relPattern, fromId, next);
   }
 
-  private *expandSingle(step: { rel: number; from: number; to: number; reversed: boolean }, p: RelPattern, fromId: number, k: () => Generator<void>): Generator<void> {
+  private *expandSingle(step: { rel: number; from: number; to: number; reversed: boolean }, p: RelPattern, fromId: number, k: () => Generator<MatchStep>): Generator<MatchStep> {
     const dir = relDirection(p, step.reversed);
     const boundRel = p.variable ? this.working.get(p.variable) : undefined;
     const seen = dir === 'both' ? new Set<number>() : null;
     for (const adj of this.ctx.graph.relationshipsOf(fromId, dir, p.types)) {
+      if (this.pauseDue()) yield slicePause;
       if (this.used.has(adj.relId)) continue;
       if (seen) {
         if (seen.has(adj.relId)) continue;
@@ -314,7 +341,7 @@ class PartMatcher {
     }
   }
 
-  private *expandVariable(step: { rel: number; from: number; to: number; reversed: boolean }, p: RelPattern, fromId: number, k: () => Generator<void>): Generator<void> {
+  private *expandVariable(step: { rel: number; from: number; to: number; reversed: boolean }, p: RelPattern, fromId: number, k: () => Generator<MatchStep>): Generator<MatchStep> {
     const dir = relDirection(p, step.reversed);
     const min = p.length?.min ?? 1;
     const max = Math.min(p.length ? (p.length.max ?? varLengthDepthMax) : 1, varLengthDepthMax);
@@ -323,7 +350,7 @@ class PartMatcher {
     const self = this;
     let found = false;
 
-    function* bindAndContinue(targetId: number): Generator<void> {
+    function* bindAndContinue(targetId: number): Generator<MatchStep> {
       const ids = step.reversed ? [...path].reverse() : [...path];
       const value: Value = ids.map((id) => relFromRecord(loadRel(self.ctx, id)));
       self.relIds[step.rel] = ids;
@@ -332,9 +359,9 @@ class PartMatcher {
       if (variable && existing !== undefined && equals(existing, value) !== true) return;
       if (variable && existing === undefined) self.working.set(variable, value);
       try {
-        for (const _ of self.visitNode(step.to, targetId, k)) {
-          found = true;
-          yield;
+        for (const s of self.visitNode(step.to, targetId, k)) {
+          if (s !== slicePause) found = true;
+          yield s;
         }
       } finally {
         self.relIds[step.rel] = [];
@@ -342,11 +369,12 @@ class PartMatcher {
       }
     }
 
-    function* dfs(nodeId: number, depth: number, exactDepth: number | null): Generator<void> {
+    function* dfs(nodeId: number, depth: number, exactDepth: number | null): Generator<MatchStep> {
       if (depth >= min && (exactDepth === null || depth === exactDepth)) yield* bindAndContinue(nodeId);
       if (depth >= max || (exactDepth !== null && depth >= exactDepth)) return;
       const seen = dir === 'both' ? new Set<number>() : null;
       for (const adj of self.ctx.graph.relationshipsOf(nodeId, dir, p.types)) {
+        if (self.pauseDue()) yield slicePause;
         if (self.used.has(adj.relId)) continue;
         if (seen) {
           if (seen.has(adj.relId)) continue;
@@ -374,9 +402,9 @@ class PartMatcher {
     // shortestPath: iterative deepening, stopping at the first depth that matches.
     for (let depth = min; depth <= max; depth++) {
       found = false;
-      for (const _ of dfs(fromId, 0, depth)) {
-        yield;
-        if (this.part.shortest === 'shortestPath') return;
+      for (const s of dfs(fromId, 0, depth)) {
+        yield s;
+        if (s !== slicePause && this.part.shortest === 'shortestPath') return;
       }
       if (found) return;
       if (depth > 0 && !this.reachable(fromId, dir, p.types, depth)) return;
@@ -395,7 +423,7 @@ class PartMatcher {
     return frontier.size > 0;
   }
 
-  private *finishPart(): Generator<void> {
+  private *finishPart(): Generator<MatchStep> {
     const pv = this.part.pathVariable;
     if (!pv) {
       yield;

@@ -10,6 +10,7 @@ import { NodeValue, PathValue, RelationshipValue, isPropertyValue, type Properti
 import { loadNode, loadRel, nodeFromRecord, relFromRecord, writerOf, type ExecContext, type Row } from '../context.js';
 import { evaluate } from '../evaluate.js';
 import { typeName, typeMismatch } from '../value-util.js';
+import { slicePause, type Flow } from '../execution-slice.js';
 import { type Operator, runPipeline } from './basic.js';
 import { matchPatterns } from './pattern-match.js';
 
@@ -82,8 +83,12 @@ export class Create implements Operator {
   describe(): string {
     return 'Create';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const out = new Map(row);
       for (const part of this.patterns) createPattern(part, out, ctx);
       yield out;
@@ -96,8 +101,12 @@ export class Merge implements Operator {
   describe(): string {
     return 'Merge';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       this.checkNoNulls(row, ctx);
       const matches = [...matchPatterns([this.pattern], row, ctx)];
       if (matches.length > 0) {
@@ -204,8 +213,12 @@ export class SetClause implements Operator {
   describe(): string {
     return 'SetProperties';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       applySetItems(this.items, row, ctx);
       yield row;
     }
@@ -217,8 +230,12 @@ export class Remove implements Operator {
   describe(): string {
     return 'Remove';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       for (const item of this.items) {
         const w = writerOf(ctx);
         if (item.kind === 'RemoveProperty') {
@@ -252,10 +269,15 @@ export class Delete implements Operator {
   describe(): string {
     return this.detach ? 'DetachDelete' : 'Delete';
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
-    const rows = [...input];
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
+    const rows: Row[] = [];
+    for (const row of input) {
+      if (row === slicePause) yield row;
+      else rows.push(row);
+    }
     const nodes: number[] = [];
     for (const row of rows) {
+      if (ctx.slice.due()) yield slicePause;
       for (const e of this.exprs) {
         const v = evaluate(e, row, ctx);
         if (v === null) continue;
@@ -267,7 +289,10 @@ export class Delete implements Operator {
         } else throw typeMismatch('a Node, Relationship or Path for DELETE', v);
       }
     }
-    for (const id of nodes) this.deleteNode(id, ctx);
+    for (const id of nodes) {
+      if (ctx.slice.due()) yield slicePause;
+      this.deleteNode(id, ctx);
+    }
     yield* rows;
   }
 
@@ -297,14 +322,19 @@ export class Foreach implements Operator {
   describe(): string {
     return `Foreach(${this.variable})`;
   }
-  *run(input: Iterable<Row>, ctx: ExecContext): Iterable<Row> {
+  *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
     for (const row of input) {
+      if (row === slicePause) {
+        yield row;
+        continue;
+      }
       const list = evaluate(this.list, row, ctx);
       if (list !== null) {
         if (!Array.isArray(list)) throw typeMismatch('a List for FOREACH', list);
         for (const item of list) {
-          for (const _ of runPipeline(this.body, [new Map(row).set(this.variable, item)], ctx, true)) {
-            // rows are discarded; FOREACH exists for its writes
+          for (const out of runPipeline(this.body, [new Map(row).set(this.variable, item)], ctx, true)) {
+            // rows are discarded (FOREACH exists for its writes); pauses go on
+            if (out === slicePause) yield out;
           }
         }
       }

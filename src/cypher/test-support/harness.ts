@@ -5,6 +5,7 @@
 import { openScratchDatabase } from '../../kernel/testing.js';
 import type { DatabaseHandle } from '../../kernel/api.js';
 import { NodeValue, RelationshipValue, PathValue, type Value } from '../../values/value.js';
+import { ExecutionSlice, slicePause, type SlicePause } from '../execution-slice.js';
 import { prepare, type TransactionSource } from '../index.js';
 
 /** CALL { ... } IN TRANSACTIONS straight on the scratch database, inner transactions numbered from 1. */
@@ -43,7 +44,10 @@ export async function openHarness(): Promise<Harness> {
   const run = async (query: string, params: Record<string, Value> = {}, now?: () => Date): Promise<RunResult> => {
     const prepared = prepare(query);
     const parameters = new Map(Object.entries(params));
-    const options = now ? { now } : {};
+    // A slice that is always used up: every statement pauses at every chance, so every test also
+    // checks that pauses pass through the operators without changing a result.
+    const slice = new ExecutionSlice(0, () => 0, 1);
+    const options = now ? { now, slice } : { slice };
     if (prepared.kind === 'read') {
       const tx = db.beginRead();
       try {
@@ -83,8 +87,8 @@ export async function openHarness(): Promise<Harness> {
   };
 }
 
-function* iter<T>(it: Iterator<T>): Generator<T> {
-  for (let r = it.next(); !r.done; r = it.next()) yield r.value;
+function* iter<T>(it: Iterator<T | SlicePause>): Generator<T> {
+  for (let r = it.next(); !r.done; r = it.next()) if (r.value !== slicePause) yield r.value as T;
 }
 
 /** A compact, comparable form of values: nodes as `(id:Labels {..})`-like objects are reduced to their names. */
