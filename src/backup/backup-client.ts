@@ -22,6 +22,7 @@ import { readCatalog } from './catalog.js';
 import { Progress } from './progress.js';
 import type { RemoteDatabase } from './protocol.js';
 import { BackupConnection, type ClientTimeouts } from './remote.js';
+import type { ClientTls } from '../tls/client-tls.js';
 import { txlogPayloadFormat } from './txlog-payload.js';
 import { readImageStream } from './image-stream.js';
 import { storeImagePayloadFormat } from './store-image.js';
@@ -48,6 +49,8 @@ export interface BackupRunOptions {
   signal?: AbortSignal;
   /** backup.client.connect_timeout and backup.client.idle_timeout; default: the limits.ts defaults. */
   timeouts?: ClientTimeouts;
+  /** The client's dbms.ssl.policy.backup; absent: plaintext. */
+  tls?: ClientTls | undefined;
 }
 
 export interface DatabaseOutcome {
@@ -126,9 +129,10 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
   }
   const listings: ServerListing[] = [];
   const unreachable: BackupRunResult['unreachableServers'] = [];
+  let tlsRefusals = 0;
   for (const server of opts.from) {
     try {
-      const conn = await BackupConnection.connect(server, opts.timeouts);
+      const conn = await BackupConnection.connect(server, opts.timeouts, opts.tls);
       try {
         const r = await conn.listDatabases();
         listings.push({ server, conn, databases: r.databases });
@@ -139,6 +143,7 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
       }
     } catch (e) {
       const err = toQuiverError(e);
+      if (err.code === 'TlsRefused') tlsRefusals++;
       unreachable.push({ server, error: err.message });
       log('error', `${err.message}${err.hint ? ` (${err.hint})` : ''}`);
     }
@@ -153,7 +158,12 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
         listings.length === 0
           ? `Database '${p}' could not be backed up: no backup service in [${opts.from.join(', ')}] could be reached.`
           : `Database '${p}' does not exist on any of the servers [${listings.map((l) => l.server).join(', ')}].`;
-      o.hint = listings.length === 0 ? 'start the server or correct --from' : 'check the name with SHOW DATABASES; quote patterns such as "n*"';
+      o.hint =
+        listings.length > 0
+          ? 'check the name with SHOW DATABASES; quote patterns such as "n*"'
+          : tlsRefusals === opts.from.length
+            ? 'the TLS error above says what to change'
+            : 'start the server or correct --from';
       log('error', `${o.error} (${o.hint})`);
       outcomes.push(o);
     }

@@ -6,6 +6,7 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Dbms } from '../kernel/dbms.js';
+import { createGuardedHttp2Server, type Http2PortTls } from '../tls/http2-guard.js';
 import { exportSecurityMetadata } from '../security/metadata-export.js';
 import { isQuiverError, QuiverError, toQuiverError } from '../util/errors.js';
 import type { Database } from '../kernel/database.js';
@@ -38,8 +39,8 @@ export interface BackupServiceOptions {
   /** server.backup.cpu_priority; default 'idle'. */
   cpuPriority?: BackupCpuPriority;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
-  /** TLS seam: when set, the service listens with http2.createSecureServer (dbms.ssl.policy.backup). */
-  tls?: http2.SecureServerOptions;
+  /** dbms.ssl.policy.backup: TLS (or plaintext, with TLS clients told so) per tls/http2-guard.ts; absent: plain HTTP/2 (unit tests). */
+  tls?: Http2PortTls | undefined;
   /** server.backup.max_concurrent and the server.backup.*_timeout settings; default: the limits.ts defaults. */
   limits?: Partial<ServiceLimits>;
 }
@@ -75,8 +76,9 @@ export interface BackupService {
 }
 
 export async function startBackupService(opts: BackupServiceOptions): Promise<BackupService> {
-  const server = opts.tls ? http2.createSecureServer(opts.tls) : http2.createServer();
   const state: ServiceState = { limits: { ...defaultLimits, ...opts.limits }, activeStreams: 0 };
+  // The handshake timeout also bounds the TLS handshake and the wait for a connection's first byte (tls/first-byte.ts).
+  const server = opts.tls ? createGuardedHttp2Server(opts.tls, (line) => opts.log('warn', `backup service: ${line}`), state.limits.handshakeTimeoutMs) : http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
     sessions.add(s);

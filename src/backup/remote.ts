@@ -6,6 +6,7 @@ import http2 from 'node:http2';
 import { parseServerAddress, serverAddressExpected } from '../config/listen-address.js';
 import { type ErrorCode, isErrorCode, QuiverError } from '../util/errors.js';
 import { clientConnectTimeoutMsDefault, clientIdleTimeoutMsDefault, jsonResponseBytesMax } from './limits.js';
+import { type ClientTls, connectOptions, explainConnectError, explainRefusal, refusalReasonOf } from '../tls/client-tls.js';
 import { type DatabasesResponse, type ErrorBody, headers, paths, protocolVersion } from './protocol.js';
 import { checkDatabasesResponse, checkMetadataResponse, checkSnapshotHeaders, checkTransactionsHeaders, parseErrorBody, type SnapshotHeaders } from './protocol-check.js';
 
@@ -67,6 +68,8 @@ export class BackupConnection {
     readonly address: string,
     private session: http2.ClientHttp2Session,
     private readonly timeouts: ClientTimeouts,
+    /** The client's dbms.ssl.policy.backup (tls/client-tls.ts); absent or disabled: plaintext. */
+    private readonly tls: ClientTls | undefined,
   ) {
     this.watch(session);
   }
@@ -75,8 +78,8 @@ export class BackupConnection {
    * Connects and waits for the server's HTTP/2 SETTINGS: a port that accepts TCP but does not speak
    * HTTP/2 (or nothing at all) counts as unreachable after `connectTimeoutMs`.
    */
-  static async connect(address: string, timeouts: ClientTimeouts = defaultClientTimeouts): Promise<BackupConnection> {
-    return new BackupConnection(address, await openSession(address, timeouts), timeouts);
+  static async connect(address: string, timeouts: ClientTimeouts = defaultClientTimeouts, tls?: ClientTls): Promise<BackupConnection> {
+    return new BackupConnection(address, await openSession(address, timeouts, tls), timeouts, tls);
   }
 
   private watch(session: http2.ClientHttp2Session): void {
@@ -91,7 +94,7 @@ export class BackupConnection {
     if (this.ended) throw unreachable(this.address, 'the connection was closed by this client');
     if (!this.goneAway && !this.session.closed && !this.session.destroyed) return this.session;
     this.session.destroy();
-    this.session = await openSession(this.address, this.timeouts);
+    this.session = await openSession(this.address, this.timeouts, this.tls);
     this.goneAway = false;
     this.watch(this.session);
     return this.session;
@@ -167,7 +170,11 @@ export class BackupConnection {
   }
 
   private async failure(status: number, stream: http2.ClientHttp2Stream, what: string): Promise<QuiverError> {
-    const body = parseErrorBody(await this.text(stream, what));
+    const text = await this.text(stream, what);
+    // A TLS server that refused this client's certificate (or its plaintext) says why: tls/http2-guard.ts.
+    const refusal = this.tls ? refusalReasonOf(status, text) : undefined;
+    if (refusal) return explainRefusal(this.tls!, this.address, refusal.reason, refusal.message);
+    const body = parseErrorBody(text);
     return new QuiverError(errorCodeOf(body), `${what} from ${this.address} failed: ${body.message ?? `HTTP status ${status}`}`, body.hint ? { hint: body.hint } : undefined);
   }
 
@@ -269,11 +276,12 @@ export class BackupConnection {
  * Dials `address` and resolves once the server's HTTP/2 SETTINGS arrived: a port that accepts TCP
  * but does not speak HTTP/2 (or nothing at all) counts as unreachable after `connectTimeoutMs`.
  */
-function openSession(address: string, timeouts: ClientTimeouts): Promise<http2.ClientHttp2Session> {
+function openSession(address: string, timeouts: ClientTimeouts, tls: ClientTls | undefined): Promise<http2.ClientHttp2Session> {
   const { host, port } = parseHostPort(address);
-  const authority = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const tlsOptions = tls ? connectOptions(tls, host) : undefined;
+  const authority = `${tlsOptions ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return new Promise((resolve, reject) => {
-    const session = http2.connect(authority, { settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
+    const session = http2.connect(authority, { ...tlsOptions, settings: { initialWindowSize: streamWindowBytes, maxFrameSize: maxFrameBytes } });
     let tcpConnected = false;
     const fail = (error: QuiverError) => {
       clearTimeout(timer);
@@ -295,7 +303,7 @@ function openSession(address: string, timeouts: ClientTimeouts): Promise<http2.C
       session.removeAllListeners('close');
       resolve(session);
     });
-    session.once('error', (e) => fail(unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e)));
+    session.once('error', (e) => fail((tls ? explainConnectError(tls, address, host, e) : undefined) ?? unreachable(address, (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message, e)));
     session.once('close', () => fail(unreachable(address, 'the connection was closed before the server answered', undefined, notBackupServiceHint)));
   });
 }

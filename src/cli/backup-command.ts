@@ -8,6 +8,7 @@ import type { IncludeMetadata } from '../backup/artifact-header.js';
 import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
 import type { RequestedType } from '../backup/backup-plan.js';
 import { inspectPathReport } from '../backup/inspect.js';
+import { loadClientTls } from '../tls/client-tls.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
@@ -70,6 +71,8 @@ export function backupCommand(run: (code: number) => void): Command {
     }
     // A malformed address is a usage error (exit 64), not an unreachable server (exit 1).
     const from = parseServerList(o.from, 'localhost:6362');
+    // The client always uses the backup policy, whichever port it dials (as Neo4j's does).
+    const tls = loadClientTls(config.getSslPolicy('backup'), (w) => log('warn', w));
     const target = await resolveTarget(o.toPath, { mustExist: true });
     // SIGINT and SIGTERM stop the run cleanly: transfers cut, unfinished artifacts removed, locks
     // released; the exit code is then 128 + the signal's number, as a shell reports it.
@@ -97,6 +100,7 @@ export function backupCommand(run: (code: number) => void): Command {
         command: ['quiver-admin', ...process.argv.slice(2)].join(' '),
         timeouts: { connectTimeoutMs: config.get('backup.client.connect_timeout'), idleTimeoutMs: config.get('backup.client.idle_timeout') },
         signal: stop.signal,
+        tls,
       });
     } finally {
       process.off('SIGINT', onSignal);

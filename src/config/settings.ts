@@ -147,7 +147,8 @@ function sslSuffixSpecs(scope: SslScope) {
     ),
     ciphers: optionalSetting(
       listType(),
-      'Cipher suites to allow (OpenSSL names); unset leaves the Node.js defaults.',
+      'Cipher suites to allow, by IANA name as in Neo4j (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `TLS_AES_256_GCM_SHA384`) ' +
+        'or OpenSSL name (`ECDHE-RSA-AES256-GCM-SHA384`); unset leaves the Node.js defaults. Listing any TLSv1.3 suite limits TLSv1.3 to the listed ones.',
       doc('ciphers'),
     ),
     verify_hostname: setting(
@@ -156,7 +157,7 @@ function sslSuffixSpecs(scope: SslScope) {
       'The client checks that the server certificate names the host it dialled.',
       doc('verify_hostname'),
     ),
-    trust_all: setting(booleanType, 'false', 'Trust every peer certificate. For debugging only.', doc('trust_all')),
+    trust_all: setting(booleanType, 'false', 'Trust every peer certificate (no CA, expiry, revocation or hostname check); logs a warning. For debugging only.', doc('trust_all')),
   };
 }
 
@@ -205,6 +206,14 @@ export const settings = {
     'server.default_advertised_address',
     ':7687',
     'Bolt address announced to clients and cluster members.',
+  ),
+
+  'server.bolt.tls_level': setting(
+    enumType(['REQUIRED', 'OPTIONAL', 'DISABLED'] as const),
+    'DISABLED',
+    'Encryption of Bolt connections: `REQUIRED` serves only TLS (`bolt+s://`, `neo4j+s://`), `OPTIONAL` serves TLS and ' +
+      'plaintext on the one port (told apart by the first byte), `DISABLED` only plaintext. TLS needs ' +
+      '`dbms.ssl.policy.bolt.enabled=true`, and that policy needs a level other than `DISABLED`.',
   ),
 
   'server.backup.enabled': setting(booleanType, 'true', 'Serve online backups.'),

@@ -2,7 +2,8 @@
  * Starts the Bolt listener of a server with the real query service behind it.
  */
 import type { Config } from '../config/config.js';
-import { startBoltServer, type BoltServer } from '../bolt/server.js';
+import { startBoltServer, type BoltServer, type BoltTlsOptions } from '../bolt/server.js';
+import { describeServerTls, loadServerTls } from '../tls/server-tls.js';
 import type { Dbms } from '../kernel/dbms.js';
 import { ensureSecurityModel } from '../security/security-store.js';
 import { ensureInitialUser } from '../security/users.js';
@@ -12,7 +13,27 @@ import { QueryService } from './query-service.js';
 
 export type BoltListener = BoltServer;
 
+/**
+ * The Bolt TLS settings as one decision. A policy switched on must be served (#16): enabled with
+ * tls_level=DISABLED would leave Bolt plaintext behind an enabled policy, so both mismatches refuse the start.
+ */
+export function boltTlsOf(config: Config, log: Logger): BoltTlsOptions | undefined {
+  const level = config.get('server.bolt.tls_level');
+  const policy = config.getSslPolicy('bolt');
+  if (level === 'DISABLED' && policy.enabled) {
+    throw new QuiverError('ConfigInvalid', 'dbms.ssl.policy.bolt.enabled=true but server.bolt.tls_level=DISABLED: Bolt would stay plaintext behind an enabled policy; set server.bolt.tls_level=REQUIRED (or OPTIONAL to also serve plaintext clients), or remove dbms.ssl.policy.bolt.enabled');
+  }
+  if (level === 'DISABLED') return undefined;
+  if (!policy.enabled) {
+    throw new QuiverError('ConfigInvalid', `server.bolt.tls_level=${level} needs dbms.ssl.policy.bolt.enabled=true and the policy's key and certificate (under "${policy.baseDirectory}"); set it, or set server.bolt.tls_level=DISABLED`);
+  }
+  const loaded = loadServerTls(policy, (w) => log('warn', w));
+  log('info', `Bolt ${describeServerTls(loaded)}.`);
+  return { level, policy, options: loaded.options };
+}
+
 export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promise<BoltListener> {
+  const tls = boltTlsOf(config, log);
   const authEnabled = config.get('dbms.security.auth_enabled');
   if (authEnabled) await ensureInitialUser(dbms.systemDatabase(), config.get('server.directories.data'));
   // Built-in roles (and `admin` for the initial user) exist whether or not auth is enabled.
@@ -29,7 +50,9 @@ export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promis
     port: addr.port,
     backend: service,
     advertisedAddress: advertised,
+    tls,
     log: (line) => log('info', `bolt: ${line}`),
+    logRefusal: (line) => log('warn', `bolt: ${line}`),
   }).catch((e) => {
     throw new QuiverError('ConfigInvalid', `cannot start the Bolt server on ${addr.host}:${addr.port}: ${(e as Error).message}`, {
       hint: 'another process may use the port; change server.bolt.listen_address',

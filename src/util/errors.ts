@@ -67,6 +67,9 @@ export const errorTable = {
   ServerAnswerInvalid: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, httpStatus: 502, retryable: false },
   DatabaseRunning: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 3, httpStatus: 409, retryable: false },
   IoError: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, httpStatus: 500, retryable: false },
+  // TLS (dbms.ssl.policy.*): a policy whose files or settings cannot be used; a peer refused in the handshake
+  TlsPolicyInvalid: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 64, httpStatus: 400, retryable: false },
+  TlsRefused: { status: 'Neo.ClientError.Security.Unauthorized', exitCode: 1, httpStatus: 403, retryable: false },
   // bolt protocol
   BoltMessageMalformed: { status: 'Neo.ClientError.Request.InvalidFormat', exitCode: 1, httpStatus: 400, retryable: false },
   BoltRequestInvalid: { status: 'Neo.ClientError.Request.Invalid', exitCode: 1, httpStatus: 400, retryable: false },

@@ -157,11 +157,11 @@ export function runAdmin(args: string[], options: { home?: string; env?: Record<
   return runProcess(adminBin, args, options);
 }
 
-export function runProcess(bin: string, args: string[], options: { home?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runProcess(bin: string, args: string[], options: { home?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     if (options.home) env['QUIVER_HOME'] = options.home;
-    const p = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
