@@ -13,7 +13,7 @@ import http2 from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { headers, protocolVersion } from '../src/backup/protocol.js';
+import { headers, protocolVersion } from '../src/backup/protocol/protocol.js';
 import { describeRun, escapeRegExp, logLine, tempFolders } from './support/backup-helpers.js';
 import { runAdmin, tempDir } from './support/harness.js';
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BackupConnection } from '../src/backup/remote.js';
+import { BackupConnection } from '../src/backup/client/remote.js';
 import { backup, describeRun, escapeRegExp, finishedArtifacts, logLine, parseInspectTable, tempFolders, withSession } from './support/backup-helpers.js';
 import { freePort, runAdmin, startTestServer, type TestServer } from './support/harness.js';
 

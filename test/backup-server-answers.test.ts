@@ -1,6 +1,6 @@
 /**
  * Whatever a backup service answers, `quiver-admin database backup` checks it before using it
- * (src/backup/protocol-check.ts): a listing of the wrong shape, a database entry without its
+ * (src/backup/protocol/protocol-check.ts): a listing of the wrong shape, a database entry without its
  * fields, snapshot headers that are not numbers or ids, a metadata answer that is not a list of
  * commands. Each ends with exit 1 and a message naming the server and the field, never an
  * internal error (exit 70). The servers are real `node:http2` servers on loopback ports.
@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import http2 from 'node:http2';
 import { after, describe, it } from 'node:test';
-import { headers, protocolVersion } from '../src/backup/protocol.js';
-import { BackupConnection } from '../src/backup/remote.js';
+import { headers, protocolVersion } from '../src/backup/protocol/protocol.js';
+import { BackupConnection } from '../src/backup/client/remote.js';
 import { isQuiverError } from '../src/util/errors.js';
 import { describeRun, escapeRegExp, tempFolders } from './support/backup-helpers.js';
 import { runAdmin, tempDir } from './support/harness.js';

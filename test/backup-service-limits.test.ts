@@ -13,8 +13,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { paths } from '../src/backup/protocol.js';
-import { BackupConnection } from '../src/backup/remote.js';
+import { paths } from '../src/backup/protocol/protocol.js';
+import { BackupConnection } from '../src/backup/client/remote.js';
 import { backup, describeRun, logLine, tempFolders, waitFor, writeBarelyCompressibleNodes } from './support/backup-helpers.js';
 import { startTestServer, type TestServer } from './support/harness.js';
 

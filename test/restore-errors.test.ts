@@ -10,7 +10,7 @@ import { chmodSync, cpSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFil
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Driver } from 'neo4j-driver';
-import { fullHeader, writeArtifact } from '../src/backup/artifact-test-fixtures.js';
+import { fullHeader, writeArtifact } from '../src/backup/artifact/artifact-test-fixtures.js';
 import { logicalDigestOfStore } from '../src/storage/digest.js';
 import { resolveArtifactPath } from '../src/targets/resolve.js';
 import { type CliResult, runAdmin, startTestServer, tempDir, type TestServer } from './support/harness.js';

@@ -2,7 +2,7 @@
  * `quiver-admin database aggregate-backup` (also `quiver-admin backup aggregate`).
  */
 import { Command, Option } from 'commander';
-import { aggregateBackup } from '../backup/aggregate.js';
+import { aggregateBackup } from '../backup/restore/aggregate.js';
 import { QuiverError } from '../util/errors.js';
 import { addCommonOptions, type CommonAdminOptions, parseBool } from './options.js';
 import { adminLogger } from './output.js';

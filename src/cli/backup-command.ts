@@ -4,10 +4,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import type { IncludeMetadata } from '../backup/artifact-header.js';
-import { runBackup, type BackupRunResult } from '../backup/backup-client.js';
-import type { RequestedType } from '../backup/backup-plan.js';
-import { inspectPathReport } from '../backup/inspect.js';
+import type { IncludeMetadata } from '../backup/artifact/artifact-header.js';
+import { runBackup, type BackupRunResult } from '../backup/client/backup-client.js';
+import type { RequestedType } from '../backup/plan/backup-plan.js';
+import { inspectPathReport } from '../backup/catalog/inspect.js';
 import { loadClientTls } from '../tls/client-tls.js';
 import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';

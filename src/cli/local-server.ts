@@ -4,7 +4,7 @@
  * database that is online.
  */
 import type { Config } from '../config/config.js';
-import { BackupConnection } from '../backup/remote.js';
+import { BackupConnection } from '../backup/client/remote.js';
 import { layoutOf } from '../server/home.js';
 import { runningPid } from '../server/pid-file.js';
 import { QuiverError } from '../util/errors.js';

@@ -3,8 +3,8 @@
  * and --format=json.
  */
 import { Command, Option } from 'commander';
-import { restoreDatabase, type RestoreResult } from '../backup/restore.js';
-import { parseRestoreUntil } from '../backup/restore-until.js';
+import { restoreDatabase, type RestoreResult } from '../backup/restore/restore.js';
+import { parseRestoreUntil } from '../backup/plan/restore-until.js';
 import { databaseSettingsOf, layoutOf } from '../server/home.js';
 import { QuiverError } from '../util/errors.js';
 import { databaseNotRunningCheck, localDatabaseState } from './local-server.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { sslKey, type SslScope, sslScopes } from '../config/settings.js';
-import { type BackupService, startBackupService } from '../backup/backup-service.js';
+import { type BackupService, startBackupService } from '../backup/service/backup-service.js';
 import { Dbms } from '../kernel/dbms.js';
 import { QuiverError } from '../util/errors.js';
 import { databaseSettingsOf, type HomeLayout, layoutOf } from './home.js';

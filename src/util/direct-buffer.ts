@@ -9,7 +9,7 @@
  * working (a length or position the device refuses), `write` answers false and the caller writes
  * the same bytes through the page cache.
  *
- * Used by the restore workers (backup/compression-worker.ts) and by the artifact appender
+ * Used by the restore workers (backup/compression/compression-worker.ts) and by the artifact appender
  * (util/direct-appender.ts).
  */
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Driver, Session } from 'neo4j-driver';
-import { blockHeaderBytes } from '../../src/backup/artifact-block.js';
+import { blockHeaderBytes } from '../../src/backup/artifact/artifact-block.js';
 import { type CliResult, runAdmin, type TestServer } from './harness.js';
 
 /** The transaction id in a Quiver bookmark `quiver:<db>:<txId>`. */

@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBackup, type DatabaseOutcome } from '../../src/backup/backup-client.js';
-import { type BackupService, startBackupService } from '../../src/backup/backup-service.js';
+import { runBackup, type DatabaseOutcome } from '../../src/backup/client/backup-client.js';
+import { type BackupService, startBackupService } from '../../src/backup/service/backup-service.js';
 import type { WriteTransaction } from '../../src/kernel/api.js';
 import { type Database, type DatabaseSettings, defaultDatabaseSettings } from '../../src/kernel/database.js';
 import { Dbms } from '../../src/kernel/dbms.js';

@@ -1,0 +1,516 @@
+/**
+ * `quiver-admin database backup`: for each requested database, find a server that hosts it,
+ * decide FULL / DIFF / empty DIFF (backup-plan.ts), stream the payload from the backup service
+ * into a new artifact, and report one outcome per database. One database failing never stops
+ * the others; an unreachable server makes the run's exit code 1 even when others served.
+ */
+import { mkdirSync, openSync, writeSync, closeSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import picomatch from 'picomatch';
+import { hostname } from 'node:os';
+import type { BackupTarget, TargetLock } from '../../targets/target.js';
+import { describeOwner } from '../../targets/target-lock.js';
+import { RecordStreamError, RecordStreamParser } from '../../txlog/record-stream.js';
+import { causeChain, isQuiverError, QuiverError, toQuiverError } from '../../util/errors.js';
+import { formatDuration } from '../../util/format.js';
+import { chooseArtifactName } from '../artifact/artifact-name.js';
+import type { IncludeMetadata } from '../artifact/artifact-header.js';
+import { ArtifactWriter, type ArtifactHeaderInput } from '../artifact/artifact-writer.js';
+import { type BackupPlan, type ChainTip, planBackup, type RequestedType } from '../plan/backup-plan.js';
+import { readCatalog } from '../catalog/catalog.js';
+import { Progress } from './progress.js';
+import type { RemoteDatabase } from '../protocol/protocol.js';
+import { BackupConnection, type ClientTimeouts } from './remote.js';
+import type { ClientTls } from '../../tls/client-tls.js';
+import { txlogPayloadFormat } from '../artifact/txlog-payload.js';
+import { readImageStream } from './image-stream.js';
+import { storeImagePayloadFormat } from '../service/store-image.js';
+import { blockRawBytesDefault } from '../limits.js';
+import { toolVersion } from '../../util/version.js';
+
+export interface BackupRunOptions {
+  databases: string[];
+  from: string[];
+  target: BackupTarget;
+  type: RequestedType;
+  compress: boolean;
+  keepFailed: boolean;
+  tempPath: string | undefined;
+  includeMetadata: IncludeMetadata;
+  verbose: boolean;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Recorded in each database's backup lock for whoever finds it; default `quiver-admin database backup <databases>`. */
+  command?: string;
+  /**
+   * Stops the run (the CLI aborts it on SIGINT and SIGTERM, with the signal's name as reason): the
+   * transfers are cut, unfinished artifacts removed and the locks released before runBackup returns.
+   */
+  signal?: AbortSignal;
+  /** backup.client.connect_timeout and backup.client.idle_timeout; default: the limits.ts defaults. */
+  timeouts?: ClientTimeouts;
+  /** The client's dbms.ssl.policy.backup; absent: plaintext. */
+  tls?: ClientTls | undefined;
+}
+
+export interface DatabaseOutcome {
+  database: string;
+  databaseId: string | null;
+  server: string | null;
+  outcome: 'ok' | 'failed';
+  type: 'FULL' | 'DIFF' | null;
+  empty: boolean;
+  artifact: string | null;
+  uri: string | null;
+  lowestTx: number | null;
+  highestTx: number | null;
+  bytesStored: number | null;
+  bytesRaw: number | null;
+  durationMs: number;
+  fallbackReason: string | null;
+  error: string | null;
+  hint: string | null;
+}
+
+export interface BackupRunResult {
+  outcomes: DatabaseOutcome[];
+  unreachableServers: Array<{ server: string; error: string }>;
+  exitCode: 0 | 1;
+}
+
+interface ServerListing {
+  server: string;
+  conn: BackupConnection;
+  databases: RemoteDatabase[];
+}
+
+function emptyOutcome(database: string): DatabaseOutcome {
+  return {
+    database,
+    databaseId: null,
+    server: null,
+    outcome: 'failed',
+    type: null,
+    empty: false,
+    artifact: null,
+    uri: null,
+    lowestTx: null,
+    highestTx: null,
+    bytesStored: null,
+    bytesRaw: null,
+    durationMs: 0,
+    fallbackReason: null,
+    error: null,
+    hint: null,
+  };
+}
+
+/** Resolves names and quoted globs against the union of every server's databases. */
+export function matchDatabases(patterns: string[], available: string[]): { matched: string[]; unmatched: string[] } {
+  const matched = new Set<string>();
+  const unmatched: string[] = [];
+  for (const p of patterns) {
+    const isGlob = picomatch.scan(p).isGlob;
+    const hits = isGlob ? available.filter((n) => picomatch.isMatch(n, p, { nocase: true, dot: true })) : available.filter((n) => n === p.toLowerCase());
+    if (hits.length === 0) unmatched.push(p);
+    for (const h of hits) matched.add(h);
+  }
+  return { matched: [...matched].sort(), unmatched };
+}
+
+export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult> {
+  const { log } = opts;
+  // A backup killed mid-transfer (SIGKILL, power loss) could not remove its temporary file: this
+  // run does, for writers on this host that no longer run. Never fatal: it is housekeeping.
+  try {
+    for (const name of await opts.target.removeAbandoned()) log('info', `Removed the unfinished file "${name}" of an interrupted earlier backup.`);
+  } catch (e) {
+    log('warn', `could not look for unfinished files of interrupted backups: ${toQuiverError(e).message}`);
+  }
+  const listings: ServerListing[] = [];
+  const unreachable: BackupRunResult['unreachableServers'] = [];
+  let tlsRefusals = 0;
+  for (const server of opts.from) {
+    try {
+      const conn = await BackupConnection.connect(server, opts.timeouts, opts.tls);
+      try {
+        const r = await conn.listDatabases();
+        listings.push({ server, conn, databases: r.databases });
+      } catch (e) {
+        // A server that failed to answer gets no graceful goodbye: it would keep this process waiting.
+        conn.destroy();
+        throw e;
+      }
+    } catch (e) {
+      const err = toQuiverError(e);
+      if (err.code === 'TlsRefused') tlsRefusals++;
+      unreachable.push({ server, error: err.message });
+      log('error', `${err.message}${err.hint ? ` (${err.hint})` : ''}`);
+    }
+  }
+  const outcomes: DatabaseOutcome[] = [];
+  try {
+    const available = [...new Set(listings.flatMap((l) => l.databases.map((d) => d.name)))];
+    const { matched, unmatched } = matchDatabases(opts.databases, available);
+    for (const p of unmatched) {
+      const o = emptyOutcome(p);
+      o.error =
+        listings.length === 0
+          ? `Database '${p}' could not be backed up: no backup service in [${opts.from.join(', ')}] could be reached.`
+          : `Database '${p}' does not exist on any of the servers [${listings.map((l) => l.server).join(', ')}].`;
+      o.hint =
+        listings.length > 0
+          ? 'check the name with SHOW DATABASES; quote patterns such as "n*"'
+          : tlsRefusals === opts.from.length
+            ? 'the TLS error above says what to change'
+            : 'start the server or correct --from';
+      log('error', `${o.error} (${o.hint})`);
+      outcomes.push(o);
+    }
+    // Stopping cuts every transfer: each then fails, aborts its artifact and releases its lock.
+    const cut = () => {
+      for (const l of listings) l.conn.destroy();
+    };
+    opts.signal?.addEventListener('abort', cut, { once: true });
+    try {
+      for (const name of matched) {
+        if (opts.signal?.aborted) {
+          outcomes.push(stoppedOutcome(opts, name, Date.now()));
+          continue;
+        }
+        const locked = await lockDatabase(opts, name);
+        if ('failed' in locked) {
+          outcomes.push(locked.failed);
+          continue;
+        }
+        try {
+          // The catalog is read under the lock, for each database (backupFrom): an artifact another
+          // run committed just before this one took the lock is then part of the plan.
+          outcomes.push(await backupOne(opts, name, listings));
+        } finally {
+          await locked.lock.release().catch((e) => log('warn', `could not release the backup lock ${locked.lock.uri}: ${toQuiverError(e).message}`));
+        }
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', cut);
+    }
+  } finally {
+    for (const l of listings) l.conn.close();
+  }
+  const exitCode = unreachable.length === 0 && outcomes.length > 0 && outcomes.every((o) => o.outcome === 'ok') ? 0 : 1;
+  return { outcomes, unreachableServers: unreachable, exitCode };
+}
+
+/**
+ * Takes the backup lock of one database in the target (targets/target-lock.ts): a second backup of
+ * it into the same target fails here, before planning, naming the one that runs.
+ */
+async function lockDatabase(opts: BackupRunOptions, name: string): Promise<{ lock: TargetLock } | { failed: DatabaseOutcome }> {
+  const owner = {
+    host: hostname(),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    command: opts.command ?? `quiver-admin database backup ${opts.databases.join(' ')}`,
+  };
+  try {
+    const lock = await opts.target.lock(name, {
+      owner,
+      onStaleBroken: ({ uri, owner: stale, reason }) =>
+        opts.log('warn', `Broke the stale lock ${displayLocation(uri)} of database '${name}'${stale ? ` (${describeOwner(stale)})` : ''}: ${reason}.`),
+    });
+    return { lock };
+  } catch (e) {
+    const err = toQuiverError(e);
+    const failed = emptyOutcome(name);
+    failed.error = err.message;
+    failed.hint = err.hint ?? defaultRemedy(err);
+    opts.log('error', `Backup of database '${name}' failed: ${err.message} (${failed.hint})`);
+    return { failed };
+  }
+}
+
+/** A file path for a file:// URI (what an operator types), the URI otherwise. */
+function displayLocation(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+/** The outcome of a database the run did not finish because it was stopped (SIGINT, SIGTERM). */
+function stoppedOutcome(opts: BackupRunOptions, name: string, startedMs: number): DatabaseOutcome {
+  const outcome = emptyOutcome(name);
+  const err = stoppedError(opts);
+  outcome.error = err.message;
+  outcome.hint = err.hint ?? null;
+  outcome.durationMs = Date.now() - startedMs;
+  opts.log('error', `Backup of database '${name}' failed: ${err.message} (${outcome.hint})`);
+  return outcome;
+}
+
+function stoppedError(opts: BackupRunOptions): QuiverError {
+  return new QuiverError('BackupFailed', `the backup was stopped by ${String(opts.signal?.reason ?? 'request')} before it finished; no artifact was written`, {
+    hint: 'run the backup again',
+  });
+}
+
+async function backupOne(opts: BackupRunOptions, name: string, listings: ServerListing[]): Promise<DatabaseOutcome> {
+  const { log } = opts;
+  const outcome = emptyOutcome(name);
+  const started = Date.now();
+  const hosts = listings.filter((l) => l.databases.some((d) => d.name === name));
+  log('info', `Starting backup of database '${name}' from servers: [${hosts.map((h) => h.server).join(', ')}]`);
+  let lastError: QuiverError | null = null;
+  for (const host of hosts) {
+    const db = host.databases.find((d) => d.name === name);
+    if (db === undefined) continue; // hosts holds only servers that list it
+    if (db.status !== 'online') {
+      lastError = new QuiverError('DatabaseUnavailable', `database '${name}' is ${db.status} on ${host.server}`, { hint: `start it with START DATABASE ${name}` });
+      continue;
+    }
+    outcome.server = host.server;
+    outcome.databaseId = db.databaseId;
+    log('info', `Using remote server ${host.server} for backup of database '${name}'.`);
+    try {
+      await backupFrom(opts, host.conn, db, outcome);
+      outcome.outcome = 'ok';
+      outcome.durationMs = Date.now() - started;
+      return outcome;
+    } catch (e) {
+      if (opts.signal?.aborted) return stoppedOutcome(opts, name, started);
+      lastError = toQuiverError(e);
+      if (opts.verbose) for (const line of causeChain(e)) log('error', `  ${line}`);
+      // A database-level refusal will not change on another server; a transport failure might.
+      if (!isQuiverError(lastError, 'ServerUnreachable')) break;
+      if (host !== hosts.at(-1)) log('warn', `backup of database '${name}' from ${host.server} failed: ${lastError.message}; trying the next server`);
+    }
+  }
+  const err = lastError ?? new QuiverError('DatabaseUnavailable', `database '${name}' is not online on any server`);
+  outcome.outcome = 'failed';
+  outcome.error = err.message;
+  outcome.hint = err.hint ?? defaultRemedy(err);
+  outcome.durationMs = Date.now() - started;
+  log('error', `Backup of database '${name}' failed: ${err.message} (${outcome.hint})`);
+  return outcome;
+}
+
+/** Every failure line says what to do; this is the remedy when the error itself carries none. */
+function defaultRemedy(err: QuiverError): string {
+  if (err.code === 'IoError') return 'check the free space and permissions of --to-path (and --temp-path), then run the backup again';
+  return 'run the backup again; if it fails the same way, run it with --verbose and check the server log';
+}
+
+async function backupFrom(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, outcome: DatabaseOutcome): Promise<void> {
+  const { log } = opts;
+  // Read per database, right before planning: the chain is seen as restore will see it.
+  const catalog = opts.type === 'FULL' ? null : await readCatalog([{ target: opts.target }]);
+  if (catalog) for (const u of catalog.unreadable) log('warn', `ignoring "${u.name}" in ${opts.target.uri()}: ${u.message}`);
+  const plan: BackupPlan = planBackup(opts.type, db, catalog ?? { artifacts: [], unreadable: [], checksumsInside: new Map() });
+  if (plan.type === 'FAIL') throw new QuiverError('BackupFailed', plan.message, { hint: plan.hint });
+  for (const n of plan.notes) log('info', n);
+  let metadata: string[] = [];
+  let include = opts.includeMetadata;
+  if (db.name === 'system') {
+    if (include !== 'none') log('info', `--include-metadata does not apply to the system database: it holds the users and roles itself.`);
+    include = 'none';
+  } else if (include !== 'none') {
+    metadata = await conn.metadata(db.name, include);
+  }
+  let plannedType = plan.type;
+  let fallbackReason = plan.type === 'FULL' ? plan.fallbackReason : null;
+  if (fallbackReason) {
+    log('warn', `Differential backup of database '${db.name}' failed. Reason: ${fallbackReason}`);
+    log('warn', `Falling back to full backup of database '${db.name}'.`);
+  }
+  const started = Date.now();
+  let written: { name: string; uri: string; bytesStored: number; bytesRaw: number; lowestTx: number; highestTx: number; lastTxChecksum: number; createdAt: string };
+  if (plan.type === 'DIFF' || plan.type === 'EMPTY_DIFF') {
+    try {
+      written = await writeDiff(opts, conn, db, plan.parent, plan.type === 'DIFF' ? plan.fromTxId : null, metadata, include);
+    } catch (e) {
+      // The server cannot continue the chain: it pruned the transactions (raced the plan), or its
+      // history no longer contains the parent's last transaction (the database was restored).
+      if (opts.type === 'AUTO' && (isQuiverError(e, 'TransactionsPruned') || isQuiverError(e, 'ChainBroken'))) {
+        fallbackReason = e.message;
+        log('warn', `Differential backup of database '${db.name}' failed. Reason: ${e.message}`);
+        log('warn', `Falling back to full backup of database '${db.name}'.`);
+        plannedType = 'FULL';
+        written = await writeFull(opts, conn, db, metadata, include);
+      } else throw e;
+    }
+  } else {
+    written = await writeFull(opts, conn, db, metadata, include);
+  }
+  const kind = plannedType === 'FULL' ? 'FULL' : 'DIFF';
+  log('info', `Finished artifact creation '${written.name}' for database '${db.name}', took ${formatDuration(Date.now() - started)}.`);
+  Object.assign(outcome, {
+    type: kind,
+    empty: plannedType === 'EMPTY_DIFF',
+    artifact: written.name,
+    uri: written.uri,
+    lowestTx: written.lowestTx,
+    highestTx: written.highestTx,
+    bytesStored: written.bytesStored,
+    bytesRaw: written.bytesRaw,
+    fallbackReason,
+  });
+}
+
+/**
+ * Keeps the raw payload of a failing run when --keep-failed is set, for post-mortem analysis. Best
+ * effort: the copy usually sits on the target's file system, so the full disk that failed the
+ * backup fails the copy too. A failure of the copy never replaces the backup's own outcome; the
+ * log says what could not be kept.
+ */
+class FailedCopy {
+  private fd = -1;
+  private problem: unknown = null;
+  readonly dir: string | null;
+  constructor(opts: BackupRunOptions, base: string) {
+    // fileURLToPath, not a string replace: the URI is percent-encoded ("my backups" is "my%20backups").
+    this.dir = opts.keepFailed ? join(opts.tempPath ?? fileURLToPath(opts.target.uri()), `.${base}.failed`) : null;
+    if (this.dir) {
+      try {
+        mkdirSync(this.dir, { recursive: true });
+        this.fd = openSync(join(this.dir, 'payload.bin'), 'w');
+      } catch (e) {
+        this.problem = e;
+      }
+    }
+  }
+  write(chunk: Buffer): void {
+    if (this.fd < 0) return;
+    try {
+      writeSync(this.fd, chunk);
+    } catch (e) {
+      // Stop copying; the payload kept so far stays.
+      this.problem = e;
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+  close(error: unknown | null, log: BackupRunOptions['log']): void {
+    if (!this.dir) return;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    if (!error) {
+      // Success: the kept copy is not needed.
+      rmSync(this.dir, { recursive: true, force: true });
+      return;
+    }
+    try {
+      writeFileSync(join(this.dir, 'reason.txt'), causeChain(error).join('\n') + '\n');
+    } catch (e) {
+      this.problem ??= e;
+    }
+    if (this.problem === null) log('warn', `--keep-failed: the received payload and the reason are kept in "${this.dir}"`);
+    else log('warn', `--keep-failed: only part of the failed run, if anything, is kept in "${this.dir}": ${(this.problem as Error).message ?? String(this.problem)}`);
+  }
+}
+
+/** Names and opens the artifact of one backup run (header written, payload to follow). */
+async function openArtifact(
+  opts: BackupRunOptions,
+  db: RemoteDatabase,
+  kind: Pick<ArtifactHeaderInput, 'kind' | 'storeId' | 'payloadFormat' | 'parent'>,
+  metadata: string[],
+  include: IncludeMetadata,
+): Promise<{ createdAt: Date; name: string; writer: ArtifactWriter }> {
+  const createdAt = new Date();
+  const name = await chooseArtifactName(opts.target, db.name, createdAt);
+  const writer = await ArtifactWriter.create(
+    opts.target,
+    name,
+    { ...kind, databaseName: db.name, databaseId: db.databaseId, createdAt: createdAt.toISOString(), metadataCommands: metadata, includeMetadata: include, toolVersion },
+    // Another writer may take the chosen name before the commit (an aggregate, a broken stale lock): the next _NNN then.
+    { compress: opts.compress, nextNameOnCollision: true },
+  );
+  return { createdAt, name, writer };
+}
+
+async function writeFull(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, metadata: string[], include: IncludeMetadata) {
+  opts.log('info', `Start full backup of database '${db.name}'.`);
+  // The server reads and compresses the store image in its workers; the blocks arrive ready to
+  // store, so this process checks their checksums and writes them (image-stream.ts).
+  const snap = await conn.snapshot(db.name, blockRawBytesDefault, opts.compress);
+  if (snap.databaseId !== db.databaseId) {
+    snap.body[Symbol.asyncIterator]().return?.();
+    throw new QuiverError('BackupFailed', `database '${db.name}' changed identity during the backup (id ${db.databaseId} → ${snap.databaseId})`, { hint: 'run the backup again' });
+  }
+  if (snap.payloadFormat !== storeImagePayloadFormat || snap.blockRawBytes !== blockRawBytesDefault || !Number.isSafeInteger(snap.imageBytes) || snap.imageBytes < 1) {
+    throw new QuiverError('BackupFailed', `the store snapshot of '${db.name}' is not what was asked for (format ${snap.payloadFormat}, ${snap.imageBytes} bytes in blocks of ${snap.blockRawBytes})`);
+  }
+  const { createdAt, name, writer } = await openArtifact(opts, db, { kind: 'FULL', storeId: snap.storeId, payloadFormat: storeImagePayloadFormat, parent: null }, metadata, include);
+  const failed = new FailedCopy(opts, name);
+  const progress = new Progress(`full backup of '${db.name}'`, snap.imageBytes);
+  try {
+    const blocks = readImageStream(snap.body, { imageBytes: snap.imageBytes, blockRawBytes: snap.blockRawBytes, compressed: opts.compress, what: `'${db.name}' from ${conn.address}` });
+    for await (const block of blocks) {
+      failed.write(block.encoded);
+      await writer.writeEncodedBlock(block.encoded);
+      progress.add(block.rawBytes);
+    }
+    const tx = snap.txId;
+    const w = await writer.finish({ lowestTx: tx === 0 ? 0 : 1, highestTx: tx, highestTxCommitTimeMs: snap.txTimeMs, lastTxChecksum: snap.txChecksum, txCount: tx });
+    failed.close(null, opts.log);
+    opts.log('info', `Finished full backup of database '${db.name}'. Store snapshot consistent at tx ${tx}.`);
+    return { ...w, lowestTx: tx === 0 ? 0 : 1, highestTx: tx, lastTxChecksum: snap.txChecksum, createdAt: createdAt.toISOString() };
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    failed.close(e, opts.log);
+    throw wrapTransfer(e, `full backup of '${db.name}'`);
+  } finally {
+    progress.done();
+  }
+}
+
+async function writeDiff(opts: BackupRunOptions, conn: BackupConnection, db: RemoteDatabase, parent: ChainTip, fromTxId: number | null, metadata: string[], include: IncludeMetadata) {
+  opts.log('info', `Start differential backup of database '${db.name}'.`);
+  const stream = fromTxId === null ? null : await conn.transactions(db.name, fromTxId);
+  if (stream === null) opts.log('info', `The remote server (${conn.address}) has no new transactions for database '${db.name}' since tx ${parent.highestTx}: writing an empty differential artifact.`);
+  const parentLink = { artifactName: parent.name, highestTx: parent.highestTx, lastTxChecksum: parent.lastTxChecksum };
+  const { createdAt, name, writer } = await openArtifact(opts, db, { kind: 'DIFF', storeId: db.storeId, payloadFormat: txlogPayloadFormat, parent: parentLink }, metadata, include);
+  const failed = new FailedCopy(opts, name);
+  const progress = new Progress(`differential backup of '${db.name}'`, null);
+  try {
+    if (stream === null) {
+      const w = await writer.finish({ lowestTx: 0, highestTx: 0, highestTxCommitTimeMs: 0, lastTxChecksum: 0, txCount: 0 });
+      failed.close(null, opts.log);
+      return { ...w, lowestTx: 0, highestTx: 0, lastTxChecksum: 0, createdAt: createdAt.toISOString() };
+    }
+    const parser = new RecordStreamParser(fromTxId!, parent.lastTxChecksum);
+    for await (const chunk of stream.body) {
+      failed.write(chunk);
+      try {
+        for (const _ of parser.push(chunk)) void _;
+      } catch (e) {
+        if (parser.count === 0 && e instanceof RecordStreamError && e.chainBreak) {
+          // The first transaction does not follow the parent: same ids, another history.
+          throw new QuiverError(
+            'ChainBroken',
+            `transaction ${fromTxId} on the server does not follow transaction ${parent.highestTx} of artifact "${parent.name}": the database's history diverged from the backups (was it restored?)`,
+            { hint: 'take a full backup (--type=FULL or --type=AUTO) to start a new chain', cause: e },
+          );
+        }
+        throw new QuiverError('BackupFailed', `the transactions received for '${db.name}' do not continue artifact "${parent.name}": ${(e as Error).message}`, { cause: e });
+      }
+      await writer.write(chunk);
+      progress.add(chunk.length);
+    }
+    parser.end();
+    const lastTx = parser.nextTxId - 1;
+    if (lastTx !== stream.lastTxId) throw new QuiverError('ServerUnreachable', `the transaction stream of '${db.name}' ended at tx ${lastTx}, before the announced tx ${stream.lastTxId}`);
+    const w = await writer.finish({ lowestTx: fromTxId!, highestTx: lastTx, highestTxCommitTimeMs: parser.lastCommitTimeMs, lastTxChecksum: parser.lastChecksum, txCount: parser.count });
+    failed.close(null, opts.log);
+    opts.log('info', `Finished differential backup of database '${db.name}'. Downloaded from tx ${fromTxId} to tx ${lastTx}.`);
+    return { ...w, lowestTx: fromTxId!, highestTx: lastTx, lastTxChecksum: parser.lastChecksum, createdAt: createdAt.toISOString() };
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    failed.close(e, opts.log);
+    throw wrapTransfer(e, `differential backup of '${db.name}'`);
+  } finally {
+    progress.done();
+  }
+}
+
+function wrapTransfer(e: unknown, what: string): QuiverError {
+  if (e instanceof QuiverError) return e;
+  return new QuiverError('BackupFailed', `${what} failed: ${(e as Error).message}`, { cause: e });
+}
