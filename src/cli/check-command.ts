@@ -2,26 +2,17 @@
  * `quiver-admin database check` (checksums, chain links and graph consistency of a backup or of a
  * stopped local database) and `quiver-admin backup verify` (checksums and chain links only).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { parseArtifactFileName } from '../backup/artifact/artifact-name.js';
-import { verifyArtifact } from '../backup/artifact/artifact-reader.js';
-import { readCatalog, readInfos } from '../backup/catalog/catalog.js';
-import { analyseChain, type Catalog, explainUnreachable } from '../backup/plan/chain.js';
-import { compareText } from '../util/compare-text.js';
-import { planRestore } from '../backup/plan/restore-plan.js';
-import { buildStagedStore } from '../backup/restore/restore.js';
-import { defaultDatabaseSettings, locateDatabase } from '../kernel/database.js';
+import { checkBackup, verifyAll } from '../backup/restore/check.js';
+import { locateDatabase } from '../kernel/database.js';
 import { normalizeDatabaseName } from '../kernel/database-name.js';
 import { checkStoreConsistency, type ConsistencyReport } from '../storage/consistency.js';
 import { GraphStore } from '../storage/store.js';
 import { layoutOf } from '../server/home.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
-import type { BackupTarget } from '../targets/target.js';
-import { QuiverError, toQuiverError } from '../util/errors.js';
+import { QuiverError } from '../util/errors.js';
 import { databaseNotRunningCheck } from './local-server.js';
 import { addCommonOptions, type CommonAdminOptions, loadAdminConfig } from './options.js';
 import { adminLogger } from './output.js';
@@ -30,47 +21,6 @@ interface CheckCliOptions extends CommonAdminOptions {
   fromPath?: string;
   reportPath?: string;
   tempPath?: string;
-}
-
-/**
- * Every checksum of every named artifact, then the chain model over what verified: forks, gaps and
- * artifacts that hide newer transactions are problems; each database's path is logged.
- */
-async function verifyAll(target: BackupTarget, names: string[], log: (l: 'info' | 'warn' | 'error', m: string) => void): Promise<{ catalog: Catalog; problems: string[] }> {
-  const problems: string[] = [];
-  const failed = new Map<string, string>();
-  for (const n of names) {
-    try {
-      const v = await verifyArtifact(target, n);
-      log('info', `verified ${n}: ${v.blockCount} block(s), every checksum matches`);
-    } catch (e) {
-      failed.set(n, toQuiverError(e).message);
-      problems.push(toQuiverError(e).message);
-    }
-  }
-  const read = await readCatalog([{ target, names }]);
-  const catalog: Catalog = {
-    artifacts: read.artifacts.filter((a) => !failed.has(a.name)),
-    unreadable: [...read.unreadable.filter((u) => !failed.has(u.name)), ...[...failed].map(([name, message]) => ({ name, uri: target.uri(name), message }))],
-    checksumsInside: read.checksumsInside,
-  };
-  for (const u of read.unreadable) if (!failed.has(u.name)) problems.push(u.message);
-  const databases = [...new Set(catalog.artifacts.map((a) => a.header.databaseName))].sort(compareText);
-  for (const databaseName of databases) {
-    const analysis = analyseChain(catalog, { databaseName });
-    if (!analysis) {
-      const orphan = catalog.artifacts.find((a) => a.header.databaseName === databaseName)!;
-      problems.push(explainUnreachable(catalog, orphan));
-      continue;
-    }
-    log('info', `chain of '${databaseName}' (${analysis.databaseId}): ${analysis.path.map((a) => a.name).join(' → ')} reaches tx ${analysis.tip.tx}`);
-    for (const f of analysis.forks) problems.push(f.message);
-    for (const l of analysis.leftOut) {
-      if (l.hidesNewer && l.kind !== 'unreadable' && l.kind !== 'otherHistory') problems.push(l.reason);
-      else if (!l.hidesNewer && l.kind !== 'unreadable') log('info', `not on the chain of '${databaseName}': "${l.name}": ${l.reason}`);
-    }
-  }
-  return { catalog, problems };
 }
 
 export function verifyCommand(run: (code: number) => void): Command {
@@ -106,41 +56,10 @@ export function checkCommand(run: (code: number) => void): Command {
     let consistency: ConsistencyReport;
     const problems: string[] = [];
     if (o.fromPath) {
-      const { target, fileName } = await resolveArtifactPath(o.fromPath);
-      const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
-      const relevant: string[] = [];
-      const read = await readInfos([{ target, names }]);
-      for (const info of read.artifacts) if (info.header.databaseName === name) relevant.push(info.name);
-      for (const u of read.unreadable) {
-        // Unreadable: its file name still tells whether it belongs to this database.
-        const owner = parseArtifactFileName(u.name)?.databaseName;
-        if (owner === undefined || owner === name) problems.push(u.message);
-        else log('warn', `ignoring "${u.name}" (another database's artifact): ${u.message}`);
-      }
-      const verified = await verifyAll(target, relevant, log);
-      problems.push(...verified.problems);
-      const staging = join(o.tempPath ?? tmpdir(), `.check-${name}-${randomBytes(4).toString('hex')}`);
-      mkdirSync(staging, { recursive: true });
-      try {
-        const step = planRestore({ catalog: verified.catalog, namedArtifact: fileName, sourceDatabase: name, until: null });
-        lines.push(`chain: ${step.artifacts.map((a) => a.name).join(' → ')}`);
-        await buildStagedStore(step, new Map(step.artifacts.map((a) => [a.uri, target])), join(staging, 'store'), join(staging, 'tx'), null, defaultDatabaseSettings, log);
-        const store = GraphStore.open(join(staging, 'store'), { readOnly: true });
-        try {
-          consistency = checkStoreConsistency(store);
-        } finally {
-          store.close();
-        }
-      } catch (e) {
-        // A chain that cannot be built is a finding like any other: it goes in the report with the
-        // problems found so far (often the reason, e.g. a damaged full artifact).
-        const err = toQuiverError(e);
-        if (err.code === 'Internal') throw e;
-        problems.push(`the backup cannot be restored to check its graph: ${err.message}`);
-        consistency = { nodes: 0, relationships: 0, problems: [], problemCount: 0 };
-      } finally {
-        rmSync(staging, { recursive: true, force: true });
-      }
+      const checked = await checkBackup(o.fromPath, name, o.tempPath, log);
+      if (checked.chain.length > 0) lines.push(`chain: ${checked.chain.join(' → ')}`);
+      problems.push(...checked.problems);
+      consistency = checked.consistency;
     } else {
       const config = loadAdminConfig('quiver-admin-database-check.conf', o, (m) => log('warn', m));
       const layout = layoutOf(config);

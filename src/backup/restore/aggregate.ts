@@ -18,10 +18,11 @@ import { ArtifactWriter } from '../artifact/artifact-writer.js';
 import { readCatalog } from '../catalog/catalog.js';
 import { isEmptyDiff } from '../plan/chain.js';
 import { planRestore } from '../plan/restore-plan.js';
-import { buildStagedStore } from './restore.js';
+import { buildStagedStore } from './staged-store.js';
 import { GraphStore } from '../../storage/store.js';
 import { blockRawBytesDefault } from '../limits.js';
-import { openClosedImage, readImageBlocks, storeImagePayloadFormat } from '../service/store-image.js';
+import { storeImagePayloadFormat } from '../artifact/payload-formats.js';
+import { openClosedImage, readImageBlocks } from '../service/store-image.js';
 
 export interface AggregateOptions {
   fromPath: string;

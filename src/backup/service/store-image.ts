@@ -24,7 +24,7 @@ import type { CpuPriority } from '../../util/cpu-priority.js';
 import { startWorker } from '../../util/worker-path.js';
 import { compressionWorkersMax, zstdLevelDefault } from '../limits.js';
 
-export const storeImagePayloadFormat = 'lmdb-pages-v1';
+export { storeImagePayloadFormat } from '../artifact/payload-formats.js';
 
 /** Blocks each worker may have read ahead of the consumer. */
 const creditsPerWorker = 3;
