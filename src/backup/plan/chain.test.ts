@@ -209,3 +209,25 @@ describe('the chain model', () => {
     assert.deepEqual(a.forks, []);
   });
 });
+
+describe('unreadable artifacts', () => {
+  it('one taken in the root FULL\'s second or later may hide newer transactions, whatever the name order', () => {
+    // aggregate-backup dates its FULL at the DIFF it ends with, but names it with the next free
+    // suffix of that second: a DIFF taken in the same second sorts before it by name.
+    const root = artifact('neo4j-2024-01-01T00-10-00_002.backup', 'FULL', 1, 10);
+    root.header.createdAt = '2024-01-01T00:10:00.400Z';
+    const c: Catalog = {
+      artifacts: [root],
+      unreadable: [
+        { name: 'neo4j-2024-01-01T00-10-00_001.backup', uri: 'file:///b/1', message: 'artifact is truncated' },
+        { name: 'neo4j-2024-01-01T00-09-59.backup', uri: 'file:///b/0', message: 'artifact is truncated' },
+      ],
+      checksumsInside: new Map(),
+    };
+    const a = analyseChain(c, { databaseName: 'neo4j' })!;
+    assert.deepEqual(a.leftOut.map((l) => [l.name, l.kind, l.hidesNewer]), [
+      ['neo4j-2024-01-01T00-10-00_001.backup', 'unreadable', true],
+      ['neo4j-2024-01-01T00-09-59.backup', 'unreadable', false],
+    ]);
+  });
+});

@@ -18,7 +18,7 @@
  */
 import { compareText } from '../../util/compare-text.js';
 import type { ArtifactInfo } from '../artifact/artifact-info.js';
-import { parseArtifactFileName } from '../artifact/artifact-name.js';
+import { artifactNameStamp, parseArtifactFileName } from '../artifact/artifact-name.js';
 import { holdsNoTransaction } from '../artifact/artifact-trailer.js';
 
 /** A transaction and its chain checksum: one state of one history. */
@@ -216,10 +216,12 @@ export function analyseChain(catalog: Catalog, req: ChainRequest): ChainAnalysis
     analysis.leftOut.push(req.endAt ? { ...left.leftOut, hidesNewer: false } : left.leftOut);
   }
   for (const u of catalog.unreadable) {
-    const owner = parseArtifactFileName(u.name)?.databaseName;
-    if (owner !== analysis.databaseName) continue;
-    // Names sort in time order: one newer than the root may hold the newest transactions.
-    const newer = compareText(u.name, root.name) > 0;
+    const parsed = parseArtifactFileName(u.name);
+    if (parsed?.databaseName !== analysis.databaseName) continue;
+    // Its name carries the second it was taken in (its header cannot be read). One from the root's
+    // second or later may hold the newest transactions. Not the name order: an aggregated FULL is
+    // dated at the artifact it ends with but named with the next free suffix of that second.
+    const newer = compareText(parsed.stamp, artifactNameStamp(new Date(root.header.createdAt))) >= 0;
     analysis.leftOut.push({
       name: u.name,
       uri: u.uri,
