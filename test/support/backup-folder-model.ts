@@ -127,19 +127,23 @@ function refuse(why: string, hiders: readonly Hider[], extra: RefusalCause[] = [
   return { ok: false, causes: [...new Set([...hiders.map((h) => h.cause), ...extra])], names: hiders.map((h) => h.artifact.name), why };
 }
 
-/** What `restore --from-path=<folder> [--restore-until=<untilTx>]` must do. */
-export function expectRestore(artifacts: readonly ModelArtifact[], untilTx?: number): RestoreExpectation {
+/**
+ * What `restore --from-path=<folder> [--restore-until=<untilTx>]` must do ('intact' view). The
+ * 'readable' view is what the restore planner sees before it reads a block: when both refuse, either
+ * reason is a true one.
+ */
+export function expectRestore(artifacts: readonly ModelArtifact[], untilTx?: number, view: View = 'intact'): RestoreExpectation {
   const present = artifacts;
   if (untilTx === undefined) {
-    const c = chainView(present, 'intact');
-    if (!c.root) return { ok: false, causes: ['noChain', 'damaged'], names: [], why: 'no intact FULL' };
+    const c = chainView(present, view);
+    if (!c.root) return { ok: false, causes: ['noChain', 'damaged'], names: [], why: `no ${view} FULL` };
     if (c.heldTx > c.reachedTx) return refuse(`reach ${c.reachedTx} from "${c.root.name}" but the folder holds ${c.heldTx}`, c.hiders);
     return { ok: true, tx: c.reachedTx, why: `reach ${c.reachedTx} from "${c.root.name}", nothing newer held` };
   }
-  const c = chainView(present, 'intact', (f) => f.highestTx < untilTx);
+  const c = chainView(present, view, (f) => f.highestTx < untilTx);
   if (!c.root) {
     const later = present.filter((a) => a.kind === 'FULL' && a.damage !== 'unreadable' && a.highestTx >= untilTx);
-    return { ok: false, causes: ['fullAfterPoint', 'noChain', 'damaged'], names: later.map((a) => a.name), why: `no intact FULL before tx ${untilTx}` };
+    return { ok: false, causes: ['fullAfterPoint', 'noChain', 'damaged'], names: later.map((a) => a.name), why: `no ${view} FULL before tx ${untilTx}` };
   }
   if (untilTx - 1 <= c.reachedTx) return { ok: true, tx: untilTx - 1, why: `reach ${c.reachedTx} >= ${untilTx - 1} from "${c.root.name}"` };
   if (c.heldTx > c.reachedTx) return refuse(`reach ${c.reachedTx} from "${c.root.name}" < ${untilTx - 1} and the folder holds ${c.heldTx}`, c.hiders);
