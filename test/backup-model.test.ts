@@ -158,6 +158,15 @@ class ModelRun {
     return 'write';
   }
 
+  /** One step of a fixed sequence (a case the random runs found worth keeping). */
+  async scripted<T>(kind: StepKind, fn: () => Promise<T>): Promise<T> {
+    this.stepNo++;
+    this.count(kind);
+    const value = await fn();
+    this.checkFolder();
+    return value;
+  }
+
   async step(): Promise<void> {
     this.stepNo++;
     const r = Array.from({ length: drawsPerStep }, () => this.rng());
@@ -165,9 +174,9 @@ class ModelRun {
     this.count(kind);
     switch (kind) {
       case 'write': return this.write(r);
-      case 'full': return this.backupStep('FULL', r);
-      case 'diff': return this.backupStep('DIFF', r);
-      case 'auto': return this.backupStep('AUTO', r);
+      case 'full': return void (await this.backupStep('FULL', r));
+      case 'diff': return void (await this.backupStep('DIFF', r));
+      case 'auto': return void (await this.backupStep('AUTO', r));
       case 'race': return this.race(r);
       case 'aggregate': return this.aggregate(r);
       case 'truncate': return this.truncate(r);
@@ -383,7 +392,7 @@ class ModelRun {
     }
   }
 
-  async backupStep(type: BackupType, r: number[]): Promise<void> {
+  async backupStep(type: BackupType, r: number[]): Promise<ModelArtifact | undefined> {
     const load = r[1]! < 0.3;
     const before = this.present;
     const run = await this.withLoad(load, () => this.runBackup(type));
@@ -392,7 +401,8 @@ class ModelRun {
     this.note(`backup --type=${type}${load ? ' under load' : ''} (server tx ${window.txBefore}..${window.txAfter}): ${this.describeOutcome(outcome)}`);
     const why = this.mismatch(result, outcome, expectBackup(before, type, window));
     assert.equal(why, null, why ?? '');
-    if (outcome?.outcome === 'ok') await this.learnAndCrossCheck([this.artifactOf(outcome, `#${this.stepNo} ${type}`)]);
+    if (outcome?.outcome === 'ok') return (await this.learnAndCrossCheck([this.artifactOf(outcome, `#${this.stepNo} ${type}`)]))[0];
+    return undefined;
   }
 
   /** Two AUTO runs at once: both succeed (each as if it ran first or second), or one is refused at once for the other. */
@@ -431,8 +441,8 @@ class ModelRun {
 
   // ---- aggregate ----
 
-  async aggregate(r: number[]): Promise<void> {
-    const named = r[1]! < 0.5 ? this.pick(this.present.sort((x, y) => (x.name < y.name ? -1 : 1)), r[2]!) : undefined;
+  async aggregate(r: number[], chosen?: ModelArtifact): Promise<void> {
+    const named = chosen ?? (r[1]! < 0.5 ? this.pick(this.present.sort((x, y) => (x.name < y.name ? -1 : 1)), r[2]!) : undefined);
     const before = this.present;
     const beforeSnapshot = this.snapshot();
     const expected = expectAggregate(before, named);
@@ -492,8 +502,8 @@ class ModelRun {
     return this.pick(this.present.sort((x, y) => (x.name < y.name ? -1 : 1)), r);
   }
 
-  async truncate(r: number[]): Promise<void> {
-    const a = this.target(r[1]!);
+  async truncate(r: number[], chosen?: ModelArtifact): Promise<void> {
+    const a = chosen ?? this.target(r[1]!);
     if (!a) return this.note('truncate: no artifact');
     const file = join(this.folder, a.name);
     const size = statSync(file).size;
@@ -654,29 +664,74 @@ class ModelRun {
 describe('backup folders against a model (#14)', () => {
   let server: TestServer;
   let driver: Driver;
-  let folder: string;
+  /** The only writer of the :W graph, shared by the cases so that expectedAt knows every transaction. */
+  let workload: Workload;
+  const folders: string[] = [];
+
+  /** A run over a fresh folder, starting from what the server holds now. */
+  async function newRun(): Promise<ModelRun> {
+    const folder = tempDir('quiver-model-backups-');
+    folders.push(folder);
+    const run = new ModelRun(server, driver, workload, folder);
+    const l = await run.listing();
+    run.serverTx = l.lastCommittedTxId;
+    run.oldestTxInLog = l.oldestTxIdInLog;
+    return run;
+  }
+
+  async function withContext(run: ModelRun, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      throw new Error(await run.context(e), { cause: e });
+    }
+  }
 
   before(async () => {
     server = await startTestServer({ conf: normalConf });
     driver = server.driver();
-    folder = tempDir('quiver-model-backups-');
+    workload = new Workload(driver, database);
   });
 
   after(async () => {
     await driver?.close();
     await server?.stop();
     server?.cleanup();
-    if (folder) rmSync(folder, { recursive: true, force: true });
+    for (const f of folders) rmSync(f, { recursive: true, force: true });
+  });
+
+  // KNOWN DEFECT (found while writing this test, reported to the lead; fails today): an aggregated
+  // FULL is dated at the artifact it aggregated up to but named with the next free suffix of that
+  // second, so a later artifact of the same second sorts before it by name. When that artifact is
+  // unreadable, chain.ts decides "older than the root" by name and ignores it: restore exits 0
+  // short of the transactions it holds.
+  it('an unreadable artifact newer than an aggregated FULL is not ignored because it sorts before the FULL by name', { timeout: 180_000 }, async (t) => {
+    const run = await newRun();
+    await withContext(run, async () => {
+      await run.scripted('write', () => run.write([0, 0]));
+      await run.scripted('full', () => run.backupStep('FULL', [0, 1]));
+      let pair: [ModelArtifact, ModelArtifact] | undefined;
+      // Without load (r[1] = 1) a write and a backup take well under a second: two DIFFs often
+      // share one. Under load, or on a busy machine, they may never: then the case is skipped.
+      for (let attempt = 0; attempt < 20 && !pair; attempt++) {
+        await run.scripted('write', () => run.write([0, 0]));
+        const a = await run.scripted('auto', () => run.backupStep('AUTO', [0, 1]));
+        await run.scripted('write', () => run.write([0, 0]));
+        const b = await run.scripted('auto', () => run.backupStep('AUTO', [0, 1]));
+        const stamp = (x: ModelArtifact | undefined) => x?.name.replace(/(_\d+)?\.backup$/, '');
+        if (a && b && a.kind === 'DIFF' && b.kind === 'DIFF' && stamp(a) === stamp(b)) pair = [a, b];
+      }
+      if (!pair) return void t.skip('this machine did not take two DIFFs within one second in 20 attempts');
+      await run.scripted('aggregate', () => run.aggregate([0, 0], pair[0]));
+      await run.scripted('truncate', () => run.truncate([0, 0, 0.5], pair[1]));
+      await run.scripted('restore', () => run.restore([0, 1]));
+    });
   });
 
   it(`a random sequence of ${stepCount} operations never restores less than the folder holds (seed ${seed})`, { timeout: 120_000 + stepCount * 15_000 }, async (t) => {
     t.diagnostic(`seed ${seed}: replay with QUIVER_MODEL_SEED=${seed} QUIVER_MODEL_STEPS=${stepCount}`);
     console.log(`backup model: seed ${seed}, ${stepCount} steps`);
-    const workload = new Workload(driver, database);
-    const run = new ModelRun(server, driver, workload, folder);
-    const l = await run.listing();
-    run.serverTx = l.lastCommittedTxId;
-    run.oldestTxInLog = l.oldestTxIdInLog;
+    const run = await newRun();
     const startMs = Date.now();
     for (let i = 0; i < stepCount; i++) {
       try {
