@@ -26,7 +26,7 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Driver } from 'neo4j-driver';
-import { BackupConnection } from '../src/backup/remote.js';
+import { BackupConnection } from '../src/backup/client/remote.js';
 import { mulberry32 } from '../src/util/seeded-random.js';
 import {
   type BackupShape,
