@@ -16,7 +16,7 @@ import { chooseArtifactName, parseArtifactFileName } from '../artifact/artifact-
 import { readArtifactInfo, verifyArtifact } from '../artifact/artifact-reader.js';
 import { ArtifactWriter } from '../artifact/artifact-writer.js';
 import { readCatalog } from '../catalog/catalog.js';
-import { isEmptyDiff } from '../plan/chain.js';
+import { isEmptyDiff, type LeftOut } from '../plan/chain.js';
 import { planRestore } from '../plan/restore-plan.js';
 import { buildStagedStore } from './staged-store.js';
 import { GraphStore } from '../../storage/store.js';
@@ -42,6 +42,8 @@ export interface AggregateResult {
   highestTx: number;
   /** False when the chain was already one FULL: nothing was written or removed. */
   aggregated: boolean;
+  /** Artifacts of the database that were not part of the aggregated chain, with the reason. */
+  leftOut: LeftOut[];
 }
 
 /** The transaction a closed store holds. */
@@ -89,7 +91,7 @@ async function aggregateLocked(opts: AggregateOptions, target: BackupTarget, fil
   const newest = step.artifacts.at(-1)!;
   if (step.artifacts.length === 1) {
     opts.log('info', `The chain of database '${step.sourceDatabase}' is already a single full artifact ("${full.name}"); nothing to aggregate.`);
-    return { database: step.sourceDatabase, artifact: full.name, uri: full.uri, replaced: [], highestTx: full.trailer.highestTx, aggregated: false };
+    return { database: step.sourceDatabase, artifact: full.name, uri: full.uri, replaced: [], highestTx: full.trailer.highestTx, aggregated: false, leftOut: step.leftOut };
   }
   const staging = join(opts.tempPath ?? tmpdir(), `.aggregate-${step.sourceDatabase}-${randomBytes(4).toString('hex')}`);
   mkdirSync(staging, { recursive: true });
@@ -158,7 +160,7 @@ async function aggregateLocked(opts: AggregateOptions, target: BackupTarget, fil
       for (const n of old) await target.remove(n);
       opts.log('info', `Removed the old chain: ${old.join(', ')}`);
     }
-    return { database: step.sourceDatabase, artifact: name, uri: written.uri, replaced: opts.keepOldBackup ? [] : old, highestTx: finish.txId, aggregated: true };
+    return { database: step.sourceDatabase, artifact: name, uri: written.uri, replaced: opts.keepOldBackup ? [] : old, highestTx: finish.txId, aggregated: true, leftOut: step.leftOut };
   } catch (e) {
     if (writer) await writer.abort().catch(() => undefined);
     throw e;
