@@ -23,7 +23,7 @@ import { resolveArtifactPath } from '../targets/resolve.js';
 import type { BackupTarget } from '../targets/target.js';
 import { QuiverError, toQuiverError } from '../util/errors.js';
 import { databaseNotRunningCheck } from './local-server.js';
-import { addCommonOptions, type CommonAdminOptions, loadAdminConfig } from './options.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, targetSettingsOf } from './options.js';
 import { adminLogger } from './output.js';
 
 interface CheckCliOptions extends CommonAdminOptions {
@@ -81,7 +81,8 @@ export function verifyCommand(run: (code: number) => void): Command {
   cmd.action(async (o: CheckCliOptions) => {
     const log = adminLogger(false);
     if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path');
-    const { target, fileName } = await resolveArtifactPath(o.fromPath);
+    const config = loadAdminConfig('quiver-admin-backup-verify.conf', o, (m) => log('warn', m));
+    const { target, fileName } = await resolveArtifactPath(o.fromPath, targetSettingsOf(config));
     const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
     const { catalog, problems } = await verifyAll(target, names, log);
     for (const p of problems) log('error', p);
@@ -106,7 +107,8 @@ export function checkCommand(run: (code: number) => void): Command {
     let consistency: ConsistencyReport;
     const problems: string[] = [];
     if (o.fromPath) {
-      const { target, fileName } = await resolveArtifactPath(o.fromPath);
+      const config = loadAdminConfig('quiver-admin-database-check.conf', o, (m) => log('warn', m));
+      const { target, fileName } = await resolveArtifactPath(o.fromPath, targetSettingsOf(config));
       const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
       const relevant: string[] = [];
       const read = await readInfos([{ target, names }]);

@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../config/config.js';
 import { parseByteSize } from '../config/units.js';
 import { defaultHome } from '../server/home.js';
+import type { TargetSettings } from '../targets/resolve.js';
+import { s3SettingsFromConfig } from '../targets/s3/s3-settings.js';
 
 export function parseBool(value: string): boolean {
   const v = value.toLowerCase();
@@ -50,4 +52,9 @@ export function loadAdminConfig(commandFile: string, opts: CommonAdminOptions, w
     expandCommands: Boolean(opts.expandCommands),
     onWarning: warn,
   });
+}
+
+/** What opening a backup target (`--to-path`, `--from-path`, `--inspect-path`) takes from the config: the `backup.s3.*` settings. */
+export function targetSettingsOf(config: Config): TargetSettings {
+  return { s3: s3SettingsFromConfig(config) };
 }

@@ -10,6 +10,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -94,9 +95,12 @@ export class S3Target implements BackupTarget {
   /** One cheap request that fails clearly when the bucket is missing, the credentials are wrong or the endpoint is down. */
   async probe(): Promise<void> {
     try {
-      await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: '/', MaxKeys: 1 }));
+      // HeadBucket needs the same permission as a LIST (s3:ListBucket) and moves no keys.
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (e) {
-      throw this.fail(e, `cannot use "${this.uri()}" as a backup target`);
+      // A HEAD answer has no body: its 404 can only mean the bucket.
+      const missing = s3HttpStatus(e) === 404 ? Object.assign(new Error('bucket not found'), { name: 'NoSuchBucket', cause: e }) : e;
+      throw this.fail(missing, `cannot use "${this.uri()}" as a backup target`);
     }
   }
 
