@@ -98,9 +98,15 @@ export class S3Target implements BackupTarget {
       // HeadBucket needs the same permission as a LIST (s3:ListBucket) and moves no keys.
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (e) {
-      // A HEAD answer has no body: its 404 can only mean the bucket.
-      const missing = s3HttpStatus(e) === 404 ? Object.assign(new Error('bucket not found'), { name: 'NoSuchBucket', cause: e }) : e;
-      throw this.fail(missing, `cannot use "${this.uri()}" as a backup target`);
+      // A HEAD answer has no body: its 404 can only mean the bucket; for any other refusal ask
+      // again with a LIST, whose answer names the reason (SignatureDoesNotMatch, AccessDenied, …).
+      const status = s3HttpStatus(e);
+      let reason = e;
+      if (status === 404) reason = Object.assign(new Error('bucket not found'), { name: 'NoSuchBucket', cause: e });
+      else if (status !== undefined) {
+        reason = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, MaxKeys: 1 })).then(() => e, (listError: unknown) => listError);
+      }
+      throw this.fail(reason, `cannot use "${this.uri()}" as a backup target`);
     }
   }
 

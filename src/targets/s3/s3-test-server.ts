@@ -10,8 +10,9 @@
  *   exists, checked and written under a per-key lock; `conditionalWrites: false` emulates a store
  *   that ignores the header, as s3rver itself does;
  * - `If-Match: <etag>` on GetObject/HeadObject (s3rver ignores it): 412 when the object's ETag differs.
- * Not emulated: storage classes, SSE (accepted, stored as metadata, not enforced), versioning, and
- * authentication of the two added operations (s3rver checks signatures on every other request).
+ * Not emulated: SigV4 signature checks (s3rver 3.7.1 accepts any secret for its known key id; an
+ * unknown key id is refused), storage classes and SSE (accepted, not enforced), versioning, and
+ * ListObjectsV2 pages smaller than the whole listing (s3rver answers InternalError to MaxKeys=1 with a delimiter).
  */
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -63,7 +64,7 @@ export class TestS3Server {
   readonly counts = new Map<S3Operation, number>();
   readonly faults: InjectedFault[] = [];
   /** Called for every request before it is served; may stop the server (a fault mid-upload). */
-  onRequest: ((op: S3Operation) => void) | undefined;
+  onRequest: ((op: S3Operation, range: string) => void) | undefined;
   conditionalWrites: boolean;
   private readonly httpServer: Server;
   private readonly sockets = new Set<Socket>();
@@ -190,7 +191,7 @@ export class TestS3Server {
   private async handle(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
     const op = operationOf(ctx.method, ctx.path, ctx.query, ctx.get('range'));
     this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
-    this.onRequest?.(op);
+    this.onRequest?.(op, ctx.get('range'));
     const fault = this.faults.find((f) => f.count > 0 && (f.match ?? (() => true))(op));
     if (fault) {
       fault.count -= 1;
