@@ -5,10 +5,14 @@
 
 const mebibyte = 1024 * 1024;
 
-/** Bytes per ranged GET when streaming a whole artifact: large enough that per-request latency is small, small enough to keep a few in flight cheaply. */
-export const s3ReadChunkBytes = 8 * mebibyte;
+/**
+ * Bytes per ranged GET when streaming a whole artifact: large enough that per-request latency is
+ * small, small enough to keep a few in flight cheaply. 8 MiB measured the same restore time but
+ * 70 MiB more peak RSS than a folder restore (docs/performance.md, S3 run 1).
+ */
+export const s3ReadChunkBytes = 4 * mebibyte;
 
-/** Ranged GETs in flight while streaming one artifact (restore, verify): hides per-request latency; bounds memory at 4 × 8 MiB per stream. */
+/** Ranged GETs in flight while streaming one artifact (restore, verify): hides per-request latency; bounds memory at 4 × 4 MiB per stream. */
 export const s3ReadAheadChunks = 4;
 
 /** Keys per LIST page we ask for: S3's own maximum. */
