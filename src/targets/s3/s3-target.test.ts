@@ -56,7 +56,7 @@ describe('S3Target on a store without conditional writes', () => {
 describe('S3Target', () => {
   it('streams an artifact as a multipart upload, invisible until completed, and reads it back with ranged GETs', async () => {
     const target = newTarget();
-    const bytes = patterned(2 * s3ReadChunkBytes + 12345);
+    const bytes = patterned(2 * testSettings().partSizeBytes + 12345);
     server.resetCounts();
     const writer = await target.createWriteOnce('big.backup');
     for (let offset = 0; offset < bytes.length; offset += 1024 * 1024) await writer.write(bytes.subarray(offset, offset + 1024 * 1024));
@@ -71,7 +71,7 @@ describe('S3Target', () => {
     for await (const c of target.openRead('big.backup')) chunks.push(c as Buffer);
     assert.ok(Buffer.concat(chunks).equals(bytes));
     assert.equal(server.count('GetObject'), 0, 'no whole-object GET');
-    assert.equal(server.count('GetObjectRange'), 3);
+    assert.equal(server.count('GetObjectRange'), Math.ceil(bytes.length / s3ReadChunkBytes));
   });
 
   it('aborts the multipart upload on abort, leaving no object and no upload', async () => {
