@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { aggregateBackup } from '../backup/restore/aggregate.js';
 import { QuiverError } from '../util/errors.js';
-import { addCommonOptions, type CommonAdminOptions, parseBool } from './options.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, targetSettingsOf } from './options.js';
 import { adminLogger } from './output.js';
 
 export const aggregateBooleanFlags = ['--keep-old-backup', '--parallel-recovery'];
@@ -31,7 +31,8 @@ export function aggregateCommand(name: string, run: (code: number) => void): Com
     const json = o.format === 'json';
     const log = adminLogger(json);
     if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path', { hint: 'pass the folder that holds the chain' });
-    const r = await aggregateBackup({ fromPath: o.fromPath, database, keepOldBackup: o.keepOldBackup, tempPath: o.tempPath, parallelRecovery: o.parallelRecovery, log });
+    const config = loadAdminConfig('quiver-admin-database-aggregate-backup.conf', o, (m) => log('warn', m));
+    const r = await aggregateBackup({ fromPath: o.fromPath, database, keepOldBackup: o.keepOldBackup, tempPath: o.tempPath, parallelRecovery: o.parallelRecovery, targetSettings: targetSettingsOf(config), log });
     if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     else if (!r.aggregated) process.stdout.write(`Nothing to aggregate: the chain of database '${r.database}' is already the single full artifact '${r.uri.replace(/^file:\/\//, '')}'.\n`);
     else process.stdout.write(`Successfully aggregated backup chain of database '${r.database}', new artifact: '${r.uri.replace(/^file:\/\//, '')}'.\n`);

@@ -13,7 +13,7 @@ import { resolveTarget } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { formatBytes, formatDuration } from '../util/format.js';
 import { lowerProcessPriority } from '../util/cpu-priority.js';
-import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseServerList, parseSize } from './options.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, parseServerList, parseSize, targetSettingsOf } from './options.js';
 import { adminLogger } from './output.js';
 
 /** Exit code of a run stopped by a signal: 128 + the signal's number, as shells report it. */
@@ -57,7 +57,7 @@ export function backupCommand(run: (code: number) => void): Command {
     const log = adminLogger(json);
     const config = loadAdminConfig('quiver-admin-database-backup.conf', o, (m) => log('warn', m));
     if (o.inspectPath) {
-      const r = await inspectPathReport(o.inspectPath, { format: json ? 'json' : 'table', verbose: Boolean(o.verbose) });
+      const r = await inspectPathReport(o.inspectPath, { format: json ? 'json' : 'table', verbose: Boolean(o.verbose), targetSettings: targetSettingsOf(config) });
       process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
       return run(r.problems > 0 ? 1 : 0);
     }
@@ -73,7 +73,7 @@ export function backupCommand(run: (code: number) => void): Command {
     const from = parseServerList(o.from, 'localhost:6362');
     // The client always uses the backup policy, whichever port it dials (as Neo4j's does).
     const tls = loadClientTls(config.getSslPolicy('backup'), (w) => log('warn', w));
-    const target = await resolveTarget(o.toPath, { mustExist: true });
+    const target = await resolveTarget(o.toPath, { mustExist: true, ...targetSettingsOf(config) });
     // SIGINT and SIGTERM stop the run cleanly: transfers cut, unfinished artifacts removed, locks
     // released; the exit code is then 128 + the signal's number, as a shell reports it.
     const stop = new AbortController();
@@ -145,8 +145,10 @@ export function inspectCommand(run: (code: number) => void): Command {
     .argument('<path>', 'A folder of artifacts or one artifact file.')
     .addOption(new Option('--format <format>', 'Output format.').choices(['text', 'json']).default('text'))
     .option('--verbose', 'Show every column.')
-    .action(async (path: string, o: { format: 'text' | 'json'; verbose?: boolean }) => {
-      const r = await inspectPathReport(path, { format: o.format === 'json' ? 'json' : 'table', verbose: Boolean(o.verbose) });
+    .option('--additional-config <file>', 'Configuration file with additional configuration (backup.s3.* for s3:// paths).')
+    .action(async (path: string, o: { format: 'text' | 'json'; verbose?: boolean; additionalConfig?: string }) => {
+      const config = loadAdminConfig('quiver-admin.conf', o, (m) => process.stderr.write(`warning: ${m}\n`));
+      const r = await inspectPathReport(path, { format: o.format === 'json' ? 'json' : 'table', verbose: Boolean(o.verbose), targetSettings: targetSettingsOf(config) });
       process.stdout.write(r.output.endsWith('\n') ? r.output : r.output + '\n');
       run(r.problems > 0 ? 1 : 0);
     });

@@ -14,7 +14,7 @@ import { layoutOf } from '../server/home.js';
 import { resolveArtifactPath } from '../targets/resolve.js';
 import { QuiverError } from '../util/errors.js';
 import { databaseNotRunningCheck } from './local-server.js';
-import { addCommonOptions, type CommonAdminOptions, loadAdminConfig } from './options.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, targetSettingsOf } from './options.js';
 import { adminLogger } from './output.js';
 
 interface CheckCliOptions extends CommonAdminOptions {
@@ -31,7 +31,8 @@ export function verifyCommand(run: (code: number) => void): Command {
   cmd.action(async (o: CheckCliOptions) => {
     const log = adminLogger(false);
     if (!o.fromPath) throw new QuiverError('UsageInvalid', 'missing required option --from-path');
-    const { target, fileName } = await resolveArtifactPath(o.fromPath);
+    const config = loadAdminConfig('quiver-admin-backup-verify.conf', o, (m) => log('warn', m));
+    const { target, fileName } = await resolveArtifactPath(o.fromPath, targetSettingsOf(config));
     const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
     const { catalog, problems } = await verifyAll(target, names, log);
     for (const p of problems) log('error', p);
@@ -56,7 +57,8 @@ export function checkCommand(run: (code: number) => void): Command {
     let consistency: ConsistencyReport;
     const problems: string[] = [];
     if (o.fromPath) {
-      const checked = await checkBackup(o.fromPath, name, o.tempPath, log);
+      const config = loadAdminConfig('quiver-admin-database-check.conf', o, (m) => log('warn', m));
+      const checked = await checkBackup(o.fromPath, name, o.tempPath, log, targetSettingsOf(config));
       if (checked.chain.length > 0) lines.push(`chain: ${checked.chain.join(' → ')}`);
       problems.push(...checked.problems);
       consistency = checked.consistency;

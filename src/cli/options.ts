@@ -9,6 +9,8 @@ import { parseServerAddress, serverAddressExpected } from '../config/listen-addr
 import { parseByteSize } from '../config/units.js';
 import { QuiverError } from '../util/errors.js';
 import { defaultHome } from '../server/home.js';
+import type { TargetSettings } from '../targets/resolve.js';
+import { s3SettingsFromConfig } from '../targets/s3/s3-settings.js';
 
 export function parseBool(value: string): boolean {
   const v = value.toLowerCase();
@@ -74,4 +76,9 @@ export function parseServerList(optionValues: readonly string[] | undefined, def
     }
   }
   return servers;
+}
+
+/** What opening a backup target (`--to-path`, `--from-path`, `--inspect-path`) takes from the config: the `backup.s3.*` settings. */
+export function targetSettingsOf(config: Config): TargetSettings {
+  return { s3: s3SettingsFromConfig(config) };
 }

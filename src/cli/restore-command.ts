@@ -8,7 +8,7 @@ import { parseRestoreUntil } from '../backup/plan/restore-until.js';
 import { databaseSettingsOf, layoutOf } from '../server/home.js';
 import { QuiverError } from '../util/errors.js';
 import { databaseNotRunningCheck, localDatabaseState } from './local-server.js';
-import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool } from './options.js';
+import { addCommonOptions, type CommonAdminOptions, loadAdminConfig, parseBool, targetSettingsOf } from './options.js';
 import { adminLogger } from './output.js';
 
 export const restoreBooleanFlags = ['--overwrite-destination', '--parallel-recovery'];
@@ -65,6 +65,7 @@ export function restoreCommand(run: (code: number) => void): Command {
       tempPath: o.tempPath,
       settings: databaseSettingsOf(config),
       parallelRecovery: o.parallelRecovery,
+      targetSettings: targetSettingsOf(config),
       assertNotRunning: databaseNotRunningCheck(config),
       log,
     });

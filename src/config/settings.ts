@@ -276,6 +276,50 @@ export const settings = {
     '`quiver-admin database backup`: longest silence of a `--from` server on a request (no answer, or no data ' +
       'of a snapshot or transaction stream, for this long) before the backup of that database fails. 0 is no limit.',
   ),
+  // Read by quiver-admin for s3:// targets (src/targets/s3/s3-settings.ts); docs/s3.md explains each.
+  'backup.s3.part_size': setting(
+    byteSizeType({ min: 5 * 1024 * 1024 }),
+    '16M',
+    'Size of each part of the multipart upload an artifact is streamed into (S3 needs at least 5M; an artifact has at most 10,000 parts, so 16M allows 156 GiB). The upload holds about `part_size` × (`upload_concurrency` + 1) in memory.',
+  ),
+  'backup.s3.upload_concurrency': setting(
+    integerType({ min: 1, max: 16 }),
+    '4',
+    'Parts of one artifact uploaded at the same time.',
+  ),
+  'backup.s3.storage_class': optionalSetting(
+    stringType,
+    'Storage class of new artifact objects (`STANDARD`, `STANDARD_IA`, `INTELLIGENT_TIERING`, `GLACIER_IR`, …); unset takes the bucket\'s default. Classes that need a restore request before a read (`GLACIER`, `DEEP_ARCHIVE`) cannot be restored from directly.',
+  ),
+  'backup.s3.server_side_encryption': setting(
+    enumType(['none', 'SSE-S3', 'SSE-KMS'] as const),
+    'none',
+    'Server-side encryption requested for new artifact objects: `SSE-S3` (AES256, keys managed by the store) or `SSE-KMS` (with `backup.s3.sse_kms_key_id`, or the account\'s default KMS key when that is unset). `none` leaves the bucket\'s default encryption in force.',
+  ),
+  'backup.s3.sse_kms_key_id': optionalSetting(
+    stringType,
+    'KMS key id or ARN for `backup.s3.server_side_encryption=SSE-KMS`.',
+  ),
+  'backup.s3.request_timeout': setting(
+    durationType,
+    '2m',
+    'Longest wait for an answer to one S3 request (a part upload or a ranged read) before it is retried.',
+  ),
+  'backup.s3.max_attempts': setting(
+    integerType({ min: 1, max: 20 }),
+    '8',
+    'Attempts per S3 request: throttling (503 SlowDown), transient 5xx answers, timeouts and dropped connections are retried with exponential back-off and jitter.',
+  ),
+  'backup.s3.force_path_style': setting(
+    booleanType,
+    'false',
+    'Address buckets as `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key`; most S3-compatible stores (MinIO, Ceph RGW, a `localhost` endpoint) need `true`.',
+  ),
+  'backup.s3.conditional_writes': setting(
+    booleanType,
+    'true',
+    'Complete each artifact upload with `If-None-Match: *`, so the store itself refuses to overwrite an existing artifact. Set `false` only for a store that rejects the header; Quiver then checks that the name is free just before completing, which leaves a short window in which two writers of one name could race.',
+  ),
 
   'server.cluster.listen_address': addressSetting(
     'server.default_listen_address',

@@ -3,10 +3,10 @@
  * read-only and fsynced, then hard-linked to their final name (which never overwrites), and the
  * folder is fsynced: a committed file is complete and durable, an uncommitted one is invisible.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { constants as fsConstants } from 'node:fs';
 import { link, lstat, open, opendir, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +18,8 @@ import { writeAll } from '../util/file-write.js';
 import { withEnvCrashPoint } from './crash-points.js';
 import type { BackupTarget, CrashHook, LockOptions, TargetEntry, TargetLock, TargetWriter, WriteOnceOptions } from './target.js';
 import { decodeLock, encodeLock, type LockContent, lockFileName, lockHeld, lockStaleReason } from './target-lock.js';
-import { assertTargetName, type TemporaryWriter, targetNameProblem, temporaryName, temporaryWriterOf } from './target-name.js';
+import { assertTargetName, targetNameProblem, temporaryName, temporaryWriterOf } from './target-name.js';
+import { processRuns, thisWriter } from './writer-identity.js';
 
 const artifactSuffix = '.backup';
 /** Committed files are read-only for everyone: artifacts are immutable. */
@@ -264,21 +265,6 @@ export class FileTarget implements BackupTarget {
 }
 
 type WriterState = 'open' | 'committing' | 'committed' | 'aborted';
-
-/** This process as the writer of temporary files. */
-function thisWriter(): TemporaryWriter {
-  return { hostTag: createHash('sha256').update(hostname()).digest('hex').slice(0, 8), pid: process.pid };
-}
-
-/** Whether a process with this id runs on this host (one that exists but is not ours counts as running). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoCode(e) !== 'ESRCH';
-  }
-}
 
 /** Bytes of an artifact written between two background flushes (util/background-flush.ts). */
 const flushEveryBytes = 4 * 1024 * 1024;

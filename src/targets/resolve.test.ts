@@ -53,8 +53,8 @@ describe('resolveTarget', () => {
     }
   });
 
-  it('says S3 targets are not available yet, and refuses other schemes', async () => {
-    await rejectsWith(resolveTarget('s3://bucket/backups', { mustExist: true }), 'cannot use "s3://bucket/backups": S3 targets are not available in this version');
+  it('refuses a malformed s3:// URI before any request, and refuses other schemes', async () => {
+    await rejectsWith(resolveTarget('s3://Bucket_1/backups', { mustExist: true }), 'cannot use "s3://Bucket_1/backups": "Bucket_1" is not a valid bucket name');
     await rejectsWith(resolveTarget('gs://bucket/backups', { mustExist: true }), 'cannot use "gs://bucket/backups": "gs://" targets are not supported');
   });
 });

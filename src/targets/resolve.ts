@@ -8,17 +8,34 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QuiverError } from '../util/errors.js';
 import { FileTarget } from './file-target.js';
+import { openS3Target } from './s3/open-s3-target.js';
+import { defaultS3Settings, type S3TargetSettings } from './s3/s3-settings.js';
+import { isS3Uri } from './s3/s3-uri.js';
 import type { BackupTarget } from './target.js';
 
-export interface ResolveTargetOptions {
+/** What resolving a target needs besides the path: the `backup.s3.*` settings for s3:// URIs. */
+export interface TargetSettings {
+  s3?: S3TargetSettings;
+}
+
+export interface ResolveTargetOptions extends TargetSettings {
   /** The folder must already exist (as Neo4j requires of --to-path); it is never created here. */
   mustExist: true;
   /** Also require write permission (default true: a backup destination). */
   writable?: boolean;
 }
 
-/** A folder (or later an S3 prefix) to hold artifacts. */
+/** A folder or an S3 prefix (`s3://bucket/prefix`) to hold artifacts. */
 export async function resolveTarget(pathOrUri: string, options: ResolveTargetOptions): Promise<BackupTarget> {
+  if (isS3Uri(pathOrUri)) {
+    const { target, artifactName } = await openS3Target(pathOrUri, options.s3 ?? defaultS3Settings());
+    if (artifactName !== undefined) {
+      throw new QuiverError('TargetInvalid', `cannot use "${pathOrUri}" as a backup target: it names an artifact, not a prefix`, {
+        hint: `pass the prefix that holds (or will hold) the .backup objects, e.g. "${target.uri()}"`,
+      });
+    }
+    return target;
+  }
   const folder = localPath(pathOrUri);
   const st = await statOrNull(folder);
   if (st === null) {
@@ -41,8 +58,15 @@ export interface ResolvedArtifactPath {
   fileName: string | undefined;
 }
 
-/** For inspect and restore: a path that is either a folder of artifacts or one artifact file; read access only. */
-export async function resolveArtifactPath(pathOrUri: string): Promise<ResolvedArtifactPath> {
+/**
+ * For inspect and restore: a path that is either a folder of artifacts or one artifact file, or an
+ * S3 prefix or one artifact object in it (its last segment ends with ".backup"); read access only.
+ */
+export async function resolveArtifactPath(pathOrUri: string, settings: TargetSettings = {}): Promise<ResolvedArtifactPath> {
+  if (isS3Uri(pathOrUri)) {
+    const { target, artifactName } = await openS3Target(pathOrUri, settings.s3 ?? defaultS3Settings());
+    return { target, fileName: artifactName };
+  }
   const path = localPath(pathOrUri);
   const st = await statOrNull(path);
   if (st === null) {
@@ -75,14 +99,8 @@ function localPath(pathOrUri: string): string {
       throw new QuiverError('TargetInvalid', `cannot use "${pathOrUri}" as a backup target: invalid file URI`, { cause: e });
     }
   }
-  if (scheme === 's3') {
-    // TODO(#s3-target): S3FileTarget behind the same BackupTarget interface and contract suite.
-    throw new QuiverError('TargetInvalid', `cannot use "${pathOrUri}": S3 targets are not available in this version`, {
-      hint: 'back up to a local folder and copy the .backup files to S3 with your usual tools',
-    });
-  }
   throw new QuiverError('TargetInvalid', `cannot use "${pathOrUri}": "${scheme}://" targets are not supported`, {
-    hint: 'pass a local folder or a file:// URI',
+    hint: 'pass a local folder, a file:// URI or an s3://bucket/prefix URI',
   });
 }
 

@@ -11,6 +11,12 @@ import type { BackupTarget, CrashPoint, LockOwner } from './target.js';
 
 export interface TargetFixture {
   target: BackupTarget;
+  /**
+   * False when a writer's name is settled when it starts (an S3 multipart upload is bound to its
+   * key): a name taken after that fails the commit with DestinationExists, never overwrites. True
+   * (the default) when the commit itself moves on to the next free name (a folder).
+   */
+  nameMovesAtCommit?: boolean;
   /** Removes whatever the fixture created. */
   cleanup(): Promise<void>;
 }
@@ -23,6 +29,14 @@ export function runTargetContract(label: string, factory: TargetFactory): void {
       const fixture = await factory();
       try {
         await fn(fixture.target);
+      } finally {
+        await fixture.cleanup();
+      }
+    };
+    const withFixture = (fn: (fixture: TargetFixture) => Promise<void>) => async () => {
+      const fixture = await factory();
+      try {
+        await fn(fixture);
       } finally {
         await fixture.cleanup();
       }
@@ -156,12 +170,20 @@ export function runTargetContract(label: string, factory: TargetFactory): void {
       }));
     }
 
-    it('commits under the next name when the name was taken after the writer started, given nextNameOnCollision', withTarget(async (target) => {
+    it('commits under the next name when the name was taken after the writer started, given nextNameOnCollision (or, where a name is settled at the start, refuses the commit)', withFixture(async ({ target, nameMovesAtCommit }) => {
       const next = (taken: string) => (taken === 'a.backup' ? 'a_001.backup' : taken === 'a_001.backup' ? 'a_002.backup' : null);
       const first = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
       const second = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
       const third = await target.createWriteOnce('a.backup', { nextNameOnCollision: next });
       for (const [i, w] of [first, second, third].entries()) await w.write(patterned(10 + i));
+      if (nameMovesAtCommit === false) {
+        assert.equal(await first.commit(), 'a.backup');
+        await assertCode(() => second.commit(), 'DestinationExists');
+        await assertCode(() => third.commit(), 'DestinationExists');
+        assert.deepEqual((await target.list()).map((e) => [e.name, e.size]), [['a.backup', 10]], 'nothing overwritten, nothing half-written');
+        assert.deepEqual(await readAll(target, 'a.backup'), patterned(10));
+        return;
+      }
       assert.equal(await first.commit(), 'a.backup');
       assert.equal(await second.commit(), 'a_001.backup');
       assert.equal(await third.commit(), 'a_002.backup');

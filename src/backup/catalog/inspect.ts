@@ -5,7 +5,7 @@
  * unreadable artifacts last, by file name (docs/backup-format.md, "Inspect output").
  */
 import type { BackupTarget } from '../../targets/target.js';
-import { resolveArtifactPath } from '../../targets/resolve.js';
+import { resolveArtifactPath, type TargetSettings } from '../../targets/resolve.js';
 import { hex32 } from '../artifact/artifact-corrupt.js';
 import type { ArtifactInfo } from '../artifact/artifact-info.js';
 import { readInfos } from './catalog.js';
@@ -16,6 +16,8 @@ export interface InspectOptions {
   format: 'table' | 'json';
   /** Table only: adds the columns that are not in Neo4j's table. JSON always has every field. */
   verbose: boolean;
+  /** Settings for opening an s3:// path. */
+  targetSettings?: TargetSettings;
 }
 
 /** One artifact as inspect saw it: `info` when it could be read, else `error`. */
@@ -41,7 +43,7 @@ export interface InspectReport {
 
 /** Like inspectPath, also counting the artifacts that could not be read. */
 export async function inspectPathReport(path: string, options: InspectOptions): Promise<InspectReport> {
-  const { target, fileName } = await resolveArtifactPath(path);
+  const { target, fileName } = await resolveArtifactPath(path, options.targetSettings);
   const artifacts = await inspectArtifacts(target, fileName === undefined ? undefined : [fileName]);
   const output = options.format === 'json' ? formatInspectJson(artifacts) : formatInspectTable(artifacts, options.verbose);
   return { output, problems: artifacts.filter((one) => one.error !== null).length, artifacts };

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultDatabaseSettings } from '../../kernel/database.js';
-import { resolveArtifactPath } from '../../targets/resolve.js';
+import { resolveArtifactPath, type TargetSettings } from '../../targets/resolve.js';
 import type { BackupTarget } from '../../targets/target.js';
 import { QuiverError } from '../../util/errors.js';
 import { toolVersion } from '../../util/version.js';
@@ -31,6 +31,8 @@ export interface AggregateOptions {
   tempPath: string | undefined;
   /** Decode differentials on a worker thread while applying (same result, see restore-replay.ts). */
   parallelRecovery?: boolean;
+  /** Settings for opening an s3:// --from-path. */
+  targetSettings?: TargetSettings;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -58,7 +60,7 @@ function stagedTx(storeDir: string): { txId: number; txChecksum: number; txTimeM
 }
 
 export async function aggregateBackup(opts: AggregateOptions): Promise<AggregateResult> {
-  const { target, fileName } = await resolveArtifactPath(opts.fromPath);
+  const { target, fileName } = await resolveArtifactPath(opts.fromPath, opts.targetSettings);
   // The named artifact must itself be readable; the rest is planned exactly as restore plans it,
   // so aggregate refuses exactly where restore refuses.
   if (fileName) await readArtifactInfo(target, fileName);

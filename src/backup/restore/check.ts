@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { defaultDatabaseSettings } from '../../kernel/database.js';
 import { checkStoreConsistency, type ConsistencyReport } from '../../storage/consistency.js';
 import { GraphStore } from '../../storage/store.js';
-import { resolveArtifactPath } from '../../targets/resolve.js';
+import { resolveArtifactPath, type TargetSettings } from '../../targets/resolve.js';
 import type { BackupTarget } from '../../targets/target.js';
 import { compareText } from '../../util/compare-text.js';
 import { toQuiverError } from '../../util/errors.js';
@@ -73,11 +73,11 @@ export interface BackupCheck {
 }
 
 /** `database check --from-path`: verify the artifacts of `name`, restore their chain aside, check its graph. */
-export async function checkBackup(fromPath: string, name: string, tempPath: string | undefined, log: Log): Promise<BackupCheck> {
+export async function checkBackup(fromPath: string, name: string, tempPath: string | undefined, log: Log, targetSettings?: TargetSettings): Promise<BackupCheck> {
   const problems: string[] = [];
   let chain: string[] = [];
   let consistency: ConsistencyReport;
-  const { target, fileName } = await resolveArtifactPath(fromPath);
+  const { target, fileName } = await resolveArtifactPath(fromPath, targetSettings);
   const names = fileName ? [fileName] : (await target.list()).map((e) => e.name);
   const relevant: string[] = [];
   const read = await readInfos([{ target, names }]);

@@ -9,7 +9,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSyn
 import { dirname, join, resolve } from 'node:path';
 import { Database, type DatabaseSettings, defaultDatabaseSettings } from '../../kernel/database.js';
 import { normalizeDatabaseName } from '../../kernel/database-name.js';
-import { resolveArtifactPath } from '../../targets/resolve.js';
+import { resolveArtifactPath, type TargetSettings } from '../../targets/resolve.js';
 import { errnoCode, ioFailureDetail, QuiverError } from '../../util/errors.js';
 import { readArtifactInfo } from '../artifact/artifact-reader.js';
 import { type CatalogSource, readCatalog, type TargetCatalog } from '../catalog/catalog.js';
@@ -35,6 +35,8 @@ export interface RestoreOptions {
   settings?: DatabaseSettings;
   /** Decode differentials on a worker thread while applying (same result, see restore-replay.ts). */
   parallelRecovery?: boolean;
+  /** Settings for opening s3:// --from-path sources. */
+  targetSettings?: TargetSettings;
   /** Throws DatabaseRunning when a local server has this database online. */
   assertNotRunning: (database: string) => Promise<void>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -61,11 +63,11 @@ export interface RestoreResult {
  * The catalog of every --from-path (one folder, or the folder of one named artifact file). The named
  * file must itself be readable: a restore fails on it rather than skipping it.
  */
-async function catalogOf(paths: string[]): Promise<{ catalog: TargetCatalog; named: string | undefined }> {
+async function catalogOf(paths: string[], targetSettings: TargetSettings | undefined): Promise<{ catalog: TargetCatalog; named: string | undefined }> {
   const sources: CatalogSource[] = [];
   let named: string | undefined;
   for (const p of paths) {
-    const { target, fileName } = await resolveArtifactPath(p);
+    const { target, fileName } = await resolveArtifactPath(p, targetSettings);
     if (fileName) {
       if (paths.length === 1) named = fileName;
       await readArtifactInfo(target, fileName);
@@ -77,7 +79,7 @@ async function catalogOf(paths: string[]): Promise<{ catalog: TargetCatalog; nam
 
 export async function restoreDatabase(opts: RestoreOptions): Promise<RestoreResult> {
   const { log } = opts;
-  const { catalog, named } = await catalogOf(opts.fromPaths);
+  const { catalog, named } = await catalogOf(opts.fromPaths, opts.targetSettings);
   const step = planRestore({ catalog, namedArtifact: named, sourceDatabase: opts.sourceDatabase, targetName: opts.database, until: opts.until });
   const targetOf = new Map(catalog.targetOf);
   const name = normalizeDatabaseName(opts.database ?? step.sourceDatabase);

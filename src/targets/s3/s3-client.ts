@@ -1,0 +1,45 @@
+/**
+ * Builds the one S3Client a target uses: region and endpoint from the standard AWS variables,
+ * credentials from the SDK's default provider chain, retries (standard mode: exponential back-off
+ * with jitter for throttling, transient 5xx and dropped connections) and timeouts from the settings.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { s3ConnectTimeoutMs, s3SocketsMax } from './limits.js';
+import { configuredEndpoint, configuredRegion, type S3TargetSettings } from './s3-settings.js';
+
+export interface S3ClientWithEndpoint {
+  client: S3Client;
+  /** The endpoint from the environment, or undefined for AWS itself (named in errors). */
+  endpoint: string | undefined;
+}
+
+export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEnv = process.env): S3ClientWithEndpoint {
+  // The SDK warns on stderr at every start that releases after January 2027 need Node 22. We pin an
+  // exact version (package.json), so the notice is for whoever upgrades it, not for operators.
+  if (process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] === undefined) {
+    process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+  }
+  const endpoint = configuredEndpoint(env);
+  const region = configuredRegion(env);
+  const agentOptions = { keepAlive: true, maxSockets: s3SocketsMax };
+  const client = new S3Client({
+    ...(region !== undefined ? { region } : {}),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    forcePathStyle: settings.forcePathStyle,
+    maxAttempts: settings.maxAttempts,
+    retryMode: 'standard',
+    // Artifacts carry their own CRC32 per block and a SHA-256 that every read checks; the SDK's
+    // default extra checksum headers are rejected by several S3-compatible stores.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: s3ConnectTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+    },
+  });
+  return { client, endpoint };
+}
