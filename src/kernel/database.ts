@@ -81,6 +81,11 @@ export interface DatabaseSettings {
   transactionMemoryMaxBytes: number;
   /** db.memory.transaction.total.max: bytes all transactions of the database may hold together (0 = unlimited). */
   transactionMemoryTotalMaxBytes: number;
+  /**
+   * Not a setting of the server: tests that need a whole group applied in one LMDB transaction pass
+   * Infinity (default `storeApplySliceMs`).
+   */
+  storeApplySliceMs?: number;
 }
 
 export const defaultDatabaseSettings: DatabaseSettings = {
@@ -443,7 +448,7 @@ export class Database implements DatabaseHandle, CommitSink {
         this.applySnapshot = snapshot;
         try {
           // Only the commits and their disk syncs are timed: a large batch takes long for its size alone.
-          const commitMs = await this.store.applyBatchSliced(group, storeApplySliceMs, pauseBetweenApplySlices);
+          const commitMs = await this.store.applyBatchSliced(group, this.settings.storeApplySliceMs ?? storeApplySliceMs, pauseBetweenApplySlices);
           this.slowApply.report(commitMs, (ms) => `database "${this.name}": the store's commit of ${group.length} transaction(s) took ${ms} ms to reach the disk, and the server waited meanwhile (a slow or overloaded disk)`);
           // Applied: removed from the layers in the same tick as the snapshot is released (see beginRead).
           this.pending.splice(0, end);
