@@ -389,3 +389,55 @@ test('an acknowledged transaction is visible to new readers while the store stil
     await close();
   }
 });
+
+test('while a large transaction is applied in slices, readers and writers see it whole and exactly once, and the event loop runs', async () => {
+  const { db, close } = await openScratchDatabase();
+  try {
+    const schema = await db.beginWrite();
+    schema.createIndex('big_id', 'Big', 'id', false);
+    await schema.commit();
+    const nodes = 30_000;
+    const tx = await db.beginWrite();
+    for (let i = 0; i < nodes; i++) tx.createNode(['Big'], new Map<string, PropertyValue>([['id', BigInt(i)]]));
+    await tx.commit();
+    // A reader and a writer that began before the apply: they keep their view throughout.
+    const early = db.beginRead();
+    const checkWhole = (r: { countNodes(l?: string): number; allNodeIds(): Iterable<number>; nodeIdsByLabel(l: string): Iterable<number>; indexSeek(l: string, p: string, v: PropertyValue): Iterable<number> | undefined }, what: string) => {
+      assert.equal(r.countNodes('Big'), nodes, `${what}: count`);
+      const all = [...r.allNodeIds()];
+      assert.equal(all.length, nodes, `${what}: every node once in a scan`);
+      assert.equal(new Set([...r.nodeIdsByLabel('Big')]).size, nodes, `${what}: label scan`);
+      assert.equal([...r.nodeIdsByLabel('Big')].length, nodes, `${what}: label scan without duplicates`);
+      for (const i of [0, 1234, nodes - 1]) assert.equal([...r.indexSeek('Big', 'id', BigInt(i))!].length, 1, `${what}: index seek ${i}`);
+    };
+    let pauses = 0;
+    let checks = 0;
+    const apply = db.applyCommitted();
+    let applied = false;
+    void apply.then(() => (applied = true));
+    // Between slices: new readers see the transaction whole, exactly once.
+    while (!applied) {
+      await new Promise((resolve) => setImmediate(resolve));
+      pauses++;
+      if (applied) break;
+      const r = db.beginRead();
+      try {
+        checkWhole(r, `reader begun during the apply (pause ${pauses})`);
+      } finally {
+        r.close();
+      }
+      checks++;
+    }
+    await apply;
+    assert.ok(checks >= 2, `the apply should have paused several times, checked ${checks} times`);
+    assert.equal(db.store.applyingTxId(), undefined);
+    checkWhole(early, 'reader begun before the apply');
+    early.close();
+    const after = db.beginRead();
+    checkWhole(after, 'reader begun after the apply');
+    after.close();
+    assert.deepEqual(checkStoreConsistency(db.store).problems, []);
+  } finally {
+    await close();
+  }
+});

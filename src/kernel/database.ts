@@ -9,17 +9,24 @@
  * waiting together share one log fsync (TxLog.sync). Once its record is durable a transaction is
  * acknowledged and visible: read transactions see the store snapshot plus the durable pending
  * transactions as layers (LayeredReadTx). The store catches up a few milliseconds later, applying
- * every durable pending transaction in one LMDB transaction (`applyCommitted`), so the store's own
- * commit and sync are paid once per many transactions instead of once per fsync group. The store
- * is never ahead of the durable log, even after a power loss; recovery replays what it lacks.
+ * the durable pending transactions together (`applyCommitted`), so the store's own commit and sync
+ * are paid once per many transactions instead of once per fsync group. The store is never ahead of
+ * the durable log, even after a power loss; recovery replays what it lacks.
+ *
+ * No part of a commit holds the main thread much longer than a statement slice: the log record is
+ * encoded in slices (the writer slot stays held), and a large apply is cut into several LMDB
+ * transactions with the event loop run between them. Meanwhile readers keep the store snapshot from
+ * before the apply (with the pending layers over it), the store's meta names the transaction it
+ * holds only part of (`applyingTxId`), and `lastTxId` stays at the last one applied whole, so a crash
+ * mid-apply is completed on open by replaying that transaction from the log.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileHeadroom } from '../storage/file-headroom.js';
-import { GraphStore } from '../storage/store.js';
+import { type ApplyTx, GraphStore } from '../storage/store.js';
 import { StoreReader } from '../storage/store-reader.js';
-import { type Command, decodeCommands, encodeCommands } from '../txlog/commands.js';
+import { type Command, decodeCommands, encodeCommandsSliced } from '../txlog/commands.js';
 import { chainChecksum } from '../txlog/format.js';
 import type { RetentionPolicy } from '../txlog/retention.js';
 import { TxLog } from '../txlog/txlog.js';
@@ -31,6 +38,7 @@ import { TxState } from './tx-state.js';
 import { type ChangeSet, type CommitSink, KernelWriteTx } from './write-tx.js';
 import { WriterSlot } from './writer-slot.js';
 import { SlowWarning } from '../util/slow-warning.js';
+import { crashPointEnvVar } from '../targets/crash-points.js';
 
 /** Transactions replayed per LMDB transaction during recovery. */
 const recoveryBatchTxs = 1000;
@@ -49,6 +57,19 @@ const storeApplyMaxTxs = 1000;
 /** A store commit at least this long is logged (util/slow-warning.ts): it blocked the main thread. */
 const slowApplyWarnMs = 250;
 
+/**
+ * The longest one LMDB write transaction of a store apply may run on the main thread before the
+ * apply commits it and lets the event loop run: the same bound statements get (cypher/limits.ts),
+ * so a million-node commit does not take the server hostage either (README, design decisions).
+ */
+const storeApplySliceMs = 10;
+
+/** The log record of a transaction is encoded in pieces of this long, with the event loop run between. */
+const commitEncodeSliceMs = 10;
+
+/** An LMDB read transaction shared by reference count (lmdb-js `useReadTransaction`). */
+type StoreSnapshotTxn = { use(): void; done(): void };
+
 export interface DatabaseSettings {
   rotationBytes: number;
   preallocate: boolean;
@@ -60,6 +81,11 @@ export interface DatabaseSettings {
   transactionMemoryMaxBytes: number;
   /** db.memory.transaction.total.max: bytes all transactions of the database may hold together (0 = unlimited). */
   transactionMemoryTotalMaxBytes: number;
+  /**
+   * Not a setting of the server: tests that need a whole group applied in one LMDB transaction pass
+   * Infinity (default `storeApplySliceMs`).
+   */
+  storeApplySliceMs?: number;
 }
 
 export const defaultDatabaseSettings: DatabaseSettings = {
@@ -112,6 +138,12 @@ export class Database implements DatabaseHandle, CommitSink {
   private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
   /** Highest transaction durable in the log: acknowledged, and visible to new read transactions. */
   private visibleTxId: number;
+  /**
+   * While a sliced store apply runs, the snapshot taken before it began: every new reader and writer
+   * reads it (with the pending change sets as layers) instead of the store's newest state, which
+   * holds part of the transactions being applied. Released in the tick the apply ends.
+   */
+  private applySnapshot: StoreSnapshotTxn | undefined;
   /** Store applies run one after another, in this chain. */
   private applyChain: Promise<void> = Promise.resolve();
   private applyTimer: NodeJS.Timeout | undefined;
@@ -169,15 +201,26 @@ export class Database implements DatabaseHandle, CommitSink {
     let log: TxLog;
     try {
       const meta = store.meta();
+      const interrupted = store.applyingTxId();
       log = TxLog.open(
         { dir: loc.logDir, databaseId: meta.databaseId, rotationBytes: settings.rotationBytes, preallocate: settings.preallocate, onWarning: warn },
         { txId: meta.lastTxId, checksum: meta.lastTxChecksum },
       );
+      if (interrupted !== undefined) {
+        // A crash stopped a sliced apply (Database.applyCommitted) inside this transaction: the store
+        // holds part of it, and the log, durable before any apply began, holds all of it.
+        if (interrupted !== meta.lastTxId + 1 || log.lastTxId < interrupted) {
+          throw new QuiverError('StoreCorrupt', `the store of database "${name}" holds part of transaction ${interrupted}, but its last whole transaction is ${meta.lastTxId} and the log ends at ${log.lastTxId}`, {
+            hint: 'the store and the log come from different histories; restore the database from a backup',
+          });
+        }
+        warn(`database "${name}": the apply of transaction ${interrupted} was interrupted; completing it from the transaction log`);
+      }
       if (log.lastTxId > meta.lastTxId) {
         let prevChain = meta.lastTxChecksum;
         let replayed = 0;
         // Replay in batches: one LMDB commit per batch instead of one per transaction.
-        let batch: Parameters<GraphStore['applyBatch']>[0][number][] = [];
+        let batch: ApplyTx[] = [];
         for (const { record, raw } of log.readRaw(meta.lastTxId + 1, log.lastTxId)) {
           if (chainChecksum(prevChain, raw) !== record.chainCrc) {
             throw new QuiverError('LogCorrupt', `transaction ${record.txId} in the log of database "${name}" does not follow the store's last applied transaction ${record.txId - 1}`, {
@@ -237,11 +280,34 @@ export class Database implements DatabaseHandle, CommitSink {
 
   beginRead(): ReadTransaction {
     this.assertUsable();
-    // Snapshot and layers are taken in the same tick, and the store applies synchronously on this
-    // thread, so every visible transaction is seen exactly once: in the snapshot or as a layer.
-    const snapshot = StoreReader.begin(this.store);
+    // Snapshot and layers are taken in the same tick, and a transaction leaves the layers in the
+    // tick its apply ends (until then readers get the snapshot from before the apply), so every
+    // visible transaction is seen exactly once: in the snapshot or as a layer.
+    const snapshot = this.storeSnapshot();
     const layers = this.visibleLayers();
     return layers.length > 0 ? new LayeredReadTx(snapshot, layers) : new KernelReadTx(snapshot);
+  }
+
+  /** A reader of the store as every pending transaction's layer expects it: before any is applied. */
+  private storeSnapshot(): StoreReader {
+    return this.applySnapshot ? StoreReader.share(this.store, this.applySnapshot) : StoreReader.begin(this.store);
+  }
+
+  /**
+   * Runs `work` when no store apply is under way (none starts until it returns), after the store
+   * caught up with every acknowledged transaction: a backup's store image must never catch a
+   * sliced apply half done.
+   */
+  whenStoreIdle<T>(work: () => T): Promise<T> {
+    const run = this.applyCommitted().then(() => {
+      const next = this.applyChain.then(work);
+      this.applyChain = next.then(
+        () => undefined,
+        () => undefined,
+      );
+      return next;
+    });
+    return run;
   }
 
   /** Change sets of the pending transactions that are durable, in commit order. */
@@ -264,7 +330,7 @@ export class Database implements DatabaseHandle, CommitSink {
       // Snapshot and pending layers are taken in the same tick, so every committed transaction is
       // seen exactly once: either applied in the snapshot or as a pending layer.
       const memory = new TransactionMemoryTracker(this.settings.transactionMemoryMaxBytes, this.transactionMemory);
-      return new KernelWriteTx(StoreReader.begin(this.store), this, this.pending.map((p) => p.changes), memory);
+      return new KernelWriteTx(this.storeSnapshot(), this, this.pending.map((p) => p.changes), memory);
     } catch (e) {
       this.slot.release();
       throw e;
@@ -320,7 +386,11 @@ export class Database implements DatabaseHandle, CommitSink {
       this.assertUsable();
       txId = this.log.lastTxId + 1;
       const commitTimeMs = Math.max(Date.now(), this.lastCommitTimeMs);
-      const checksum = this.log.append(txId, commitTimeMs, encodeCommands(commands));
+      // A large record is encoded in slices: the writer slot stays held (no other commit can take
+      // this id), while reads and other connections go on.
+      const body = await encodeCommandsSliced(commands, commitEncodeSliceMs, yieldToEventLoop);
+      this.assertUsable();
+      const checksum = this.log.append(txId, commitTimeMs, body);
       this.lastCommitTimeMs = commitTimeMs;
       this.pending.push({ txId, checksum, commitTimeMs, commands, changes });
     } finally {
@@ -372,12 +442,16 @@ export class Database implements DatabaseHandle, CommitSink {
         // No LMDB write may run while zeros are written past the end of the file.
         await this.headroom.idle();
         const end = Math.min(this.visibleCount(), storeApplyMaxTxs);
-        // Applied synchronously, and removed from the layers in the same tick (see beginRead).
         const group = this.pending.slice(0, end);
+        // Readers that begin while the apply runs in slices read the store as it was before it.
+        const snapshot = this.store.env.useReadTransaction() as unknown as StoreSnapshotTxn;
+        this.applySnapshot = snapshot;
         try {
-          // Only the commit and its disk syncs are timed: a large batch takes long for its size alone.
-          const commitMs = this.store.applyBatch(group);
+          // Only the commits and their disk syncs are timed: a large batch takes long for its size alone.
+          const commitMs = await this.store.applyBatchSliced(group, this.settings.storeApplySliceMs ?? storeApplySliceMs, pauseBetweenApplySlices);
           this.slowApply.report(commitMs, (ms) => `database "${this.name}": the store's commit of ${group.length} transaction(s) took ${ms} ms to reach the disk, and the server waited meanwhile (a slow or overloaded disk)`);
+          // Applied: removed from the layers in the same tick as the snapshot is released (see beginRead).
+          this.pending.splice(0, end);
         } catch (e) {
           // The log holds transactions the store could not apply: stop accepting work; a restart
           // replays them from the log.
@@ -386,8 +460,10 @@ export class Database implements DatabaseHandle, CommitSink {
             hint: 'restart the server; recovery replays the transactions from the log',
           });
           throw this.failure;
+        } finally {
+          this.applySnapshot = undefined;
+          snapshot.done();
         }
-        this.pending.splice(0, end);
         this.headroom.topUp(this.store.usedBytes());
       }
     });
@@ -425,4 +501,21 @@ export class Database implements DatabaseHandle, CommitSink {
       this.store.close();
     }
   }
+}
+
+/**
+ * Named crash point: QUIVER_CRASH_POINT=store.betweenApplySlices kills the process (SIGKILL) at the
+ * first pause of a sliced store apply, when the store holds part of a transaction
+ * (test/large-apply-crash.test.ts).
+ */
+export const storeApplyCrashPoint = 'store.betweenApplySlices';
+
+async function pauseBetweenApplySlices(): Promise<void> {
+  if (process.env[crashPointEnvVar] === storeApplyCrashPoint) process.kill(process.pid, 'SIGKILL');
+  await yieldToEventLoop();
+}
+
+/** Lets timers, I/O and other connections run before the caller continues. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

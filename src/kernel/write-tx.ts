@@ -48,6 +48,12 @@ export interface CommitSink {
  */
 export const layerMergeEntriesMax = 1024;
 
+/** Longest piece of a commit's own work (building the commands) between two turns of the event loop. */
+const commitSliceMs = 10;
+
+/** Changed entities turned into commands between two clock reads while building them. */
+const commitClockEveryEntries = 256;
+
 /** The layers a transaction reads, oldest first: runs of small layers merged into one. */
 export function composeLayers(layers: readonly ChangeSet[]): ChangeSet[] {
   const out: ChangeSet[] = [];
@@ -468,11 +474,32 @@ export class KernelWriteTx implements WriteTransaction {
     }
   }
 
-  /** After-images of what this transaction changed itself. Deletes are idempotent, so every deletion is logged. */
-  private buildCommands(): Command[] {
+  /**
+   * After-images of what this transaction changed itself. Deletes are idempotent, so every deletion
+   * is logged. Built in slices of `commitSliceMs` with the event loop run between them (a million
+   * changes take a few hundred ms): the transaction is committing, nothing changes it meanwhile.
+   */
+  private async buildCommands(): Promise<Command[]> {
     const commands: Command[] = [];
-    for (const [id, n] of this.own.nodes) if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
-    for (const [id, r] of this.own.rels) if (r) commands.push({ op: 'rel.put', id, type: r.type, startId: r.startId, endId: r.endId, properties: r.properties });
+    let deadline = performance.now() + commitSliceMs;
+    let sinceClock = 0;
+    const due = (): boolean => {
+      if (++sinceClock < commitClockEveryEntries) return false;
+      sinceClock = 0;
+      return performance.now() >= deadline;
+    };
+    const pause = async (): Promise<void> => {
+      await new Promise((resolve) => setImmediate(resolve));
+      deadline = performance.now() + commitSliceMs;
+    };
+    for (const [id, n] of this.own.nodes) {
+      if (n) commands.push({ op: 'node.put', id, labels: n.labels, properties: n.properties });
+      if (due()) await pause();
+    }
+    for (const [id, r] of this.own.rels) {
+      if (r) commands.push({ op: 'rel.put', id, type: r.type, startId: r.startId, endId: r.endId, properties: r.properties });
+      if (due()) await pause();
+    }
     for (const [id, r] of this.own.rels) if (r === null) commands.push({ op: 'rel.delete', id });
     for (const [id, n] of this.own.nodes) if (n === null) commands.push({ op: 'node.delete', id });
     for (const c of this.own.schema) commands.push(c);
@@ -485,7 +512,7 @@ export class KernelWriteTx implements WriteTransaction {
     let commands: Command[];
     try {
       this.checkUniqueness();
-      commands = this.buildCommands();
+      commands = await this.buildCommands();
     } catch (e) {
       this.finish();
       this.sink.abandon();

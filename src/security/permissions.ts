@@ -4,7 +4,7 @@
  * every node of a scan. Refusals become Forbidden errors naming the missing privilege.
  */
 import { QuiverError } from '../util/errors.js';
-import { decide, type Privilege, type Target } from './privilege-model.js';
+import { actionAndAncestors, decide, type Privilege, type Target } from './privilege-model.js';
 
 /** Who is asking: the user and all their roles (PUBLIC included), sorted. */
 export interface Principal {
@@ -15,10 +15,28 @@ export interface Principal {
 /** A property name nobody can declare, to ask "may every property be read?". */
 const anyPropertyProbe = '\u0000*';
 
+/** A label name nobody can declare, to ask "may every label be set?". */
+const anyLabelProbe = '\u0000*';
+
+/** The graph write actions the secure graph checks per element. */
+const elementWriteActions = ['create_element', 'delete_element', 'set_label', 'remove_label', 'set_property'] as const;
+
+/** Those actions and every compound action containing them (write, merge, ALL GRAPH PRIVILEGES). */
+const elementWriteActionsAndAncestors: ReadonlySet<string> = new Set(elementWriteActions.flatMap((a) => [...actionAndAncestors(a)]));
+
 export class DatabasePermissions {
   private readonly memo = new Map<string, boolean>();
   /** Every node and relationship and every property is readable: reads need no filtering. */
   readonly fullRead: boolean;
+
+  /**
+   * Every element write is allowed, whatever its labels, type or properties: no DENY touches a
+   * write action, and each is granted on all nodes and relationships (`NODE(*)`, `RELATIONSHIP(*)`)
+   * for all properties and labels. Decided once, so that the secure graph needs no per-write
+   * decision (as `fullRead` spares reads their filtering); any DENY on a write action, or a grant
+   * narrowed to some labels, types or properties, leaves every write checked one by one.
+   */
+  readonly fullWrite: boolean;
 
   constructor(
     readonly principal: Principal,
@@ -32,6 +50,18 @@ export class DatabasePermissions {
       this.allows('traverse', { element: { kind: 'relationship', type: '' } }) &&
       this.allows('read', { element: { kind: 'node', labels: [] }, property: anyPropertyProbe }) &&
       this.allows('read', { element: { kind: 'relationship', type: '' }, property: anyPropertyProbe });
+    const node = { kind: 'node' as const, labels: [] };
+    const rel = { kind: 'relationship' as const, type: '' };
+    this.fullWrite =
+      !privileges.some((p) => p.access === 'DENIED' && elementWriteActionsAndAncestors.has(p.action)) &&
+      this.allows('create_element', { element: node }) &&
+      this.allows('delete_element', { element: node }) &&
+      this.allows('set_property', { element: node, property: anyPropertyProbe }) &&
+      this.allows('set_label', { element: node, label: anyLabelProbe }) &&
+      this.allows('remove_label', { element: node, label: anyLabelProbe }) &&
+      this.allows('create_element', { element: rel }) &&
+      this.allows('delete_element', { element: rel }) &&
+      this.allows('set_property', { element: rel, property: anyPropertyProbe });
   }
 
   allows(action: string, target: Target = {}): boolean {
@@ -66,11 +96,13 @@ export class DatabasePermissions {
    * labels: for all nodes, `NODE(*)`), so that a DENY on any label refuses it.
    */
   allowsOnNode(action: string, labels: readonly string[], extra: Omit<Target, 'element'> = {}): boolean {
+    if (this.fullWrite && elementWriteActionsAndAncestors.has(action)) return true;
     if (labels.length === 0) return this.allows(action, { ...extra, element: { kind: 'node', labels: [] } });
     return labels.every((l) => this.allows(action, { ...extra, element: { kind: 'node', labels: [l] } }));
   }
 
   allowsOnRelationship(action: string, type: string, extra: Omit<Target, 'element'> = {}): boolean {
+    if (this.fullWrite && elementWriteActionsAndAncestors.has(action)) return true;
     return this.allows(action, { ...extra, element: { kind: 'relationship', type } });
   }
 

@@ -2,7 +2,10 @@
  * The secure graph: a decorator around a kernel transaction that applies one user's privileges on
  * one database. Reads are filtered (a node the user may not traverse does not exist for them: not
  * in scans, label scans, index seeks, expansions or counts; a property they may not read is
- * absent, so it reads as null); writes are checked per operation and refused with Forbidden.
+ * absent, so it reads as null); writes are checked per operation and refused with Forbidden,
+ * except that a user every element write is allowed to (DatabasePermissions.fullWrite, decided once
+ * per compiled permissions) skips the per-element decisions, and token names seen to exist are
+ * remembered for the transaction.
  */
 import type {
   Adjacent,
@@ -132,30 +135,44 @@ class SecureGraphRead implements GraphRead {
 const quoteLabels = (labels: readonly string[]): string => `'${labels.join(':')}'`;
 
 class SecureGraphWrite extends SecureGraphRead implements GraphWrite {
+  /**
+   * Token names this transaction has seen exist (a token, once created, is never removed), so that
+   * only a name not seen yet asks the transaction for its tokens again; NAME MANAGEMENT decided once.
+   */
+  private readonly knownTokens = { label: new Set<string>(), type: new Set<string>(), property: new Set<string>() };
+  private readonly mayCreate: { label: boolean; type: boolean; property: boolean };
+
   constructor(
     private readonly writer: GraphWrite,
     perms: DatabasePermissions,
   ) {
     super(writer, perms);
+    this.mayCreate = { label: perms.allows('create_label'), type: perms.allows('create_reltype'), property: perms.allows('create_propertykey') };
   }
 
   // ------------------------------------------------------------ names (NAME MANAGEMENT)
 
+  /** Whether `name` is an existing token of `kind`; refreshes the known names from the transaction once per miss. */
+  private tokenExists(kind: 'label' | 'type' | 'property', name: string): boolean {
+    const known = this.knownTokens[kind];
+    if (known.has(name)) return true;
+    const names = kind === 'label' ? this.writer.labels() : kind === 'type' ? this.writer.relationshipTypes() : this.writer.propertyKeys();
+    for (const n of names) known.add(n);
+    return known.has(name);
+  }
+
   private requireLabelTokens(labels: readonly string[]): void {
-    const known = new Set(this.writer.labels());
-    for (const l of labels) if (!known.has(l) && !this.perms.allows('create_label')) throw this.perms.forbidden(`Create new node label '${l}'`);
+    if (this.mayCreate.label) return;
+    for (const l of labels) if (!this.tokenExists('label', l)) throw this.perms.forbidden(`Create new node label '${l}'`);
   }
 
   private requireTypeToken(type: string): void {
-    if (!this.writer.relationshipTypes().includes(type) && !this.perms.allows('create_reltype')) throw this.perms.forbidden(`Create new relationship type '${type}'`);
+    if (!this.mayCreate.type && !this.tokenExists('type', type)) throw this.perms.forbidden(`Create new relationship type '${type}'`);
   }
 
   private requirePropertyTokens(keys: Iterable<string>): void {
-    let known: Set<string> | null = null;
-    for (const k of keys) {
-      known ??= new Set(this.writer.propertyKeys());
-      if (!known.has(k) && !this.perms.allows('create_propertykey')) throw this.perms.forbidden(`Create new property name '${k}'`);
-    }
+    if (this.mayCreate.property) return;
+    for (const k of keys) if (!this.tokenExists('property', k)) throw this.perms.forbidden(`Create new property name '${k}'`);
   }
 
   // ------------------------------------------------------------ element checks
@@ -169,12 +186,14 @@ class SecureGraphWrite extends SecureGraphRead implements GraphWrite {
   }
 
   private requireNodeProperties(labels: readonly string[], keys: Iterable<string>): void {
+    if (this.perms.fullWrite) return;
     for (const k of keys) {
       if (!this.perms.allowsOnNode('set_property', labels, { property: k })) throw this.perms.forbidden(`Set property for property '${k}'`);
     }
   }
 
   private requireRelProperties(type: string, keys: Iterable<string>): void {
+    if (this.perms.fullWrite) return;
     for (const k of keys) {
       if (!this.perms.allowsOnRelationship('set_property', type, { property: k })) throw this.perms.forbidden(`Set property for property '${k}'`);
     }
@@ -189,12 +208,17 @@ class SecureGraphWrite extends SecureGraphRead implements GraphWrite {
   }
 
   setNodeProperty(id: number, key: string, value: PropertyValue | null): void {
-    this.requireNodeProperties(this.nodeLabels(id), [key]);
+    if (!this.perms.fullWrite) this.requireNodeProperties(this.nodeLabels(id), [key]);
     if (value !== null) this.requirePropertyTokens([key]);
     this.writer.setNodeProperty(id, key, value);
   }
 
   replaceNodeProperties(id: number, properties: Properties): void {
+    if (this.perms.fullWrite) {
+      this.requirePropertyTokens(properties.keys());
+      this.writer.replaceNodeProperties(id, properties);
+      return;
+    }
     const before = this.writer.getNode(id)?.properties ?? new Map();
     this.requireNodeProperties(this.nodeLabels(id), new Set([...before.keys(), ...properties.keys()]));
     this.requirePropertyTokens(properties.keys());
@@ -239,12 +263,17 @@ class SecureGraphWrite extends SecureGraphRead implements GraphWrite {
   }
 
   setRelationshipProperty(id: number, key: string, value: PropertyValue | null): void {
-    this.requireRelProperties(this.relType(id), [key]);
+    if (!this.perms.fullWrite) this.requireRelProperties(this.relType(id), [key]);
     if (value !== null) this.requirePropertyTokens([key]);
     this.writer.setRelationshipProperty(id, key, value);
   }
 
   replaceRelationshipProperties(id: number, properties: Properties): void {
+    if (this.perms.fullWrite) {
+      this.requirePropertyTokens(properties.keys());
+      this.writer.replaceRelationshipProperties(id, properties);
+      return;
+    }
     const before = this.writer.getRelationship(id)?.properties ?? new Map();
     this.requireRelProperties(this.relType(id), new Set([...before.keys(), ...properties.keys()]));
     this.requirePropertyTokens(properties.keys());

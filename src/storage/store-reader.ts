@@ -20,6 +20,12 @@ export class StoreReader {
     return new StoreReader(store, store.env.useReadTransaction() as unknown as ReadTxn);
   }
 
+  /** A reader of a snapshot someone else holds open (`useReadTransaction`): it takes its own reference. */
+  static share(store: GraphStore, txn: { use(): void }): StoreReader {
+    txn.use();
+    return new StoreReader(store, txn as unknown as ReadTxn);
+  }
+
   private get opts(): any {
     return { transaction: this.txn };
   }

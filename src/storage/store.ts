@@ -70,6 +70,20 @@ const applyTxnFlags = 0x3;
  */
 const freePagesToLoad = 100;
 
+/** Commands applied between two clock reads of a sliced apply (a command costs 2-20 µs). */
+const applyClockEveryCommands = 32;
+
+/** Meta key naming a transaction only part of which the store holds (absent when none). */
+const applyingTxIdKey = 'applyingTxId';
+
+/** One committed transaction as the store applies it. */
+export interface ApplyTx {
+  txId: number;
+  checksum: number;
+  commitTimeMs: number;
+  commands: readonly Command[];
+}
+
 export class GraphStore {
   readonly env: RootDatabase;
   readonly db: Record<SubDbName, Database<Buffer, any>>;
@@ -247,9 +261,39 @@ export class GraphStore {
    * commit took, its disk syncs included, after the changes were written into the transaction: the
    * part of an apply that depends on the disk rather than on the size of the batch.
    */
-  applyBatch(txs: ReadonlyArray<{ txId: number; checksum: number; commitTimeMs: number; commands: readonly Command[] }>): number {
+  applyBatch(txs: readonly ApplyTx[]): number {
     if (txs.length === 0) return 0;
-    const newTokens: Array<[TokenKind, string, number]> = [];
+    const run = this.beginApply(txs);
+    const commitMs = run.step(Infinity);
+    if (!run.done) throw new Error('assertion: an unbounded apply step left commands unapplied');
+    return commitMs;
+  }
+
+  /**
+   * Applies `txs` in as many LMDB transactions as it takes for none to hold the thread much longer
+   * than `sliceMs` (the server's main thread: every query waits meanwhile), awaiting `pause`
+   * between them. A transaction may end up split over several LMDB transactions: the meta record
+   * then names it as `applyingTxId` while `lastTxId` stays at the last transaction applied whole,
+   * so a crash in between leaves a store that recovery completes by replaying that transaction
+   * from the log (commands are after-images: replaying one over its own partial result is exact).
+   * Readers must not take a new snapshot until it resolves (Database pins one for them): the
+   * snapshots in between hold part of a transaction. Groups that change the schema are applied in
+   * one LMDB transaction (index rules are published only after their commit).
+   */
+  async applyBatchSliced(txs: readonly ApplyTx[], sliceMs: number, pause: () => Promise<void>): Promise<number> {
+    if (txs.length === 0) return 0;
+    const run = this.beginApply(txs);
+    if (run.schemaChanged) return this.applyBatch(txs);
+    let commitMs = run.step(sliceMs);
+    while (!run.done) {
+      await pause();
+      commitMs += run.step(sliceMs);
+    }
+    return commitMs;
+  }
+
+  /** The state of an apply that may span several LMDB transactions (see applyBatchSliced). */
+  private beginApply(txs: readonly ApplyTx[]): { readonly schemaChanged: boolean; readonly done: boolean; step(sliceMs: number): number } {
     const schemaChanged = txs.some((t) => t.commands.some((c) => c.op.startsWith('index.') || c.op.startsWith('constraint.')));
     const meta = this.meta();
     let nextNodeId = meta.nextNodeId;
@@ -257,6 +301,7 @@ export class GraphStore {
     // Rules may change within the transaction; work on copies and publish after commit.
     const indexRules = new Map(this.indexRules);
     const constraintRules = new Map(this.constraintRules);
+    let newTokens: Array<[TokenKind, string, number]> = [];
     const pendingIds = { L: new Map<string, number>(), T: new Map<string, number>(), P: new Map<string, number>() };
     const pendingNames = { L: new Map<number, string>(), T: new Map<number, string>(), P: new Map<number, string>() };
     const token = (kind: TokenKind, name: string): number => {
@@ -272,38 +317,78 @@ export class GraphStore {
     };
     const labelName = (id: number): string => pendingNames.L.get(id) ?? this.tokenName('L', id);
     const propName = (id: number): string => pendingNames.P.get(id) ?? this.tokenName('P', id);
-    const last = txs[txs.length - 1]!;
-    let changesWrittenAt = 0;
-
-    this.env.transactionSync(() => {
-      for (const tx of txs) {
-        for (const c of tx.commands) {
-          // An id at or above the next id has never been written: no old record to read and undo.
-          const fresh = c.op === 'node.put' ? c.id >= nextNodeId : c.op === 'rel.put' ? c.id >= nextRelId : false;
-          const ids = this.applyCommand(c, fresh, indexRules, constraintRules, token, labelName, propName);
-          if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
-          if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
+    /** Position: the next command to apply is txs[txIndex].commands[commandIndex]. */
+    let txIndex = 0;
+    let commandIndex = 0;
+    let lastWhole: ApplyTx | undefined;
+    const state = {
+      schemaChanged,
+      done: false,
+      step: (sliceMs: number): number => {
+        if (state.done) return 0;
+        const deadline = sliceMs === Infinity ? Infinity : performance.now() + sliceMs;
+        let changesWrittenAt = 0;
+        this.env.transactionSync(() => {
+          let sinceClock = 0;
+          while (txIndex < txs.length) {
+            const tx = txs[txIndex]!;
+            const commands = tx.commands;
+            while (commandIndex < commands.length) {
+              const c = commands[commandIndex++]!;
+              // An id at or above the next id has never been written: no old record to read and undo.
+              const fresh = c.op === 'node.put' ? c.id >= nextNodeId : c.op === 'rel.put' ? c.id >= nextRelId : false;
+              const ids = this.applyCommand(c, fresh, indexRules, constraintRules, token, labelName, propName);
+              if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
+              if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
+              if (++sinceClock >= applyClockEveryCommands) {
+                sinceClock = 0;
+                if (performance.now() >= deadline) break;
+              }
+            }
+            if (commandIndex < commands.length) break;
+            lastWhole = tx;
+            txIndex++;
+            commandIndex = 0;
+          }
+          const m = this.db.meta;
+          if (lastWhole) {
+            m.put('lastTxId', encodeValue(BigInt(lastWhole.txId)));
+            m.put('lastTxChecksum', encodeValue(BigInt(lastWhole.checksum)));
+            m.put('lastTxTimeMs', encodeValue(BigInt(lastWhole.commitTimeMs)));
+          }
+          m.put('nextNodeId', encodeValue(BigInt(nextNodeId)));
+          m.put('nextRelId', encodeValue(BigInt(nextRelId)));
+          // Part of a transaction is in the store: name it, so that recovery knows why the store
+          // holds more than `lastTxId` says, and completes it from the log.
+          if (commandIndex > 0) m.put(applyingTxIdKey, encodeValue(BigInt(txs[txIndex]!.txId)));
+          else m.remove(applyingTxIdKey);
+          changesWrittenAt = performance.now();
+        }, applyTxnFlags as any);
+        const commitMs = performance.now() - changesWrittenAt;
+        for (const [kind, name, id] of newTokens) {
+          this.tokenIds[kind].set(name, id);
+          this.tokenNames[kind].set(id, name);
+          pendingIds[kind].delete(name);
+          pendingNames[kind].delete(id);
         }
-      }
-      this.db.meta.put('lastTxId', encodeValue(BigInt(last.txId)));
-      this.db.meta.put('lastTxChecksum', encodeValue(BigInt(last.checksum)));
-      this.db.meta.put('lastTxTimeMs', encodeValue(BigInt(last.commitTimeMs)));
-      this.db.meta.put('nextNodeId', encodeValue(BigInt(nextNodeId)));
-      this.db.meta.put('nextRelId', encodeValue(BigInt(nextRelId)));
-      changesWrittenAt = performance.now();
-    }, applyTxnFlags as any);
-    const commitMs = performance.now() - changesWrittenAt;
+        newTokens = [];
+        state.done = txIndex >= txs.length;
+        if (state.done && schemaChanged) {
+          this.indexRules = indexRules;
+          this.constraintRules = constraintRules;
+        }
+        const whole = lastWhole ?? { txId: meta.lastTxId, checksum: meta.lastTxChecksum, commitTimeMs: meta.lastTxTimeMs };
+        this.cachedMeta = { ...meta, lastTxId: whole.txId, lastTxChecksum: whole.checksum, lastTxTimeMs: whole.commitTimeMs, nextNodeId, nextRelId };
+        return commitMs;
+      },
+    };
+    return state;
+  }
 
-    for (const [kind, name, id] of newTokens) {
-      this.tokenIds[kind].set(name, id);
-      this.tokenNames[kind].set(id, name);
-    }
-    if (schemaChanged) {
-      this.indexRules = indexRules;
-      this.constraintRules = constraintRules;
-    }
-    this.cachedMeta = { ...meta, lastTxId: last.txId, lastTxChecksum: last.checksum, lastTxTimeMs: last.commitTimeMs, nextNodeId, nextRelId };
-    return commitMs;
+  /** The transaction a crash interrupted in the middle of its apply, if any (see applyBatchSliced). */
+  applyingTxId(): number | undefined {
+    const b = this.db.meta.getBinary(applyingTxIdKey);
+    return b === undefined ? undefined : Number(decodeValue(b) as bigint);
   }
 
   /** One command inside the current LMDB write transaction; returns the entity id it created or touched. */

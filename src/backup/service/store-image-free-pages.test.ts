@@ -49,7 +49,9 @@ function inRuns(runs: readonly PageRun[], pgno: number): boolean {
 }
 
 test('free pages go out as zeros: a deleted value stays out of the image, every page its trees reach arrives intact', async () => {
-  const { db, close } = await openScratchDatabase();
+  // Each transaction applied in one LMDB transaction: an apply in slices reuses the pages an earlier
+  // slice freed, and could overwrite the deleted value this test looks for.
+  const { db, close } = await openScratchDatabase({ storeApplySliceMs: Infinity });
   const out = mkdtempSync(join(tmpdir(), 'quiver-free-pages-'));
   const marker = `deleted-secret-${randomBytes(8).toString('hex')}`;
   try {

@@ -3,9 +3,9 @@
  * store's LMDB data file, as they stand at one transaction, cut into artifact blocks. The backup
  * service reads it from a live store while writes go on; aggregate-backup reads it from a closed one.
  *
- * Consistency without stopping writers: Quiver applies every write to LMDB synchronously on the
- * main thread (Database.applyCommitted), so between two applies no LMDB write transaction runs. At such a
- * moment `captureLiveImage` takes a read transaction, reads the two meta pages and notes the Quiver
+ * Consistency without stopping writers: Quiver applies every write to LMDB on the main thread
+ * (Database.applyCommitted), a large one in several LMDB transactions with pauses between them;
+ * `Database.whenStoreIdle` runs the capture when no apply is under way. At such a moment `captureLiveImage` takes a read transaction, reads the two meta pages and notes the Quiver
  * transaction the store holds; from then on LMDB cannot reuse any page the newest meta reaches
  * (a reader may still see it), so reading those pages later, while new writes land on other pages,
  * yields exactly the store at that transaction. The copied meta pages replace the live ones.
@@ -52,23 +52,25 @@ export interface StoreImageSnapshot {
  * go on the thread that applies writes (the server's main thread): see the module comment.
  */
 export async function captureLiveImage(db: Database): Promise<StoreImageSnapshot> {
-  await db.applyCommitted();
-  const store = db.store;
-  const txn = store.env.useReadTransaction();
-  const endTransaction = () => {
+  // Never between two slices of a large apply: the store then holds part of a transaction.
+  return db.whenStoreIdle(() => {
+    const store = db.store;
+    const txn = store.env.useReadTransaction();
+    const endTransaction = () => {
+      try {
+        txn.done();
+      } catch {
+        // The database was stopped or dropped meanwhile: closing its store ended the transaction.
+      }
+    };
     try {
-      txn.done();
-    } catch {
-      // The database was stopped or dropped meanwhile: closing its store ended the transaction.
+      const meta = store.meta();
+      return openImage(store.path, { txId: meta.lastTxId, txChecksum: meta.lastTxChecksum, txTimeMs: meta.lastTxTimeMs }, endTransaction);
+    } catch (e) {
+      endTransaction();
+      throw e;
     }
-  };
-  try {
-    const meta = store.meta();
-    return openImage(store.path, { txId: meta.lastTxId, txChecksum: meta.lastTxChecksum, txTimeMs: meta.lastTxTimeMs }, endTransaction);
-  } catch (e) {
-    endTransaction();
-    throw e;
-  }
+  });
 }
 
 /** The image of a store no process has open (aggregate-backup's staged store). */
