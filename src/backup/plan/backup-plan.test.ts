@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ArtifactInfo } from '../artifact/artifact-info.js';
 import { type BackupPlan, type ChainTip, planBackup, type RequestedType } from './backup-plan.js';
-import { type Catalog, joinQueries } from './chain.js';
+import { artifact as artifactInfo, catalogOf, checksumOf } from './plan-test-fixtures.js';
 import type { RemoteDatabase } from '../protocol/protocol.js';
 
 const idA = 'c8368b24-55e2-474d-bb41-75657f5bfcde';
@@ -14,64 +14,19 @@ const idB = '7dcb1d0c-4374-4476-b8ae-d3c3f124683f';
 
 const needFull = 'Differential backups require that a full backup of the same database exists in the folder defined in --to-path.';
 
-/** The chain checksum the tests pretend transaction `tx` has (history `h`: a restored database has another). */
-function checksumOf(tx: number, h = 0): number {
-  return ((tx + h * 7919) * 2654435761) >>> 0;
-}
-
-let minute = 0;
-
 interface TestArtifact {
   info: ArtifactInfo;
-  databaseName: string;
 }
 
 function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highestTx: number, o: { id?: string; history?: number; parentHistory?: number; databaseName?: string } = {}): TestArtifact {
-  minute += 1;
-  const empty = highestTx === 0;
-  const databaseName = o.databaseName ?? 'neo4j';
-  const info: ArtifactInfo = {
-    name,
-    uri: `file:///backups/${name}`,
-    sizeBytes: 1000,
-    formatVersion: 1,
-    headerCrc32: 0,
-    header: {
-      databaseName,
-      databaseId: o.id ?? idA,
-      storeId: 'store-1',
-      kind,
-      compressed: true,
-      compression: 'zstd',
-      createdAt: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
-      payloadFormat: kind === 'FULL' ? 'lmdb-pages-v1' : 'txlog-v1',
-      parent: kind === 'FULL' ? null : { artifactName: '', highestTx: empty ? 0 : lowestTx - 1, lastTxChecksum: empty ? 0 : checksumOf(lowestTx - 1, o.parentHistory ?? o.history) },
-      metadataCommands: [],
-      includeMetadata: 'all',
-      toolVersion: '0.1.0',
-      blockRawBytes: 1 << 20,
-    },
-    trailer: {
-      lowestTx,
-      highestTx,
-      highestTxCommitTimeMs: empty ? 0 : 1,
-      txCount: empty ? 0 : highestTx - lowestTx + 1,
-      payloadRawBytes: 0,
-      payloadStoredBytes: 0,
-      blockCount: 0,
-      lastTxChecksum: empty ? 0 : checksumOf(highestTx, o.history),
-      headerCrc32: 0,
-      headerBytes: 100,
-      sha256Hex: '00'.repeat(32),
-    },
+  return {
+    info: artifactInfo(name, kind, lowestTx, highestTx, {
+      ...(o.id ? { databaseId: o.id } : {}),
+      ...(o.databaseName ? { databaseName: o.databaseName } : {}),
+      ...(o.history !== undefined ? { history: o.history } : {}),
+      ...(o.parentHistory !== undefined ? { parentHistory: o.parentHistory } : {}),
+    }),
   };
-  return { info, databaseName };
-}
-
-function catalogOf(existing: TestArtifact[]): Catalog {
-  const infos = existing.map((e) => e.info);
-  const checksumsInside = new Map([...joinQueries(infos)].map(([uri, txs]) => [uri, new Map(txs.map((t) => [t, checksumOf(t)]))]));
-  return { artifacts: infos, unreadable: [], checksumsInside };
 }
 
 function server(lastTx: number, o: { id?: string; oldestInLog?: number; history?: number } = {}): RemoteDatabase {
@@ -89,7 +44,7 @@ function server(lastTx: number, o: { id?: string; oldestInLog?: number; history?
 }
 
 function plan(type: RequestedType, db: RemoteDatabase, existing: TestArtifact[]): BackupPlan {
-  return planBackup(type, db, catalogOf(existing));
+  return planBackup(type, db, catalogOf(existing.map((e) => e.info)));
 }
 
 function expectFull(p: BackupPlan): { fallbackReason: string | null; notes: string[] } {

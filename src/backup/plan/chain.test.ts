@@ -2,74 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ArtifactInfo } from '../artifact/artifact-info.js';
 import { databaseIdA, databaseIdB } from '../artifact/artifact-test-fixtures.js';
-import { analyseChain, type Catalog, joinQueries } from './chain.js';
-
-let minute = 0;
-
-/** An artifact description as readArtifactInfo would return it; each call is one minute later. */
-function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highestTx: number, options: {
-  databaseId?: string; parent?: string; parentHighestTx?: number; parentChecksum?: number; checksum?: number;
-} = {}): ArtifactInfo {
-  minute += 1;
-  const empty = lowestTx === 0 && highestTx === 0;
-  return {
-    name,
-    uri: `file:///backups/${name}`,
-    sizeBytes: 1000,
-    formatVersion: 1,
-    headerCrc32: 0,
-    header: {
-      databaseName: 'neo4j',
-      databaseId: options.databaseId ?? databaseIdA,
-      storeId: 'store-1',
-      kind,
-      compressed: true,
-      compression: 'zstd',
-      createdAt: new Date(Date.UTC(2024, 0, 1, 0, minute)).toISOString(),
-      payloadFormat: kind === 'FULL' ? 'lmdb-pages-v1' : 'txlog-v1',
-      parent: kind === 'FULL' ? null : {
-        artifactName: options.parent ?? '',
-        highestTx: options.parentHighestTx ?? lowestTx - 1,
-        lastTxChecksum: options.parentChecksum ?? checksumOf(options.parentHighestTx ?? lowestTx - 1),
-      },
-      metadataCommands: [],
-      includeMetadata: 'all',
-      toolVersion: '0.1.0',
-      blockRawBytes: 1 << 20,
-    },
-    trailer: {
-      lowestTx,
-      highestTx,
-      highestTxCommitTimeMs: empty ? 0 : 1,
-      txCount: empty ? 0 : highestTx - lowestTx + 1,
-      payloadRawBytes: 0,
-      payloadStoredBytes: 0,
-      blockCount: 0,
-      lastTxChecksum: options.checksum ?? (empty ? 0 : checksumOf(highestTx)),
-      headerCrc32: 0,
-      headerBytes: 100,
-      sha256Hex: '00'.repeat(32),
-    },
-  };
-}
-
-/** The chain checksum the tests pretend transaction `tx` has. */
-function checksumOf(tx: number): number {
-  return (tx * 2654435761) >>> 0;
-}
+import { analyseChain, type Catalog } from './chain.js';
+import { artifact, catalogOf, checksumOf } from './plan-test-fixtures.js';
 
 const names = (infos: ArtifactInfo[]) => infos.map((info) => info.name);
 
-/** A catalog of `infos`; `inside` gives, per DIFF name, the checksums of transactions within it (default: the one history of checksumOf). */
-function catalog(infos: ArtifactInfo[], inside: Record<string, Record<number, number>> = {}): Catalog {
-  const checksumsInside = new Map<string, Map<number, number>>();
-  for (const [uri, txs] of joinQueries(infos)) {
-    const info = infos.find((i) => i.uri === uri)!;
-    const own = inside[info.name] ?? {};
-    checksumsInside.set(uri, new Map(txs.map((tx) => [tx, own[tx] ?? checksumOf(tx)])));
-  }
-  return { artifacts: infos, unreadable: [], checksumsInside };
-}
+const catalog = catalogOf;
 
 const leftOut = (c: Catalog) => analyseChain(c, { databaseName: 'neo4j' })!.leftOut.map((l) => [l.name, l.kind, l.hidesNewer]);
 

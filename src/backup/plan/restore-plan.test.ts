@@ -3,61 +3,12 @@ import { describe, it } from 'node:test';
 import { QuiverError } from '../../util/errors.js';
 import type { ArtifactInfo } from '../artifact/artifact-info.js';
 import { databaseIdA, databaseIdB } from '../artifact/artifact-test-fixtures.js';
-import { joinQueries } from './chain.js';
+import { artifact, catalogOf, commitTimeOf } from './plan-test-fixtures.js';
 import { planRestore, type RestoreRequest } from './restore-plan.js';
 import type { RestoreUntil } from './restore-until.js';
 
-/** Commit time the tests pretend transaction `tx` has: one second apart from 2024-01-01. */
-const commitTimeOf = (tx: number): number => Date.UTC(2024, 0, 1) + tx * 1000;
-/** The chain checksum the tests pretend transaction `tx` has. */
-const checksumOf = (tx: number): number => (tx * 2654435761) >>> 0;
-
-let minute = 0;
-
-/** An artifact description as readArtifactInfo returns it; each call is created one minute later. */
-function artifact(name: string, kind: 'FULL' | 'DIFF', lowestTx: number, highestTx: number, options: { databaseId?: string; databaseName?: string; parent?: string } = {}): ArtifactInfo {
-  minute += 1;
-  const empty = lowestTx === 0 && highestTx === 0;
-  return {
-    name,
-    uri: `file:///backups/${name}`,
-    sizeBytes: 1000,
-    formatVersion: 1,
-    headerCrc32: 0,
-    header: {
-      databaseName: options.databaseName ?? 'neo4j',
-      databaseId: options.databaseId ?? databaseIdA,
-      storeId: 'store-1',
-      kind,
-      compressed: true,
-      compression: 'zstd',
-      createdAt: new Date(Date.UTC(2024, 0, 2, 0, minute)).toISOString(),
-      payloadFormat: kind === 'FULL' ? 'lmdb-pages-v1' : 'txlog-v1',
-      parent: kind === 'FULL' ? null : { artifactName: options.parent ?? '', highestTx: lowestTx - 1, lastTxChecksum: checksumOf(lowestTx - 1) },
-      metadataCommands: [],
-      includeMetadata: 'all',
-      toolVersion: '0.1.0',
-      blockRawBytes: 1 << 20,
-    },
-    trailer: {
-      lowestTx,
-      highestTx,
-      highestTxCommitTimeMs: empty ? 0 : commitTimeOf(highestTx),
-      txCount: empty ? 0 : highestTx - lowestTx + 1,
-      payloadRawBytes: 0,
-      payloadStoredBytes: 0,
-      blockCount: 0,
-      lastTxChecksum: empty ? 0 : checksumOf(highestTx),
-      headerCrc32: 0,
-      headerBytes: 100,
-      sha256Hex: '00'.repeat(32),
-    },
-  };
-}
-
 function request(infos: ArtifactInfo[], overrides: Partial<RestoreRequest> = {}): RestoreRequest {
-  const checksumsInside = new Map([...joinQueries(infos)].map(([uri, txs]) => [uri, new Map(txs.map((t) => [t, checksumOf(t)]))]));
-  return { catalog: { artifacts: infos, unreadable: [], checksumsInside }, namedArtifact: undefined, sourceDatabase: undefined, until: null, ...overrides };
+  return { catalog: catalogOf(infos), namedArtifact: undefined, sourceDatabase: undefined, until: null, ...overrides };
 }
 
 const names = (infos: readonly ArtifactInfo[]): string[] => infos.map((i) => i.name);
