@@ -374,7 +374,7 @@ async function streamTransactions(
       stalled = true;
       return;
     }
-    await pause(pacer.delayFor(sentNow));
+    await pause(pacer.delayAfter(sentNow));
   };
   if (first && !first.done) {
     batch.push(first.value.raw);

@@ -32,3 +32,10 @@ test('rate 0 never paces; reset starts a fresh bucket', () => {
   pacer.reset();
   assert.equal(pacer.delayFor(mib), 0);
 });
+
+test('delayAfter counts the item just sent: sending at once, then waiting for it', () => {
+  const { pacer, advance } = clocked(1 * mib);
+  assert.equal(pacer.delayAfter(mib), 1000, 'one MiB at 1 MiB/s: wait a second after it');
+  advance(1000);
+  assert.equal(pacer.delayAfter(mib / 2), 500);
+});

@@ -24,6 +24,17 @@ export class RatePacer {
     return start - now;
   }
 
+  /**
+   * Milliseconds to wait after sending `bytes`, so that everything sent so far, these bytes
+   * included, fits the rate (0: go on now). For senders that cannot know an item's size before
+   * producing it (a block read and compressed, a batch of log records).
+   */
+  delayAfter(bytes: number): number {
+    if (this.rateBytesPerSec <= 0) return 0;
+    this.delayFor(bytes);
+    return Math.max(0, (this.dueMs ?? 0) - this.now());
+  }
+
   /** Forgets what was sent: the next item leaves at once. */
   reset(): void {
     this.dueMs = null;

@@ -118,7 +118,7 @@ async function run(): Promise<void> {
     encoded.set(stored, header.length);
     // server.backup.max_rate: a block leaves only once the bytes read, this one's included, fit the
     // rate. Free pages are not read, so a stretch of them costs no waiting.
-    const wait = pacer.delayFor(blockReadBytes);
+    const wait = pacer.delayAfter(blockReadBytes);
     if (wait > 1) {
       await pause(wait);
       if (cancelled) return;
