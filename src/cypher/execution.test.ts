@@ -247,3 +247,11 @@ test('a read query refuses to run writes in a read transaction', async () => {
     tx.close();
   }
 });
+
+test('writes before LIMIT 0 still happen though no row comes back', async () => {
+  await h.run('CREATE (:N {num: 1}), (:N {num: 2})');
+  assert.deepEqual((await h.run('CREATE (n:M) RETURN n LIMIT 0')).rows, []);
+  assert.deepEqual((await h.run('MATCH (n:N) SET n.num = 43 RETURN n LIMIT 0')).rows, []);
+  assert.deepEqual((await h.run('MATCH (n:N) DELETE n RETURN 42 AS num SKIP 0 LIMIT 0')).rows, []);
+  assert.deepEqual(await h.column('MATCH (n) RETURN labels(n)'), [['M']]);
+});
