@@ -201,12 +201,27 @@ export class Limit implements Operator {
 
 /** Runs a list of operators over an input, optionally materialising between them (write queries). */
 export function runPipeline(ops: readonly Operator[], input: Iterable<Flow>, ctx: ExecContext, eager: boolean): Iterable<Flow> {
-  let rows = input;
-  for (const op of ops) {
-    rows = op.run(rows, ctx);
-    if (eager) rows = materialize(rows, ctx);
+  if (!eager) return ops.reduce((rows, op) => op.run(rows, ctx), input);
+  // Each operator starts only once its input is complete, so an operator that pulls nothing
+  // (`LIMIT 0`) still lets the writes before it happen, as Neo4j's do.
+  const rows = ops.reduce((rows, op) => afterInput(op, rows, ctx), input);
+  return materialize(rows, ctx);
+}
+
+function* afterInput(op: Operator, input: Iterable<Flow>, ctx: ExecContext): Generator<Flow> {
+  const rows: Row[] = [];
+  for (const row of input) {
+    if (row === slicePause) yield row;
+    else rows.push(row);
   }
-  return rows;
+  yield* op.run(replay(rows, ctx), ctx);
+}
+
+function* replay(rows: readonly Row[], ctx: ExecContext): Generator<Flow> {
+  for (const row of rows) {
+    if (ctx.slice.due()) yield slicePause;
+    yield row;
+  }
 }
 
 /**
@@ -219,8 +234,5 @@ function* materialize(input: Iterable<Flow>, ctx: ExecContext): Generator<Flow> 
     if (row === slicePause) yield row;
     else rows.push(row);
   }
-  for (const row of rows) {
-    if (ctx.slice.due()) yield slicePause;
-    yield row;
-  }
+  yield* replay(rows, ctx);
 }
