@@ -13,7 +13,7 @@ import type { ExecContext, Row } from '../context.js';
 import { slicePause, type Flow } from '../execution-slice.js';
 import { evaluate } from '../evaluate.js';
 import { rangeBounds, rangeValues } from '../functions.js';
-import { asInteger } from '../value-util.js';
+import { rowCountProblem } from '../value-util.js';
 
 export interface Operator {
   /** One line for the plan description (explain). */
@@ -154,16 +154,16 @@ export class Sort implements Operator {
   }
 }
 
+/**
+ * The row count of a SKIP or LIMIT. A literal that is not a non-negative integer is refused by
+ * semantic analysis; a parameter is checked here, before the first row, with the same status
+ * (Neo4j's SyntaxError) and message.
+ */
 function count(expr: Expr, ctx: ExecContext, what: 'SKIP' | 'LIMIT'): number {
   const v = evaluate(expr, new Map(), ctx);
-  let n: bigint;
-  try {
-    n = asInteger(v, what);
-  } catch {
-    throw new QuiverError('SemanticError', `Invalid input. '${String(v)}' is not a valid value. Must be a non-negative integer.`);
-  }
-  if (n < 0n) throw new QuiverError('SemanticError', `Invalid input. '${n}' is not a valid value. Must be a non-negative integer.`);
-  return Number(n);
+  const problem = rowCountProblem(v, what);
+  if (problem) throw new QuiverError('SyntaxError', problem);
+  return Number(v);
 }
 
 export class Skip implements Operator {
