@@ -313,3 +313,12 @@ test('WITH * with nothing in scope passes the rows of an update on', async () =>
   const r = await h.run('MATCH () CREATE () WITH * CREATE ()');
   assert.equal(r.stats.nodesCreated, 2);
 });
+
+test('an index seek never uses a value computed from a pattern over variables the same MATCH binds', async () => {
+  await h.run('CREATE INDEX FOR (n:A) ON (n.x)');
+  await h.run('CREATE (:A {x: 1}), (:A {x: 0}), (:B)-[:R]->(), (:B)');
+  for (const value of ['COUNT { (b)-->() }', 'COUNT { MATCH (b)-->() RETURN 1 }', 'size([(b)-->() | 1])']) {
+    const q = `MATCH (a:A), (b:B) WHERE a.x = ${value} RETURN a.x ORDER BY a.x`;
+    assert.deepEqual(await h.column(q), [0n, 1n], q);
+  }
+});

@@ -190,11 +190,18 @@ function conjuncts(e: Expr): Expr[] {
   return e.kind === 'Binary' && e.op === 'AND' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
 }
 
-function variablesIn(e: Expr, out = new Set<string>()): Set<string> {
-  if (e.kind === 'Var') out.add(e.name);
-  if (e.kind === 'MapProjection') out.add(e.variable);
-  forEachChild(e, (c) => variablesIn(c, out));
-  return out;
+/**
+ * Whether `e` may read one of `introduced`. Patterns and subqueries inside it (`COUNT { (b)-->() }`,
+ * `[(b)-->() | 1]`) are taken to read every variable: forEachChild does not enter them.
+ */
+function dependsOn(e: Expr, introduced: ReadonlySet<string>): boolean {
+  if (e.kind === 'Subquery' || e.kind === 'PatternComp') return true;
+  if ((e.kind === 'Var' && introduced.has(e.name)) || (e.kind === 'MapProjection' && introduced.has(e.variable))) return true;
+  let found = false;
+  forEachChild(e, (c) => {
+    found ||= dependsOn(c, introduced);
+  });
+  return found;
 }
 
 /** `v.key <op> expr` where `v` is introduced by this MATCH and `expr` does not depend on it. */
@@ -216,13 +223,13 @@ export function extractHints(where: Expr, introduced: ReadonlySet<string>): Prop
       const call = (idCall(c.left) ? c.left : c.right) as Expr & { kind: 'Call' };
       const value = idCall(c.left) ? c.right : c.left;
       const variable = (call.args[0] as Expr & { kind: 'Var' }).name;
-      if (introduced.has(variable) && ![...variablesIn(value)].some((v) => introduced.has(v))) {
+      if (introduced.has(variable) && !dependsOn(value, introduced)) {
         byProperty.set(`${variable}\u0000#id`, { variable, key: idHintKey, eq: value });
       }
       continue;
     }
     if (prop.kind !== 'Prop' || prop.target.kind !== 'Var' || !introduced.has(prop.target.name)) continue;
-    if ([...variablesIn(other)].some((v) => introduced.has(v))) continue;
+    if (dependsOn(other, introduced)) continue;
     const variable = prop.target.name;
     const id = `${variable}\u0000${prop.key}`;
     const hint = byProperty.get(id) ?? { variable, key: prop.key };
