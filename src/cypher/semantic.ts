@@ -22,17 +22,15 @@ export interface QueryAnalysis {
   parameters: Set<string>;
 }
 
-type VarType = StaticType;
-
 class Analyzer implements TypeEnv {
   readonly scopeBefore = new Map<Clause, string[]>();
   /**
    * The type of each variable at its latest binding (bindings always precede uses in scope); a
    * scope that ends (a list comprehension, a subquery) puts back the types it changed.
    */
-  varTypes = new Map<string, VarType>();
+  varTypes = new Map<string, StaticType>();
   /** The element type of list variables, where known. */
-  elemTypes = new Map<string, VarType>();
+  elemTypes = new Map<string, StaticType>();
   /** Expressions whose value is used as a predicate (WHERE, operands of AND/OR/XOR/NOT, CASE conditions). */
   readonly predicates = new WeakSet<Expr>();
   readonly parameters = new Set<string>();
@@ -47,21 +45,21 @@ class Analyzer implements TypeEnv {
   }
 
   /** Neo4j's VariableTypeConflict: a variable used in a pattern as something it is not. */
-  expectType(name: string, expected: VarType, pos: number): void {
+  expectType(name: string, expected: StaticType, pos: number): void {
     const actual = this.varTypes.get(name) ?? 'any';
     if (actual === 'any' || actual === expected) return;
     this.fail(pos, `Type mismatch: ${name} defined with conflicting type ${typeNames[actual]} (expected ${typeNames[expected]})`);
   }
 
-  varType(name: string): VarType {
+  varType(name: string): StaticType {
     return this.varTypes.get(name) ?? 'any';
   }
 
-  elementType(name: string): VarType {
+  elementType(name: string): StaticType {
     return this.elemTypes.get(name) ?? 'any';
   }
 
-  typeOf(e: Expr): VarType {
+  typeOf(e: Expr): StaticType {
     return staticType(e, this);
   }
 
@@ -320,12 +318,6 @@ class Analyzer implements TypeEnv {
     }
   }
 
-  /**
-   * The projected names. ORDER BY and the WHERE of a WITH see what ORDER BY sees in openCypher: the
-   * projected names and, unless the projection aggregates or is DISTINCT, the variables before it
-   * (`MATCH (a) WITH a.name AS name WHERE a.age > 3`); after DISTINCT or an aggregation they may
-   * still repeat a projected expression (`WITH DISTINCT a.name AS name WHERE a.name = 'B'`).
-   */
   /** A property map of a pattern: CREATE may take a whole parameter map, MATCH and MERGE may not. */
   patternProperties(e: Expr, scope: ReadonlySet<string>, mode: 'match' | 'create' | 'merge'): void {
     if (e.kind === 'Param' && mode !== 'create') {
@@ -335,6 +327,12 @@ class Analyzer implements TypeEnv {
     this.expr(e, scope, false);
   }
 
+  /**
+   * The projected names. ORDER BY and the WHERE of a WITH see what ORDER BY sees in openCypher: the
+   * projected names and, unless the projection aggregates or is DISTINCT, the variables before it
+   * (`MATCH (a) WITH a.name AS name WHERE a.age > 3`); after DISTINCT or an aggregation they may
+   * still repeat a projected expression (`WITH DISTINCT a.name AS name WHERE a.name = 'B'`).
+   */
   projection(p: Projection, scope: Set<string>, clause: 'WITH' | 'RETURN', where: Expr | null = null): string[] {
     const names: string[] = [];
     if (p.star) {
