@@ -94,7 +94,7 @@ function makeAccumulator(e: AggregateExpr, ctx: ExecContext, row: Row): Accumula
       const xs: number[] = [];
       const pct = evaluate(e.args[1] ?? { kind: 'Literal', pos: e.pos, value: 0.5 }, row, ctx);
       const p = typeof pct === 'number' || typeof pct === 'bigint' ? Number(pct) : NaN;
-      if (!(p >= 0 && p <= 1)) throw new QuiverError('ArithmeticError', `The percentile must be a number between 0.0 and 1.0, got ${String(pct)}`);
+      if (!(p >= 0 && p <= 1)) throw new QuiverError('ArgumentError', `Invalid percentile: ${String(pct)} is not a number between 0.0 and 1.0`);
       let integers = true;
       return {
         add: (v) => {

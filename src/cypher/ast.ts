@@ -35,8 +35,12 @@ export type Expr =
   | { kind: 'Reduce'; pos: number; accumulator: string; init: Expr; variable: string; list: Expr; body: Expr }
   | { kind: 'MapProjection'; pos: number; variable: string; items: MapProjectionItem[] }
   | { kind: 'PatternComp'; pos: number; pattern: PatternPart; where: Expr | null; map: Expr }
-  /** `EXISTS { ... }`, `COUNT { ... }`, and bare pattern predicates `(a)-->(b)` (mode 'exists'). */
-  | { kind: 'Subquery'; pos: number; mode: 'exists' | 'count'; patterns: PatternPart[]; where: Expr | null };
+  /**
+   * `EXISTS { ... }` and `COUNT { ... }` (form 'subquery': a pattern list with WHERE, or a whole
+   * query in `query`), `exists((a)-->(b))` (form 'function') and bare pattern predicates
+   * `(a)-->(b)` (form 'predicate'); the last two have mode 'exists' and one pattern.
+   */
+  | { kind: 'Subquery'; pos: number; mode: 'exists' | 'count'; form: 'subquery' | 'function' | 'predicate'; patterns: PatternPart[]; where: Expr | null; query: Query | null };
 
 export type MapProjectionItem =
   | { kind: 'property'; key: string }

@@ -14,6 +14,8 @@ import { callFunction } from './functions.js';
 import { aggregateSlot } from './aggregate-slots.js';
 import { matchPatterns } from './operators/pattern-match.js';
 import { temporalComponent } from './temporal-functions.js';
+import { subqueryPlan } from './expression-subqueries.js';
+import { slicePause } from './execution-slice.js';
 import { asInteger, typeMismatch, typeName } from './value-util.js';
 
 export function evaluate(e: Expr, row: Row, ctx: ExecContext): Value {
@@ -34,7 +36,9 @@ export function evaluate(e: Expr, row: Row, ctx: ExecContext): Value {
     case 'HasLabels': {
       const t = evaluate(e.target, row, ctx);
       if (t === null) return null;
-      if (!(t instanceof NodeValue)) throw typeMismatch('Node', t);
+      // `r:T` tests a relationship's type, as in Neo4j 5: `r:A|B` one of them, `r:A:B` only when A = B.
+      if (t instanceof RelationshipValue) return e.mode === 'all' ? e.labels.every((l) => l === t.type) : e.labels.includes(t.type);
+      if (!(t instanceof NodeValue)) throw typeMismatch('Node or Relationship', t);
       const labels = loadNode(ctx, t.id).labels;
       return e.mode === 'all' ? e.labels.every((l) => labels.includes(l)) : e.labels.some((l) => labels.includes(l));
     }
@@ -112,6 +116,15 @@ export function evaluate(e: Expr, row: Row, ctx: ExecContext): Value {
     }
     case 'Subquery': {
       let count = 0n;
+      if (e.query) {
+        // A whole query, run with the row's variables in scope; pauses cannot be taken mid-expression.
+        for (const r of subqueryPlan(e.query).run(row, ctx)) {
+          if (r === slicePause) continue;
+          if (e.mode === 'exists') return true;
+          count++;
+        }
+        return e.mode === 'exists' ? false : count;
+      }
       for (const r of matchPatterns(e.patterns, row, ctx)) {
         if (e.where && evaluate(e.where, r, ctx) !== true) continue;
         if (e.mode === 'exists') return true;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
-import { NodeValue, PathValue, RelationshipValue } from '../values/value.js';
+import { NodeValue, PathValue, RelationshipValue, type Value } from '../values/value.js';
 import { openHarness, plain, type Harness } from './test-support/harness.js';
 
 let h: Harness;
@@ -245,5 +245,80 @@ test('a read query refuses to run writes in a read transaction', async () => {
     assert.throws(() => prepare('CREATE (n)').execute(tx, new Map()), (e: Error & { code?: string }) => e.code === 'ReadOnly');
   } finally {
     tx.close();
+  }
+});
+
+test('writes before LIMIT 0 still happen though no row comes back', async () => {
+  await h.run('CREATE (:N {num: 1}), (:N {num: 2})');
+  assert.deepEqual((await h.run('CREATE (n:M) RETURN n LIMIT 0')).rows, []);
+  assert.deepEqual((await h.run('MATCH (n:N) SET n.num = 43 RETURN n LIMIT 0')).rows, []);
+  assert.deepEqual((await h.run('MATCH (n:N) DELETE n RETURN 42 AS num SKIP 0 LIMIT 0')).rows, []);
+  assert.deepEqual(await h.column('MATCH (n) RETURN labels(n)'), [['M']]);
+});
+
+/** Asserts `query` fails with `code` and a message matching `message`. */
+async function failsWith(query: string, code: string, message: RegExp, params: Record<string, Value> = {}): Promise<void> {
+  await assert.rejects(h.run(query, params), (e: Error & { code?: string }) => {
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+test('the WHERE of a WITH sees the variables before it, or after DISTINCT and aggregation the expressions it projects', async () => {
+  await h.run("CREATE (a:A {name: 'A'}), (b:B {name: 'B', id: 1}), (:B {name: 'C', id: 2}), (a)-[:KNOWS]->(b)");
+  assert.deepEqual(await h.column('MATCH (n) WITH n.name AS name WHERE n.id = 2 RETURN name'), ['C']);
+  assert.deepEqual(await h.column("MATCH (n) WITH DISTINCT n.name AS name WHERE n.name = 'B' RETURN name"), ['B']);
+  // triadic selection: the relationship the WITH drops still filters its rows
+  assert.deepEqual(await h.column('MATCH (a:A), (other:B) OPTIONAL MATCH (a)-[r]->(other) WITH other WHERE r IS NULL RETURN other.id'), [2n]);
+  // WHERE filters after LIMIT, as before
+  assert.deepEqual(await h.column('MATCH (n:B) WITH n ORDER BY n.id LIMIT 1 WHERE n.id = 2 RETURN n'), []);
+  await failsWith('MATCH (n) WITH count(*) AS c WHERE n.id = 2 RETURN c', 'SyntaxError', /Variable `n` not defined/);
+});
+
+test('bad function arguments fail with ArgumentError; bad SKIP and LIMIT values with SyntaxError, before any row', async () => {
+  await failsWith('RETURN range(2, 8, 0)', 'ArgumentError', /Step argument to range\(\) cannot be zero/);
+  await failsWith('RETURN range(0, $end)', 'ArgumentError', /end must be an Integer but was Float \(1\.5\)/, { end: 1.5 });
+  await failsWith("RETURN range(0, $end)", 'ArgumentError', /but was String/, { end: 'x' });
+  assert.deepEqual(await h.column('RETURN range(1, $n)', { n: 3 }), [[1n, 2n, 3n]], 'an integral Float parameter passes (JavaScript drivers send numbers as Floats)');
+  await h.run('CREATE ({price: 1}), ({price: 2})');
+  await failsWith('MATCH (n) RETURN percentileCont(n.price, $p)', 'ArgumentError', /not a number between 0\.0 and 1\.0/, { p: 1.5 });
+  await failsWith('MATCH (n) RETURN percentileDisc(n.price, -1)', 'ArgumentError', /between 0\.0 and 1\.0/);
+  await failsWith('MATCH (n) RETURN n SKIP $s', 'SyntaxError', /'-1' is not a valid value for SKIP\. Must be a non-negative integer/, { s: -1n });
+  await failsWith('MATCH (n) RETURN n LIMIT $l', 'SyntaxError', /'1\.5' is not a valid value for LIMIT/, { l: 1.5 });
+  await failsWith('MATCH (n) RETURN n LIMIT -1', 'SyntaxError', /non-negative integer/);
+});
+
+test('<--> matches either way; [rs*] over a bound list walks exactly those relationships', async () => {
+  await h.run('CREATE (a:A {n: 1})-[:T]->(b:B {n: 2})-[:T]->(c:C {n: 3})');
+  assert.deepEqual(await h.column('MATCH (:B)<-->(x) RETURN x.n ORDER BY x.n'), [1n, 3n]);
+  const walk = 'MATCH (a)-[r1]->()-[r2]->(b) WITH [r1, r2] AS rs, a AS first, b AS second LIMIT 1 MATCH p = (first)-[rs*]->(second) RETURN first.n, second.n, length(p)';
+  assert.deepEqual((await h.run(walk)).rows, [[1n, 3n, 2n]]);
+  const backwards = 'MATCH (a)-[r1]->()-[r2]->(b) WITH [r1, r2] AS rs, a AS second, b AS first LIMIT 1 MATCH (first)-[rs*]->(second) RETURN first';
+  assert.deepEqual((await h.run(backwards)).rows, [], 'the list is walked in the order written');
+  assert.deepEqual((await h.run('MATCH ()-[r]->() WITH collect(r) AS rs MATCH (x)-[rs*1..1]->(y) RETURN x')).rows, [], 'length bounds apply to the list');
+});
+
+test('EXISTS and COUNT take a whole query; a relationship answers a label predicate with its type', async () => {
+  await h.run("CREATE (a:P {name: 'a'})-[:T]->(:P {name: 'b'}), (a)-[:U]->(:P {name: 'c'}), (:P {name: 'd'})");
+  assert.deepEqual(await h.column('MATCH (n:P) WHERE EXISTS { MATCH (n)-->(m) WITH n, count(*) AS c WHERE c = 2 RETURN true } RETURN n.name'), ['a']);
+  assert.deepEqual(await h.column('MATCH (n:P) RETURN COUNT { MATCH (n)--(m) RETURN m } AS c ORDER BY c DESC, n.name'), [2n, 1n, 1n, 0n]);
+  assert.deepEqual(await h.column('MATCH (n:P) WHERE EXISTS { MATCH (m) WHERE EXISTS { MATCH (n)-[:U]->(m) RETURN 1 } RETURN m } RETURN n.name'), ['a']);
+  assert.deepEqual(await h.column('MATCH ()-[r]->() WHERE r:T|V RETURN type(r)'), ['T']);
+  assert.deepEqual(await h.column('MATCH ()-[r]->() RETURN r:T:U'), [false, false]);
+});
+
+test('WITH * with nothing in scope passes the rows of an update on', async () => {
+  await h.run('CREATE ()');
+  const r = await h.run('MATCH () CREATE () WITH * CREATE ()');
+  assert.equal(r.stats.nodesCreated, 2);
+});
+
+test('an index seek never uses a value computed from a pattern over variables the same MATCH binds', async () => {
+  await h.run('CREATE INDEX FOR (n:A) ON (n.x)');
+  await h.run('CREATE (:A {x: 1}), (:A {x: 0}), (:B)-[:R]->(), (:B)');
+  for (const value of ['COUNT { (b)-->() }', 'COUNT { MATCH (b)-->() RETURN 1 }', 'size([(b)-->() | 1])']) {
+    const q = `MATCH (a:A), (b:B) WHERE a.x = ${value} RETURN a.x ORDER BY a.x`;
+    assert.deepEqual(await h.column(q), [0n, 1n], q);
   }
 });

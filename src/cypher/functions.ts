@@ -9,7 +9,7 @@ import { isTemporal } from '../values/temporal.js';
 import { loadNode, loadRel, nodeFromRecord, type ExecContext } from './context.js';
 import { rangeListElementsMax } from './limits.js';
 import { temporalFunctionSpecs } from './temporal-specs.js';
-import { asInteger, checkInt64, formatFloat, stringOf, typeMismatch } from './value-util.js';
+import { asInteger, checkInt64, describe, formatFloat, stringOf, typeMismatch, typeName } from './value-util.js';
 import { codePointCount, codePointRight, codePointSubstring, replaceAll, reverseCodePoints, trimCodePoints, type TrimSide } from './code-points.js';
 import { randomUUID } from 'node:crypto';
 
@@ -62,11 +62,22 @@ function floatFn(name: string, f: (x: number) => number): FunctionSpec {
 }
 
 export function rangeBounds(args: Value[]): { start: bigint; end: bigint; step: bigint } {
-  const start = asInteger(args[0]!, 'range() start');
-  const end = asInteger(args[1]!, 'range() end');
-  const step = args.length > 2 ? asInteger(args[2]!, 'range() step') : 1n;
-  if (step === 0n) throw new QuiverError('ArithmeticError', 'Step argument to range() cannot be zero');
+  const start = rangeArgument(args[0]!, 'start');
+  const end = rangeArgument(args[1]!, 'end');
+  const step = args.length > 2 ? rangeArgument(args[2]!, 'step') : 1n;
+  if (step === 0n) throw new QuiverError('ArgumentError', 'Step argument to range() cannot be zero');
   return { start, end, step };
+}
+
+/**
+ * range() takes Integers. Semantic analysis refuses every other type it can see, an integral Float
+ * literal (`0.0`) included; at run time an integral Float passes, as JavaScript drivers send every
+ * number parameter as a Float.
+ */
+function rangeArgument(v: Value, what: string): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  throw new QuiverError('ArgumentError', `Invalid argument for range(): ${what} must be an Integer but was ${typeName(v)}${v === null ? '' : ` (${describe(v)})`}`);
 }
 
 export function* rangeValues(start: bigint, end: bigint, step: bigint): Generator<bigint> {

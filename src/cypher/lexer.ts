@@ -144,7 +144,11 @@ function readNumber(text: string, start: number): Token {
     throw syntaxError(text, start, `Invalid input '${text.slice(start, i + 1)}': invalid number literal`);
   }
   const digits = text.slice(start, i).replace(/_/g, '');
-  if (isFloat) return { kind: 'float', text: digits, pos: start, end: i, floatValue: Number(digits) };
+  if (isFloat) {
+    const floatValue = Number(digits);
+    if (!Number.isFinite(floatValue)) throw syntaxError(text, start, `Floating point number is too large: ${text.slice(start, i)} is beyond the largest Float, ${Number.MAX_VALUE}`);
+    return { kind: 'float', text: digits, pos: start, end: i, floatValue };
+  }
   // Legacy octal: a leading zero.
   if (digits.length > 1 && digits[0] === '0') return intToken(text, start, i, digits.slice(1), 8);
   return intToken(text, start, i, digits, 10);

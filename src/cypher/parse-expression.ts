@@ -3,6 +3,7 @@
  * pattern comprehensions, map projections, quantifiers, EXISTS/COUNT subqueries and pattern predicates.
  */
 import type { BinaryOp, Expr, MapProjectionItem } from './ast.js';
+import { parseQuery } from './parser.js';
 import type { TokenCursor } from './parser-base.js';
 import { parsePatternPart, parsePatternList } from './parse-pattern.js';
 
@@ -249,7 +250,7 @@ function parseParenthesised(p: TokenCursor): Expr {
     if (part.rels.length === 0) throw p.fail('a relationship pattern');
     return part;
   });
-  if (pattern) return { kind: 'Subquery', pos: start, mode: 'exists', patterns: [pattern], where: null };
+  if (pattern) return { kind: 'Subquery', pos: start, mode: 'exists', form: 'predicate', patterns: [pattern], where: null, query: null };
   p.expectPunct('(');
   const e = parseExpression(p);
   p.expectPunct(')');
@@ -323,7 +324,7 @@ function parseIdentAtom(p: TokenCursor): Expr {
     p.index += 2;
     const arg = parseExpression(p);
     p.expectPunct(')');
-    if (arg.kind === 'Subquery') return arg;
+    if (arg.kind === 'Subquery' && arg.form === 'predicate') return { ...arg, form: 'function' };
     return { kind: 'IsNull', pos: t.pos, operand: arg, negated: true };
   }
   // Function call: name or namespace.name followed by '('.
@@ -413,14 +414,21 @@ function parseReduce(p: TokenCursor): Expr {
   return { kind: 'Reduce', pos, accumulator, init, variable, list, body };
 }
 
+/** `EXISTS { [MATCH] pattern, ... [WHERE ...] }` or `EXISTS { a whole query }`; COUNT likewise. */
 function parseSubquery(p: TokenCursor, mode: 'exists' | 'count'): Expr {
   const pos = p.next().pos;
   p.expectPunct('{');
-  p.acceptKw('MATCH');
-  const patterns = parsePatternList(p);
-  const where = p.acceptKw('WHERE') ? parseExpression(p) : null;
+  const short = p.attempt((): Expr => {
+    p.acceptKw('MATCH');
+    const patterns = parsePatternList(p);
+    const where = p.acceptKw('WHERE') ? parseExpression(p) : null;
+    p.expectPunct('}');
+    return { kind: 'Subquery', pos, mode, form: 'subquery', patterns, where, query: null };
+  });
+  if (short) return short;
+  const query = parseQuery(p);
   p.expectPunct('}');
-  return { kind: 'Subquery', pos, mode, patterns, where };
+  return { kind: 'Subquery', pos, mode, form: 'subquery', patterns: [], where: null, query };
 }
 
 function parseMapProjection(p: TokenCursor, variable: string, pos: number): Expr {

@@ -95,7 +95,7 @@ function parseRelPattern(p: TokenCursor): RelPattern {
   }
   p.expectPunct('-');
   const rightArrow = p.acceptPunct('>');
-  if (leftArrow && rightArrow) throw p.failAt(pos, 'A relationship pattern cannot point in both directions: use -[...]- for either direction');
-  const direction = leftArrow ? 'in' : rightArrow ? 'out' : 'both';
+  // `<-->` points both ways, which openCypher reads as either way, like `--`.
+  const direction = leftArrow === rightArrow ? 'both' : leftArrow ? 'in' : 'out';
   return { pos, variable, types, direction, properties, length };
 }

@@ -249,6 +249,8 @@ test('reports trailing input after a complete query', () => {
   syntaxError('RETURN 1 2', /Invalid input '2': expected 'MATCH', .* \(line 1, column 10 \(offset: 9\)\)/);
 });
 
-test('refuses a relationship pointing both ways', () => {
-  syntaxError('MATCH (a)<-[r]->(b) RETURN a', /both directions.*\(line 1, column 10 \(offset: 9\)\)/s);
+test('reads a relationship pointing both ways as either way, like --', () => {
+  const q = parse('MATCH (a)<-[r]->(b)<-->(c) RETURN a') as Query;
+  const match = q.parts[0]!.clauses[0] as Clause & { kind: 'Match' };
+  assert.deepEqual(match.patterns[0]!.rels.map((r) => r.direction), ['both', 'both']);
 });

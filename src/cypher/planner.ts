@@ -15,11 +15,34 @@ import { Match } from './operators/match.js';
 import { idHintKey, type PropertyHint } from './operators/pattern-match.js';
 import { Create, Delete, Foreach, Merge, Remove, SetClause } from './operators/write.js';
 import { sameExpression, type QueryAnalysis } from './semantic.js';
+import { registerSubqueryPlan } from './expression-subqueries.js';
 
 export function planQuery(q: Query, analysis: QueryAnalysis): SubPlan {
+  planExpressionSubqueries(q.parts, analysis);
   const parts = q.parts.map((p) => planSingle(p, analysis));
   if (parts.length === 1) return parts[0]!;
   return new UnionPlan(parts[0]!.columns, parts, q.unionAll);
+}
+
+/**
+ * Plans every `EXISTS { query }` / `COUNT { query }` in `node` (an AST fragment), without entering
+ * other queries: those of CALL subqueries are planned with their clause, and each planned subquery
+ * plans its own.
+ */
+function planExpressionSubqueries(node: unknown, analysis: QueryAnalysis): void {
+  if (Array.isArray(node)) {
+    for (const x of node) planExpressionSubqueries(x, analysis);
+    return;
+  }
+  // AST nodes are plain objects; values inside literals never are.
+  if (node === null || typeof node !== 'object' || Object.getPrototypeOf(node) !== Object.prototype) return;
+  const n = node as { kind?: string; query?: Query | null };
+  if (n.kind === 'Query' || n.kind === 'CallSubquery') return;
+  if (n.kind === 'Subquery' && n.query) {
+    registerSubqueryPlan(n.query, planQuery(n.query, analysis));
+    return;
+  }
+  for (const v of Object.values(node)) planExpressionSubqueries(v, analysis);
 }
 
 class PartPlan implements SubPlan {
@@ -82,11 +105,8 @@ function planClause(c: Clause, scope: readonly string[], analysis: QueryAnalysis
     }
     case 'Unwind':
       return [new Unwind(c.expr, c.variable)];
-    case 'With': {
-      const ops = planProjection(c.projection, scope);
-      if (c.where) ops.push(new Filter(c.where));
-      return ops;
-    }
+    case 'With':
+      return planProjection(c.projection, scope, c.where);
     case 'Return':
       return planProjection(c.projection, scope);
     case 'Create':
@@ -126,8 +146,12 @@ function projectionNames(p: Projection, scope: readonly string[]): string[] {
   return projectionItems(p, scope).map((i) => i.name);
 }
 
-/** The operators of a WITH or RETURN projection (also used by SHOW ... RETURN). */
-export function planProjection(p: Projection, scope: readonly string[]): Operator[] {
+/**
+ * The operators of a WITH or RETURN projection (also used by SHOW ... RETURN). The WHERE of a WITH
+ * filters after SKIP and LIMIT but before the variables the WITH drops are gone, since it may
+ * still refer to them.
+ */
+export function planProjection(p: Projection, scope: readonly string[], where: Expr | null = null): Operator[] {
   const items = projectionItems(p, scope);
   const names = items.map((i) => i.name);
   // ORDER BY may repeat a projected expression, whole or in part (`ORDER BY a.name + 'C'` after
@@ -149,6 +173,7 @@ export function planProjection(p: Projection, scope: readonly string[]): Operato
   if (orderBy.length) ops.push(new Sort(orderBy));
   if (p.skip) ops.push(new Skip(p.skip));
   if (p.limit) ops.push(new Limit(p.limit));
+  if (where) ops.push(new Filter(toProjectedColumns(where, items)));
   ops.push(new Select(names));
   return ops;
 }
@@ -165,11 +190,18 @@ function conjuncts(e: Expr): Expr[] {
   return e.kind === 'Binary' && e.op === 'AND' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
 }
 
-function variablesIn(e: Expr, out = new Set<string>()): Set<string> {
-  if (e.kind === 'Var') out.add(e.name);
-  if (e.kind === 'MapProjection') out.add(e.variable);
-  forEachChild(e, (c) => variablesIn(c, out));
-  return out;
+/**
+ * Whether `e` may read one of `introduced`. Patterns and subqueries inside it (`COUNT { (b)-->() }`,
+ * `[(b)-->() | 1]`) are taken to read every variable: forEachChild does not enter them.
+ */
+function dependsOn(e: Expr, introduced: ReadonlySet<string>): boolean {
+  if (e.kind === 'Subquery' || e.kind === 'PatternComp') return true;
+  if ((e.kind === 'Var' && introduced.has(e.name)) || (e.kind === 'MapProjection' && introduced.has(e.variable))) return true;
+  let found = false;
+  forEachChild(e, (c) => {
+    found ||= dependsOn(c, introduced);
+  });
+  return found;
 }
 
 /** `v.key <op> expr` where `v` is introduced by this MATCH and `expr` does not depend on it. */
@@ -191,13 +223,13 @@ export function extractHints(where: Expr, introduced: ReadonlySet<string>): Prop
       const call = (idCall(c.left) ? c.left : c.right) as Expr & { kind: 'Call' };
       const value = idCall(c.left) ? c.right : c.left;
       const variable = (call.args[0] as Expr & { kind: 'Var' }).name;
-      if (introduced.has(variable) && ![...variablesIn(value)].some((v) => introduced.has(v))) {
+      if (introduced.has(variable) && !dependsOn(value, introduced)) {
         byProperty.set(`${variable}\u0000#id`, { variable, key: idHintKey, eq: value });
       }
       continue;
     }
     if (prop.kind !== 'Prop' || prop.target.kind !== 'Var' || !introduced.has(prop.target.name)) continue;
-    if ([...variablesIn(other)].some((v) => introduced.has(v))) continue;
+    if (dependsOn(other, introduced)) continue;
     const variable = prop.target.name;
     const id = `${variable}\u0000${prop.key}`;
     const hint = byProperty.get(id) ?? { variable, key: prop.key };

@@ -9,6 +9,8 @@ import type { Clause, Expr, PatternPart, Projection, Query, SingleQuery } from '
 import { aggregateFunctionNames, collectAggregates, containsAggregate, forEachChild, isAggregateExpr } from './aggregate-slots.js';
 import { checkArity } from './functions.js';
 import { procedureColumns } from './procedures.js';
+import { elementType, mayBeBoolean, mayBeDeleted, staticType, typeNames, typeProblem, type StaticType, type TypeEnv } from './static-types.js';
+import { implicitGroupingKey, showKey } from './semantic-aggregation.js';
 import { errorAt } from './syntax-error.js';
 
 export interface QueryAnalysis {
@@ -20,18 +22,17 @@ export interface QueryAnalysis {
   parameters: Set<string>;
 }
 
-/** What the analysis knows about a variable's value: enough to refuse a type conflict in a pattern. */
-type VarType = 'node' | 'relationship' | 'relationships' | 'path' | 'list' | 'map' | 'string' | 'integer' | 'float' | 'boolean' | 'any';
-
-const typeNames: Record<VarType, string> = {
-  node: 'Node', relationship: 'Relationship', relationships: 'List<Relationship>', path: 'Path', list: 'List<T>', map: 'Map',
-  string: 'String', integer: 'Integer', float: 'Float', boolean: 'Boolean', any: 'Any',
-};
-
-class Analyzer {
+class Analyzer implements TypeEnv {
   readonly scopeBefore = new Map<Clause, string[]>();
-  /** The type of each variable at its latest binding (bindings always precede uses in scope). */
-  readonly varTypes = new Map<string, VarType>();
+  /**
+   * The type of each variable at its latest binding (bindings always precede uses in scope); a
+   * scope that ends (a list comprehension, a subquery) puts back the types it changed.
+   */
+  varTypes = new Map<string, StaticType>();
+  /** The element type of list variables, where known. */
+  elemTypes = new Map<string, StaticType>();
+  /** Expressions whose value is used as a predicate (WHERE, operands of AND/OR/XOR/NOT, CASE conditions). */
+  readonly predicates = new WeakSet<Expr>();
   readonly parameters = new Set<string>();
   updating = false;
   /** How many CALL subqueries enclose the clause being analysed. */
@@ -44,26 +45,62 @@ class Analyzer {
   }
 
   /** Neo4j's VariableTypeConflict: a variable used in a pattern as something it is not. */
-  expectType(name: string, expected: VarType, pos: number): void {
+  expectType(name: string, expected: StaticType, pos: number): void {
     const actual = this.varTypes.get(name) ?? 'any';
     if (actual === 'any' || actual === expected) return;
     this.fail(pos, `Type mismatch: ${name} defined with conflicting type ${typeNames[actual]} (expected ${typeNames[expected]})`);
   }
 
-  typeOf(e: Expr): VarType {
-    switch (e.kind) {
-      case 'Var': return this.varTypes.get(e.name) ?? 'any';
-      case 'Literal': {
-        const v = e.value;
-        return typeof v === 'bigint' ? 'integer' : typeof v === 'number' ? 'float' : typeof v === 'string' ? 'string' : typeof v === 'boolean' ? 'boolean' : 'any';
-      }
-      case 'ListLit': case 'ListComp': return 'list';
-      case 'MapLit': case 'MapProjection': return 'map';
-      default: return 'any';
+  varType(name: string): StaticType {
+    return this.varTypes.get(name) ?? 'any';
+  }
+
+  elementType(name: string): StaticType {
+    return this.elemTypes.get(name) ?? 'any';
+  }
+
+  typeOf(e: Expr): StaticType {
+    return staticType(e, this);
+  }
+
+  /** Binds `name` with the type of `value`'s elements (UNWIND, list comprehensions, quantifiers). */
+  bindElement(name: string, list: Expr): void {
+    const element = elementType(list, this);
+    this.varTypes.set(name, element);
+    this.elemTypes.delete(name);
+  }
+
+  /** Binds `name` to the value of `e` (projections). */
+  bindValue(name: string, e: Expr, type = this.typeOf(e)): void {
+    this.varTypes.set(name, type);
+    const element = elementType(e, this);
+    if (element === 'any') this.elemTypes.delete(name);
+    else this.elemTypes.set(name, element);
+  }
+
+  /** Runs `f` in a scope of its own: the variable types it sets are undone afterwards. */
+  scoped<T>(f: () => T): T {
+    const types = new Map(this.varTypes);
+    const elements = new Map(this.elemTypes);
+    try {
+      return f();
+    } finally {
+      this.varTypes = types;
+      this.elemTypes = elements;
     }
   }
 
+  /** Checks an expression whose value is used as a predicate: a WHERE, a CASE condition. */
+  predicate(e: Expr, scope: ReadonlySet<string>, projected?: readonly { expr: Expr; name: string }[]): void {
+    this.predicates.add(e);
+    const t = this.typeOf(e);
+    if (!mayBeBoolean(t)) this.fail(e.pos, `Type mismatch: expected Boolean but was ${typeNames[t]}`);
+    this.expr(e, scope, false, projected);
+  }
+
   query(q: Query, outer: ReadonlySet<string>): string[] {
+    const mixed = q.unionAll.findIndex((all) => all !== q.unionAll[0]);
+    if (mixed > 0) this.fail(q.parts[mixed + 1]!.clauses[0]!.pos, 'Invalid combination of UNION and UNION ALL');
     let columns: string[] | null = null;
     for (const part of q.parts) {
       const c = this.singleQuery(part, outer, q.parts.length > 1);
@@ -101,21 +138,19 @@ class Analyzer {
       case 'Match': {
         const next = new Set(scope);
         this.patterns(c.patterns, next, 'match');
-        if (c.where) this.expr(c.where, next, false);
+        if (c.where) this.predicate(c.where, next);
         return { scope: next, columns: [] };
       }
       case 'Unwind': {
         this.expr(c.expr, scope, false);
         const next = new Set(scope);
         this.declare(c.variable, next, c.pos);
-        this.varTypes.set(c.variable, 'any');
+        this.bindElement(c.variable, c.expr);
         return { scope: next, columns: [] };
       }
       case 'With': {
-        const names = this.projection(c.projection, scope, 'WITH');
-        const next = new Set(names);
-        if (c.where) this.expr(c.where, next, false);
-        return { scope: next, columns: names };
+        const names = this.projection(c.projection, scope, 'WITH', c.where);
+        return { scope: new Set(names), columns: names };
       }
       case 'Return': {
         const names = this.projection(c.projection, scope, 'RETURN');
@@ -151,18 +186,25 @@ class Analyzer {
         return same;
       case 'Delete':
         this.updating = true;
-        for (const e of c.exprs) this.expr(e, scope, false);
+        for (const e of c.exprs) {
+          if (e.kind === 'HasLabels') this.fail(e.pos, `DELETE removes nodes, relationships and paths, not labels: use REMOVE to remove a label`);
+          const t = this.typeOf(e);
+          if (!mayBeDeleted(t)) this.fail(e.pos, `Type mismatch: expected Node, Path or Relationship but was ${typeNames[t]}`);
+          this.expr(e, scope, false);
+        }
         return same;
       case 'Foreach': {
         this.updating = true;
         this.expr(c.list, scope, false);
-        let inner = new Set(scope);
-        inner.add(c.variable);
-        this.varTypes.set(c.variable, 'any');
-        for (const ic of c.clauses) {
-          if (!['Create', 'Merge', 'Set', 'Remove', 'Delete', 'Foreach'].includes(ic.kind)) this.fail(ic.pos, `Invalid use of ${clauseName(ic)} inside FOREACH`);
-          inner = this.clause(ic, inner).scope;
-        }
+        this.scoped(() => {
+          let inner = new Set(scope);
+          inner.add(c.variable);
+          this.bindElement(c.variable, c.list);
+          for (const ic of c.clauses) {
+            if (!['Create', 'Merge', 'Set', 'Remove', 'Delete', 'Foreach'].includes(ic.kind)) this.fail(ic.pos, `Invalid use of ${clauseName(ic)} inside FOREACH`);
+            inner = this.clause(ic, inner).scope;
+          }
+        });
         return same;
       }
       case 'CallSubquery': {
@@ -181,7 +223,7 @@ class Analyzer {
           this.updating = true;
         }
         this.subqueryDepth++;
-        const cols = this.query(c.query, inner);
+        const cols = this.scoped(() => this.query(c.query, inner));
         this.subqueryDepth--;
         const next = new Set(scope);
         for (const col of cols) {
@@ -194,7 +236,7 @@ class Analyzer {
       }
       case 'CallProcedure': {
         const cols = procedureColumns(c.name);
-        if (!cols) this.fail(c.pos, `There is no procedure with the name \`${c.name}\` registered for this database instance. Please ensure you've spelled the procedure name correctly and that the procedure is properly deployed.`);
+        if (!cols) throw errorAt('ProcedureNotFound', this.text, c.pos, `There is no procedure with the name \`${c.name}\` registered for this database instance. Please ensure you've spelled the procedure name correctly and that the procedure is properly deployed.`);
         for (const a of c.args ?? []) this.expr(a, scope, false);
         const next = new Set(scope);
         for (const y of c.yields ?? cols.map((name) => ({ name, alias: name }))) {
@@ -202,7 +244,7 @@ class Analyzer {
           this.declare(y.alias, next, c.pos);
           this.varTypes.set(y.alias, 'any');
         }
-        if (c.where) this.expr(c.where, next, false);
+        if (c.where) this.predicate(c.where, next);
         return { scope: next, columns: [] };
       }
     }
@@ -251,20 +293,19 @@ class Analyzer {
           else this.varTypes.set(n.variable, 'node');
           scope.add(n.variable);
         }
-        if (n.properties) this.expr(n.properties, scope, false);
+        if (n.properties) this.patternProperties(n.properties, scope, mode);
         const r = part.rels[i];
         if (r) {
           if (r.variable) {
             if (scope.has(r.variable)) {
               if (!r.length) this.expectType(r.variable, 'relationship', r.pos);
               else if (['node', 'path', 'relationship'].includes(this.varTypes.get(r.variable) ?? 'any')) this.expectType(r.variable, 'relationships', r.pos);
-              if (mode === 'match' && r.length) this.fail(r.pos, `Variable \`${r.variable}\` already declared`);
               if (relsHere.has(r.variable)) this.fail(r.pos, `Cannot use the same relationship variable '${r.variable}' for multiple relationships`);
             } else this.varTypes.set(r.variable, r.length ? 'relationships' : 'relationship');
             relsHere.add(r.variable);
             scope.add(r.variable);
           }
-          if (r.properties) this.expr(r.properties, scope, false);
+          if (r.properties) this.patternProperties(r.properties, scope, mode);
           if (r.length && r.length.min !== null && r.length.max !== null && r.length.min > r.length.max) {
             // Neo4j accepts it and matches nothing; nothing to check.
           }
@@ -277,11 +318,28 @@ class Analyzer {
     }
   }
 
-  projection(p: Projection, scope: Set<string>, clause: 'WITH' | 'RETURN'): string[] {
+  /** A property map of a pattern: CREATE may take a whole parameter map, MATCH and MERGE may not. */
+  patternProperties(e: Expr, scope: ReadonlySet<string>, mode: 'match' | 'create' | 'merge'): void {
+    if (e.kind === 'Param' && mode !== 'create') {
+      const clause = mode === 'match' ? 'MATCH' : 'MERGE';
+      this.fail(e.pos, `Parameter maps cannot be used in \`${clause}\` patterns (use a literal map instead, e.g. \`{id: $${e.name}.id}\`)`);
+    }
+    this.expr(e, scope, false);
+  }
+
+  /**
+   * The projected names. ORDER BY and the WHERE of a WITH see what ORDER BY sees in openCypher: the
+   * projected names and, unless the projection aggregates or is DISTINCT, the variables before it
+   * (`MATCH (a) WITH a.name AS name WHERE a.age > 3`); after DISTINCT or an aggregation they may
+   * still repeat a projected expression (`WITH DISTINCT a.name AS name WHERE a.name = 'B'`).
+   */
+  projection(p: Projection, scope: Set<string>, clause: 'WITH' | 'RETURN', where: Expr | null = null): string[] {
     const names: string[] = [];
     if (p.star) {
       const visible = [...scope].filter((v) => !v.startsWith('\u0000')).sort();
-      if (visible.length === 0 && p.items.length === 0) this.fail(0, `${clause} * is not allowed when there are no variables in scope`);
+      // `WITH *` with nothing in scope passes the rows on (`MATCH () CREATE () WITH * CREATE ()`);
+      // `RETURN *` would return rows without columns, which Neo4j refuses.
+      if (clause === 'RETURN' && visible.length === 0 && p.items.length === 0) this.fail(0, 'RETURN * is not allowed when there are no variables in scope');
       names.push(...visible);
     }
     const hasAggregate = p.items.some((i) => containsAggregate(i.expr));
@@ -292,10 +350,25 @@ class Analyzer {
       if (names.includes(item.name)) this.fail(item.expr.pos, `Multiple result columns with the same name are not supported`);
       names.push(item.name);
     }
-    p.items.forEach((item, i) => this.varTypes.set(item.name, itemTypes[i]!));
+    p.items.forEach((item, i) => this.bindValue(item.name, item.expr, itemTypes[i]!));
     const after = new Set(names);
     const orderScope = p.distinct || hasAggregate ? after : new Set([...scope, ...after]);
     for (const s of p.orderBy) this.expr(s.expr, orderScope, hasAggregate, p.items);
+    if (hasAggregate) {
+      const keys = p.items.filter((i) => !containsAggregate(i.expr)).map((i) => i.expr);
+      const aggregating = [
+        ...p.items.filter((i) => containsAggregate(i.expr)).map((i) => ({ expr: i.expr, visible: new Set<string>() })),
+        // ORDER BY may also use the projected names (`ORDER BY cnt`).
+        ...p.orderBy.filter((s) => containsAggregate(s.expr)).map((s) => ({ expr: s.expr, visible: after })),
+      ];
+      for (const { expr, visible } of aggregating) {
+        const implicit = implicitGroupingKey(expr, keys, visible);
+        if (implicit) {
+          this.fail(implicit.pos, `Aggregation column contains implicit grouping expressions. For example, in 'RETURN n.a, n.a + n.b + count(*)' the aggregation expression 'n.a + n.b + count(*)' includes the implicit grouping key 'n.b'. It may be possible to rewrite the query by extracting these grouping/aggregation expressions into a preceding WITH clause. Illegal expression(s): ${showKey(implicit)}`);
+        }
+      }
+    }
+    if (where) this.predicate(where, orderScope, p.items);
     for (const e of [p.skip, p.limit]) if (e) this.expr(e, new Set(), false);
     return names;
   }
@@ -312,14 +385,15 @@ class Analyzer {
   /** Checks an expression; `aggregates` tells whether aggregation functions may appear. */
   expr(e: Expr, scope: ReadonlySet<string>, aggregates: boolean, projected?: readonly { expr: Expr; name: string }[]): void {
     if (projected && projected.some((i) => sameExpression(i.expr, e))) return;
-    // Operands whose type is known to be other than Boolean (`RETURN 123 AND true`) are refused
-    // before execution, as Neo4j's type checker does; unknown types are checked at run time.
+    // Operands and arguments whose type is known to be one the operator or function refuses
+    // (`RETURN 123 AND true`, `labels(p)` of a path) are refused before execution, as Neo4j's type
+    // checker does; unknown types are checked at run time.
+    const problem = typeProblem(e, this);
+    if (problem) this.fail(problem.pos, problem.message);
     if ((e.kind === 'Binary' && (e.op === 'AND' || e.op === 'OR' || e.op === 'XOR')) || e.kind === 'Not') {
-      for (const operand of e.kind === 'Not' ? [e.operand] : [e.left, e.right]) {
-        const t = this.typeOf(operand);
-        if (t !== 'boolean' && t !== 'any') this.fail(operand.pos, `Type mismatch: expected Boolean but was ${typeNames[t]}`);
-      }
+      for (const operand of e.kind === 'Not' ? [e.operand] : [e.left, e.right]) this.predicates.add(operand);
     }
+    if (e.kind === 'Case' && e.test === null) for (const [when] of e.whens) this.predicates.add(when);
     switch (e.kind) {
       case 'Var':
         return this.use(e.name, scope, e.pos);
@@ -327,26 +401,34 @@ class Analyzer {
         this.parameters.add(e.name);
         return;
       case 'Call': {
-        const problem = checkArity(e.name, e.args.length);
-        if (problem && !aggregateFunctionNames.has(e.name.toLowerCase())) this.fail(e.pos, problem);
+        const arity = checkArity(e.name, e.args.length);
+        if (arity && !aggregateFunctionNames.has(e.name.toLowerCase())) this.fail(e.pos, arity);
+        if (e.name.toLowerCase() === 'range') {
+          // Neo4j refuses these when it runs them, as an ArgumentError; seen here, they are refused earlier with the same status.
+          const bad = e.args.find((a) => !['integer', 'any'].includes(this.typeOf(a)));
+          if (bad) throw errorAt('ArgumentError', this.text, bad.pos, `Invalid argument for range(): expected an Integer but was ${typeNames[this.typeOf(bad)]}`);
+        }
         break;
       }
       case 'ListComp':
       case 'Quantifier': {
         this.expr(e.list, scope, aggregates, projected);
         const inner = new Set(scope).add(e.variable);
-        if (e.kind === 'ListComp') {
-          if (e.where) this.expr(e.where, inner, false);
-          if (e.map) this.expr(e.map, inner, false);
-        } else {
-          this.expr(e.where, inner, false);
-        }
+        this.scoped(() => {
+          this.bindElement(e.variable, e.list);
+          if (e.where) this.predicate(e.where, inner);
+          if (e.kind === 'ListComp' && e.map) this.expr(e.map, inner, false);
+        });
         return;
       }
       case 'Reduce': {
         this.expr(e.init, scope, aggregates, projected);
         this.expr(e.list, scope, aggregates, projected);
-        this.expr(e.body, new Set(scope).add(e.accumulator).add(e.variable), false);
+        this.scoped(() => {
+          this.varTypes.set(e.accumulator, 'any');
+          this.bindElement(e.variable, e.list);
+          this.expr(e.body, new Set(scope).add(e.accumulator).add(e.variable), false);
+        });
         return;
       }
       case 'MapProjection':
@@ -357,13 +439,14 @@ class Analyzer {
         }
         return;
       case 'PatternComp':
-      case 'Subquery': {
-        const inner = new Set(scope);
-        this.patterns(e.kind === 'PatternComp' ? [e.pattern] : e.patterns, inner, 'match');
-        if (e.where) this.expr(e.where, inner, false);
-        if (e.kind === 'PatternComp') this.expr(e.map, inner, false);
-        return;
-      }
+        return this.scoped(() => {
+          const inner = new Set(scope);
+          this.patterns([e.pattern], inner, 'match');
+          if (e.where) this.predicate(e.where, inner);
+          this.expr(e.map, inner, false);
+        });
+      case 'Subquery':
+        return this.subqueryExpression(e, scope);
       default:
         break;
     }
@@ -371,12 +454,59 @@ class Analyzer {
       if (!aggregates) this.fail(e.pos, `Invalid use of aggregating function ${e.kind === 'CountStar' ? 'count(*)' : `${e.name}(...)`} in this context`);
       for (const a of e.kind === 'Call' ? e.args : []) {
         if (collectAggregates(a).length) this.fail(a.pos, 'Can\'t use aggregate functions inside of aggregate functions.');
+        const random = findCall(a, nonDeterministicFunctions);
+        if (random) this.fail(random.pos, 'Can\'t use non-deterministic (random) functions inside of aggregate functions.');
         this.expr(a, scope, false);
       }
       return;
     }
     forEachChild(e, (c) => this.expr(c, scope, aggregates, projected));
   }
+
+  /**
+   * `EXISTS { ... }` and `COUNT { ... }` may bind new variables; a pattern predicate (`WHERE
+   * (a)-->(b)`, `exists((a)-->(b))`) only tests bound ones, and a bare one is a predicate only: as a
+   * value (`RETURN (a)-->()`, `size((a)-->())`) Neo4j wants a pattern comprehension instead.
+   */
+  subqueryExpression(e: Expr & { kind: 'Subquery' }, scope: ReadonlySet<string>): void {
+    if (e.form === 'predicate' && !this.predicates.has(e)) {
+      this.fail(e.pos, 'A pattern expression should only be used in order to test the existence of a pattern. It should therefore only be used in contexts that evaluate to a boolean, e.g. inside the function exists() or in a WHERE-clause. No other uses are allowed, instead they should be replaced by a pattern comprehension.');
+    }
+    if (e.form !== 'subquery') {
+      for (const part of e.patterns) {
+        // In the order written: (node)-[rel]-(node)...
+        const bound = part.nodes.flatMap((n, i) => [n, ...(part.rels[i] ? [part.rels[i]!] : [])]).map((x) => ({ pos: x.pos, name: x.variable }));
+        const introduced = bound.find((x) => x.name !== null && !scope.has(x.name));
+        if (introduced) this.fail(introduced.pos, `PatternExpressions are not allowed to introduce new variables: '${introduced.name}'.`);
+      }
+    }
+    const update = e.query?.parts.flatMap((part) => part.clauses).find(clauseWrites);
+    if (update) this.fail(update.pos, `An ${e.mode === 'exists' ? 'EXISTS' : 'COUNT'} subquery cannot contain any updates: ${clauseName(update)} is not allowed here`);
+    this.scoped(() => {
+      if (e.query) {
+        this.subqueryDepth++;
+        this.query(e.query, scope);
+        this.subqueryDepth--;
+        return;
+      }
+      const inner = new Set(scope);
+      this.patterns(e.patterns, inner, 'match');
+      if (e.where) this.predicate(e.where, inner);
+    });
+  }
+}
+
+/** Functions whose result differs from call to call: aggregating over them means nothing. */
+const nonDeterministicFunctions = new Set(['rand', 'randomuuid']);
+
+/** The first call in `e` of one of `names` (lower-case), or null. */
+function findCall(e: Expr, names: ReadonlySet<string>): Expr | null {
+  if (e.kind === 'Call' && names.has(e.name.toLowerCase())) return e;
+  let found: Expr | null = null;
+  forEachChild(e, (c) => {
+    found ??= findCall(c, names);
+  });
+  return found;
 }
 
 function clauseName(c: Clause): string {

@@ -35,11 +35,21 @@ export function typeMismatch(expected: string, v: Value): QuiverError {
   return new QuiverError('TypeError', `Type mismatch: expected ${expected} but was ${typeName(v)}${v === null ? '' : ` (${describe(v)})`}`);
 }
 
-function describe(v: Value): string {
+export function describe(v: Value): string {
   if (typeof v === 'string') return JSON.stringify(truncateCodePoints(v, 40));
   if (typeof v === 'number') return formatFloat(v);
   if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   return typeName(v);
+}
+
+/**
+ * Why a SKIP or LIMIT value is refused (Neo4j's wording), or null: it takes a non-negative integer.
+ * An integral Float passes, since JavaScript drivers send every number parameter as a Float.
+ */
+export function rowCountProblem(v: Value, what: 'SKIP' | 'LIMIT'): string | null {
+  if ((typeof v === 'bigint' && v >= 0n) || (typeof v === 'number' && Number.isInteger(v) && v >= 0)) return null;
+  const shown = typeof v === 'number' ? formatFloat(v) : typeof v === 'bigint' ? String(v) : describe(v);
+  return `Invalid input. '${shown}' is not a valid value for ${what}. Must be a non-negative integer.`;
 }
 
 export function checkInt64(v: bigint, what = 'long'): bigint {

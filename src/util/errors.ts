@@ -50,6 +50,9 @@ export const errorTable = {
   TypeError: { status: 'Neo.ClientError.Statement.TypeError', exitCode: 1, httpStatus: 400, retryable: false },
   ParameterMissing: { status: 'Neo.ClientError.Statement.ParameterMissing', exitCode: 1, httpStatus: 400, retryable: false },
   ArithmeticError: { status: 'Neo.ClientError.Statement.ArithmeticError', exitCode: 1, httpStatus: 400, retryable: false },
+  /** A function given an argument outside its domain (`range(0, 1, 0)`, `percentileCont(x, 1.5)`). */
+  ArgumentError: { status: 'Neo.ClientError.Statement.ArgumentError', exitCode: 1, httpStatus: 400, retryable: false },
+  ProcedureNotFound: { status: 'Neo.ClientError.Procedure.ProcedureNotFound', exitCode: 1, httpStatus: 404, retryable: false },
   // security
   Unauthorized: { status: 'Neo.ClientError.Security.Unauthorized', exitCode: 1, httpStatus: 401, retryable: false },
   Forbidden: { status: 'Neo.ClientError.Security.Forbidden', exitCode: 1, httpStatus: 403, retryable: false },

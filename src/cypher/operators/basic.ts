@@ -13,7 +13,7 @@ import type { ExecContext, Row } from '../context.js';
 import { slicePause, type Flow } from '../execution-slice.js';
 import { evaluate } from '../evaluate.js';
 import { rangeBounds, rangeValues } from '../functions.js';
-import { asInteger } from '../value-util.js';
+import { rowCountProblem } from '../value-util.js';
 
 export interface Operator {
   /** One line for the plan description (explain). */
@@ -154,16 +154,16 @@ export class Sort implements Operator {
   }
 }
 
+/**
+ * The row count of a SKIP or LIMIT. A literal that is not a non-negative integer is refused by
+ * semantic analysis; a parameter is checked here, before the first row, with the same status
+ * (Neo4j's SyntaxError) and message.
+ */
 function count(expr: Expr, ctx: ExecContext, what: 'SKIP' | 'LIMIT'): number {
   const v = evaluate(expr, new Map(), ctx);
-  let n: bigint;
-  try {
-    n = asInteger(v, what);
-  } catch {
-    throw new QuiverError('SemanticError', `Invalid input. '${String(v)}' is not a valid value. Must be a non-negative integer.`);
-  }
-  if (n < 0n) throw new QuiverError('SemanticError', `Invalid input. '${n}' is not a valid value. Must be a non-negative integer.`);
-  return Number(n);
+  const problem = rowCountProblem(v, what);
+  if (problem) throw new QuiverError('SyntaxError', problem);
+  return Number(v);
 }
 
 export class Skip implements Operator {
@@ -201,12 +201,27 @@ export class Limit implements Operator {
 
 /** Runs a list of operators over an input, optionally materialising between them (write queries). */
 export function runPipeline(ops: readonly Operator[], input: Iterable<Flow>, ctx: ExecContext, eager: boolean): Iterable<Flow> {
-  let rows = input;
-  for (const op of ops) {
-    rows = op.run(rows, ctx);
-    if (eager) rows = materialize(rows, ctx);
+  if (!eager) return ops.reduce((rows, op) => op.run(rows, ctx), input);
+  // Each operator starts only once its input is complete, so an operator that pulls nothing
+  // (`LIMIT 0`) still lets the writes before it happen, as Neo4j's do.
+  const rows = ops.reduce((rows, op) => afterInput(op, rows, ctx), input);
+  return materialize(rows, ctx);
+}
+
+function* afterInput(op: Operator, input: Iterable<Flow>, ctx: ExecContext): Generator<Flow> {
+  const rows: Row[] = [];
+  for (const row of input) {
+    if (row === slicePause) yield row;
+    else rows.push(row);
   }
-  return rows;
+  yield* op.run(replay(rows, ctx), ctx);
+}
+
+function* replay(rows: readonly Row[], ctx: ExecContext): Generator<Flow> {
+  for (const row of rows) {
+    if (ctx.slice.due()) yield slicePause;
+    yield row;
+  }
 }
 
 /**
@@ -219,8 +234,5 @@ function* materialize(input: Iterable<Flow>, ctx: ExecContext): Generator<Flow> 
     if (row === slicePause) yield row;
     else rows.push(row);
   }
-  for (const row of rows) {
-    if (ctx.slice.due()) yield slicePause;
-    yield row;
-  }
+  yield* replay(rows, ctx);
 }

@@ -342,6 +342,11 @@ class PartMatcher {
   }
 
   private *expandVariable(step: { rel: number; from: number; to: number; reversed: boolean }, p: RelPattern, fromId: number, k: () => Generator<MatchStep>): Generator<MatchStep> {
+    const bound = p.variable ? this.working.get(p.variable) : undefined;
+    if (bound !== undefined && !this.part.shortest) {
+      yield* this.followBound(step, p, fromId, bound, k);
+      return;
+    }
     const dir = relDirection(p, step.reversed);
     const min = p.length?.min ?? 1;
     const max = Math.min(p.length ? (p.length.max ?? varLengthDepthMax) : 1, varLengthDepthMax);
@@ -408,6 +413,38 @@ class PartMatcher {
       }
       if (found) return;
       if (depth > 0 && !this.reachable(fromId, dir, p.types, depth)) return;
+    }
+  }
+
+  /**
+   * `[rs*]` with `rs` already bound to a list of relationships: the one walk along exactly those
+   * relationships, in the list's order, if each one fits the pattern (types, properties,
+   * direction, length bounds) and is not used elsewhere in the MATCH.
+   */
+  private *followBound(step: { rel: number; from: number; to: number; reversed: boolean }, p: RelPattern, fromId: number, bound: Value, k: () => Generator<MatchStep>): Generator<MatchStep> {
+    if (!Array.isArray(bound) || !bound.every((r) => r instanceof RelationshipValue)) return;
+    const ids = (bound as RelationshipValue[]).map((r) => r.id);
+    const min = p.length?.min ?? 1;
+    const max = p.length?.max ?? Infinity;
+    if (ids.length < min || ids.length > max || new Set(ids).size !== ids.length) return;
+    const dir = relDirection(p, step.reversed);
+    const props = this.relProps[step.rel];
+    let current = fromId;
+    for (const id of step.reversed ? [...ids].reverse() : ids) {
+      const rec = this.ctx.graph.getRelationship(id);
+      if (!rec || this.used.has(id) || (p.types.length > 0 && !p.types.includes(rec.type))) return;
+      if (props && !propsFit(props, rec.properties)) return;
+      if ((dir === 'out' || dir === 'both') && rec.startId === current) current = rec.endId;
+      else if ((dir === 'in' || dir === 'both') && rec.endId === current) current = rec.startId;
+      else return;
+    }
+    for (const id of ids) this.used.add(id);
+    this.relIds[step.rel] = ids;
+    try {
+      yield* this.visitNode(step.to, current, k);
+    } finally {
+      this.relIds[step.rel] = [];
+      for (const id of ids) this.used.delete(id);
     }
   }
 
