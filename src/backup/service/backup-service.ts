@@ -5,6 +5,7 @@
  */
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import type tls from 'node:tls';
 import type { Dbms } from '../../kernel/dbms.js';
 import { createGuardedHttp2Server, type Http2PortTls } from '../../tls/http2-guard.js';
 import { exportSecurityMetadata } from '../../security/metadata-export.js';
@@ -72,6 +73,8 @@ interface ServiceState {
 
 export interface BackupService {
   address: { host: string; port: number };
+  /** New TLS connections use these options (rotated certificates); open ones, and the backups they carry, keep theirs. */
+  setTlsOptions(options: tls.TlsOptions): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +109,10 @@ export async function startBackupService(opts: BackupServiceOptions): Promise<Ba
   const addr = server.address() as AddressInfo;
   return {
     address: { host: addr.address, port: addr.port },
+    setTlsOptions(o: tls.TlsOptions): void {
+      if (opts.tls?.options === undefined) throw new Error('assertion failed: setTlsOptions on a backup service without TLS');
+      (server as http2.Http2SecureServer).setSecureContext(o);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sessions) s.destroy();
