@@ -50,14 +50,21 @@ interface Run {
   mibPerSec: number;
   artifactBytes: number;
   serverCpuSeconds: number;
+  /** quiver-admin's user + system CPU (this process's reaped children). */
+  clientCpuSeconds: number;
   clientPeakRssBytes: number;
 }
 
 /** User + system CPU seconds of a process so far, from /proc (Linux). */
-function processCpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number, firstField = 11): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return (Number(fields[firstField]) + Number(fields[firstField + 1])) / 100;
+}
+
+/** User + system CPU seconds of this process's waited-for children (cutime + cstime). */
+function childrenCpuSeconds(): number {
+  return processCpuSeconds(process.pid, 13);
 }
 
 /** Dials the backup port with the home's client policy: what the backup client negotiates. */
@@ -114,11 +121,12 @@ async function main(): Promise<void> {
           mkdirSync(dir, { recursive: true });
           await warmPageCache(dataMdb);
           const cpuBefore = processCpuSeconds(h.server.pid!);
+          const clientCpuBefore = childrenCpuSeconds();
           const r = await runTimedOk(adminBin, ['database', 'backup', `--from=${h.server.backupAddress}`, `--to-path=${dir}`, '--type=FULL', ...(variant === 'raw' ? ['--compress=false'] : []), 'neo4j'], { env: { QUIVER_HOME: h.home } });
-          const run: Run = { mode, variant, rep, ms: round(r.ms, 0), mibPerSec: round(mibPerSec(storeBytes, r.ms)), artifactBytes: treeBytes(dir), serverCpuSeconds: round(processCpuSeconds(h.server.pid!) - cpuBefore, 2), clientPeakRssBytes: r.peakRssBytes };
+          const run: Run = { mode, variant, rep, ms: round(r.ms, 0), mibPerSec: round(mibPerSec(storeBytes, r.ms)), artifactBytes: treeBytes(dir), serverCpuSeconds: round(processCpuSeconds(h.server.pid!) - cpuBefore, 2), clientCpuSeconds: round(childrenCpuSeconds() - clientCpuBefore, 2), clientPeakRssBytes: r.peakRssBytes };
           runs.push(run);
           removeTree(dir);
-          say(`rep ${rep} ${mode.padEnd(5)} FULL ${variant === 'raw' ? '--compress=false' : '(zstd)         '}: ${round(r.ms / 1000, 2)} s, ${run.mibPerSec} MiB/s, artifact ${round(run.artifactBytes / mebibyte)} MiB, server CPU ${run.serverCpuSeconds} s`);
+          say(`rep ${rep} ${mode.padEnd(5)} FULL ${variant === 'raw' ? '--compress=false' : '(zstd)         '}: ${round(r.ms / 1000, 2)} s, ${run.mibPerSec} MiB/s, artifact ${round(run.artifactBytes / mebibyte)} MiB, server CPU ${run.serverCpuSeconds} s, client CPU ${run.clientCpuSeconds} s`);
         }
       } finally {
         await h.server.stop();
@@ -133,6 +141,8 @@ async function main(): Promise<void> {
     for (const variant of measureRaw ? (['zstd', 'raw'] as const) : (['zstd'] as const)) {
       const ratio = med('plain', variant) / med('tls', variant);
       ratios[variant] = round(ratio, 3);
+      const cpu = (mode: Mode, who: 'serverCpuSeconds' | 'clientCpuSeconds') => median(runs.filter((r) => r.mode === mode && r.variant === variant).map((r) => r[who]));
+      say(`FULL ${variant}: CPU seconds (medians) server plain ${cpu('plain', 'serverCpuSeconds')} / TLS ${cpu('tls', 'serverCpuSeconds')}, client plain ${cpu('plain', 'clientCpuSeconds')} / TLS ${cpu('tls', 'clientCpuSeconds')}`);
       say(`FULL ${variant}: plain ${round(mibPerSec(storeBytes, med('plain', variant)))} MiB/s, TLS ${round(mibPerSec(storeBytes, med('tls', variant)))} MiB/s (medians of ${reps}); TLS / plain throughput ${round(ratio, 3)} (target >= ${tlsThroughputRatioMin}: ${ratio >= tlsThroughputRatioMin ? 'met' : 'MISSED'})`);
     }
     printJson({ bench: 'backup-tls', env, storeBytes, reps, tls: cipher, ciphers: ciphers || null, tlsVersions: versions || null, runs, ratios, target: tlsThroughputRatioMin });
