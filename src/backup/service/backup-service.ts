@@ -26,7 +26,7 @@ import { type DatabasesResponse, type ErrorBody, headers, protocolVersion, type 
 
 /** Smallest block a client may ask for: below this the per-block overhead dominates. */
 const blockRawBytesMin = 64 * 1024;
-/** Transactions are batched into writes of about this size. */
+/** Transactions are batched into writes of at most this size (one larger transaction goes alone). */
 const txBatchBytes = 1024 * 1024;
 
 export interface BackupServiceOptions {
@@ -391,9 +391,11 @@ async function streamTransactions(
         if (stalled) opts.log('warn', stalledLine(`transactions of database "${db.name}" from tx ${fromTxId}`, peer, limits, ''));
         return;
       }
+      // Flush before a batch outgrows txBatchBytes, not after: the pacer lets each batch go whole, so one
+      // batch holding a whole small DIFF would leave unpaced (test/backup-crash.test.ts).
+      if (batchBytes > 0 && batchBytes + raw.length > txBatchBytes) await flush();
       batch.push(raw);
       batchBytes += raw.length;
-      if (batchBytes >= txBatchBytes) await flush();
     }
   }
   await flush();
