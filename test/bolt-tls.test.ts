@@ -104,6 +104,32 @@ describe('server.bolt.tls_level=REQUIRED', () => {
   });
 });
 
+describe('a client that refuses the server certificate', () => {
+  /** The server's refusal lines so far, after waiting for one matching `pattern`. */
+  async function refusalLines(server: TestServer, pattern: RegExp): Promise<string[]> {
+    for (let i = 0; i < 50 && !pattern.test(server.output); i++) await new Promise((r) => setTimeout(r, 100));
+    return server.output.split('\n').filter((l) => /refused client/.test(l));
+  }
+  for (const version of ['TLSv1.3', 'TLSv1.2']) {
+    test(`is logged once (rate-limited) with its address and the reason: neo4j-driver closing, openssl sending an alert (${version})`, async () => {
+      const server = await tlsServer({ 'server.bolt.tls_level': 'REQUIRED', 'dbms.ssl.policy.bolt.tls_versions': version });
+      // The driver trusts only another CA: it completes the handshake, checks the certificate, and closes.
+      for (let i = 0; i < 3; i++) await failure(server.boltUri, { encrypted: 'ENCRYPTION_ON', trust: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES', trustedCertificates: [otherCa.cert], maxTransactionRetryTime: 0 });
+      const closed = /WARN  bolt: TLS policy dbms\.ssl\.policy\.bolt: refused client 127\.0\.0\.1:\d+: it closed the connection during or right after the TLS handshake; it probably refused this server's certificate ".*bolt\/public\.crt"/;
+      const afterDriver = await refusalLines(server, closed);
+      assert.equal(afterDriver.length, 1, server.output);
+      assert.match(afterDriver[0]!, closed);
+      // OpenSSL's client refuses inside the handshake with an alert (unknown CA): the server names the cause.
+      const r = await runProcess('openssl', ['s_client', '-connect', `127.0.0.1:${server.boltPort}`, '-CAfile', otherCa.cert, '-verify_return_error', version === 'TLSv1.3' ? '-tls1_3' : '-tls1_2'], { timeoutMs: 10_000 });
+      assert.notEqual(r.code, 0, r.stdout + r.stderr);
+      const untrusted = /WARN  bolt: TLS policy dbms\.ssl\.policy\.bolt: refused client 127\.0\.0\.1:\d+: the client does not trust this server's certificate ".*bolt\/public\.crt"; add its issuing CA to the client's trusted_dir/;
+      const afterOpenssl = await refusalLines(server, untrusted);
+      assert.equal(afterOpenssl.length, 2, server.output);
+      assert.match(afterOpenssl[1]!, untrusted);
+    });
+  }
+});
+
 describe('server.bolt.tls_level=OPTIONAL', () => {
   test('serves TLS and plaintext clients on the one port', async () => {
     const server = await tlsServer({ 'server.bolt.tls_level': 'OPTIONAL' });

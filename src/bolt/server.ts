@@ -8,8 +8,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { SslPolicy } from '../config/ssl-policy.js';
-import { type FirstByteHandlers, firstByteServer, peerOf } from '../tls/first-byte.js';
-import { classifyTlsError, judgePeer, type Refusal, refusalMessage } from '../tls/refusal.js';
+import { type FirstByteHandlers, firstByteServer, onClosedBeforeFirstByte, peerOf } from '../tls/first-byte.js';
+import { classifyTlsError, judgePeer, type Refusal, refusalMessage, whoseFaultOnServer } from '../tls/refusal.js';
 import { RefusalLog } from '../tls/refusal-log.js';
 import { TlsRefusedError } from '../tls/tls-error.js';
 import { QuiverError } from '../util/errors.js';
@@ -89,11 +89,11 @@ export async function startBoltServer(options: BoltServerOptions): Promise<BoltS
   const tlsConfig = options.tls;
   const refusals = new RefusalLog(options.logRefusal ?? log);
   /** Logs (rate-limited) and returns the refusal as the error a refused client gets in its FAILURE. */
-  const refuse = (socket: net.Socket, r: Refusal): TlsRefusedError => {
+  const refuse = (socket: net.Socket, r: Refusal, whose: 'peer' | 'own' = 'peer'): TlsRefusedError => {
     const peer = peerOf(socket);
     const peerAddress = hostPort(peer.host, peer.port);
     const line = tlsConfig
-      ? refusalMessage(r, { policy: tlsConfig.policy, side: 'server', whose: 'peer', peerAddress })
+      ? refusalMessage(r, { policy: tlsConfig.policy, side: 'server', whose, peerAddress })
       : `refused Bolt client ${peerAddress}: it started a TLS handshake (bolt+s://, neo4j+s://) and Bolt serves no TLS here (server.bolt.tls_level=DISABLED); connect with bolt:// or neo4j://, or set dbms.ssl.policy.bolt.enabled=true and server.bolt.tls_level=OPTIONAL`;
     refusals.refused(peer.host, r.reason, line);
     return new TlsRefusedError('bolt', r.reason, line);
@@ -101,9 +101,12 @@ export async function startBoltServer(options: BoltServerOptions): Promise<BoltS
   const tlsServer = tlsConfig ? tls.createServer(tlsConfig.options) : undefined;
   tlsServer?.on('secureConnection', (socket: tls.TLSSocket) => {
     const refusal = judgePeer(socket, tlsConfig!.policy);
-    accept(socket, refusal ? refuse(socket, refusal) : undefined);
+    if (refusal) return accept(socket, refuse(socket, refusal));
+    accept(socket);
+    // A client that does not trust our certificate mostly finds out after the handshake, and just leaves.
+    onClosedBeforeFirstByte(socket, (e) => refuse(socket, e ? classifyTlsError(e) : { reason: 'closed' }, e ? whoseFaultOnServer(e) : 'own'));
   });
-  tlsServer?.on('tlsClientError', (e: Error, socket: tls.TLSSocket) => refuse(socket, classifyTlsError(e)));
+  tlsServer?.on('tlsClientError', (e: Error, socket: tls.TLSSocket) => refuse(socket, classifyTlsError(e), whoseFaultOnServer(e)));
   const handlers: FirstByteHandlers = {
     tls: (socket) => {
       if (tlsServer) tlsServer.emit('connection', socket);

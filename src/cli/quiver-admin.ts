@@ -9,6 +9,7 @@ import { restoreBooleanFlags, restoreCommand } from './restore-command.js';
 import { aggregateBooleanFlags, aggregateCommand } from './aggregate-command.js';
 import { checkCommand, verifyCommand } from './check-command.js';
 import { setInitialPasswordCommand } from './dbms-command.js';
+import { reloadCertificatesCommand } from './server-command.js';
 import { toolVersion } from '../util/version.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -28,11 +29,14 @@ async function main(argv: string[]): Promise<number> {
   backup.addCommand(inspectCommand(setCode));
   const dbms = new Command('dbms').description('DBMS administration.');
   dbms.addCommand(setInitialPasswordCommand(setCode));
-  for (const c of [program, database, backup, dbms]) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of [...database.commands, ...backup.commands, ...dbms.commands]) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  const server = new Command('server').description('Running server administration: reload-certificates.');
+  server.addCommand(reloadCertificatesCommand(setCode));
+  for (const c of [program, database, backup, dbms, server]) c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const c of [...database.commands, ...backup.commands, ...dbms.commands, ...server.commands]) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   program.addCommand(database);
   program.addCommand(backup);
   program.addCommand(dbms);
+  program.addCommand(server);
   const args = normalizeBooleanFlags(argv, [...backupBooleanFlags, ...restoreBooleanFlags, ...aggregateBooleanFlags]);
   const verbose = args.includes('--verbose');
   if (args.length === 0) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultHome, layoutOf, loadServerConfig } from '../server/home.js';
 import { consoleLogger } from '../server/logger.js';
 import { pidFileState, runningPid } from '../server/pid-file.js';
+import { reloadCertificates } from '../server/certificate-reload.js';
 import { startServer } from '../server/server.js';
 import { toolVersion } from '../util/version.js';
 import { reportError } from './output.js';
@@ -19,7 +20,7 @@ const stopTimeoutMs = 120_000;
 const usage = `usage: quiver <command> [--expand-commands] [--additional-config=<file>] [--verbose]
 
 commands:
-  console   run the server in the foreground (Ctrl-C or SIGTERM stops it cleanly)
+  console   run the server in the foreground (Ctrl-C or SIGTERM stops it cleanly; SIGHUP reloads certificates)
   start     start the server in the background and wait until it is ready
   stop      stop the background server (clean shutdown with a final checkpoint)
   status    tell whether the server runs (exit code 3 when it does not)
@@ -62,11 +63,15 @@ async function consoleCommand(flags: Flags): Promise<number> {
   if (pidFile.kind === 'stale') log('warn', staleMessage(layout.pidFile, pidFile.reason));
   log('info', `Starting Quiver ${toolVersion} in ${config.home}...`);
   const server = await startServer(config, log);
+  // Before the pid file exists: SIGHUP's default action ends the process, and quiver-admin signals the pid in it.
+  let stopping = false;
+  process.on('SIGHUP', () => {
+    if (!stopping) reloadCertificates(server, layout, log, 'SIGHUP');
+  });
   mkdirSync(layout.runDir, { recursive: true });
   writeFileSync(layout.pidFile, `${process.pid}\n`);
   log('info', 'Started.');
   await new Promise<void>((resolve) => {
-    let stopping = false;
     const stop = (sig: string) => {
       if (stopping) return;
       stopping = true;

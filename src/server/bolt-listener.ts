@@ -3,7 +3,8 @@
  */
 import type { Config } from '../config/config.js';
 import { startBoltServer, type BoltServer, type BoltTlsOptions } from '../bolt/server.js';
-import { describeServerTls, loadServerTls } from '../tls/server-tls.js';
+import type { ReloadablePort } from '../tls/reload.js';
+import { describeServerTls, loadServerTls, type ServerTls } from '../tls/server-tls.js';
 import type { Dbms } from '../kernel/dbms.js';
 import { ensureSecurityModel } from '../security/security-store.js';
 import { ensureInitialUser } from '../security/users.js';
@@ -17,7 +18,7 @@ export type BoltListener = BoltServer;
  * The Bolt TLS settings as one decision. A policy switched on must be served (#16): enabled with
  * tls_level=DISABLED would leave Bolt plaintext behind an enabled policy, so both mismatches refuse the start.
  */
-export function boltTlsOf(config: Config, log: Logger): BoltTlsOptions | undefined {
+export function boltTlsOf(config: Config, log: Logger): (BoltTlsOptions & { loaded: ServerTls }) | undefined {
   const level = config.get('server.bolt.tls_level');
   const policy = config.getSslPolicy('bolt');
   if (level === 'DISABLED' && policy.enabled) {
@@ -29,10 +30,11 @@ export function boltTlsOf(config: Config, log: Logger): BoltTlsOptions | undefin
   }
   const loaded = loadServerTls(policy, (w) => log('warn', w));
   log('info', `Bolt ${describeServerTls(loaded)}.`);
-  return { level, policy, options: loaded.options };
+  return { level, policy, options: loaded.options, loaded };
 }
 
-export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promise<BoltListener> {
+/** The listener, and its TLS side as a port whose certificates can be reloaded (undefined: plaintext). */
+export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promise<{ listener: BoltListener; tlsPort: ReloadablePort | undefined }> {
   const tls = boltTlsOf(config, log);
   const authEnabled = config.get('dbms.security.auth_enabled');
   if (authEnabled) await ensureInitialUser(dbms.systemDatabase(), config.get('server.directories.data'));
@@ -59,5 +61,6 @@ export async function startBolt(config: Config, dbms: Dbms, log: Logger): Promis
     });
   });
   log('info', `Bolt enabled on ${server.address.host}:${server.address.port}.`);
-  return server;
+  const tlsPort: ReloadablePort | undefined = tls && { name: 'Bolt', policy: tls.policy, current: tls.loaded, setTlsOptions: (o) => server.setTlsOptions(o) };
+  return { listener: server, tlsPort };
 }

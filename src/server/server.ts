@@ -15,12 +15,15 @@ import type { Logger } from './logger.js';
 import { startPauseMonitor } from './pause-monitor.js';
 import { startBolt, type BoltListener } from './bolt-listener.js';
 import { describeServerTls, loadServerTls } from '../tls/server-tls.js';
+import { type PolicyReloadOutcome, type ReloadablePort, reloadPorts } from '../tls/reload.js';
 
 export interface RunningServer {
   dbms: Dbms;
   layout: HomeLayout;
   bolt: BoltListener | null;
   backup: BackupService | null;
+  /** Reads every enabled policy's files again (SIGHUP); an empty list when no port serves TLS. Never throws for bad files. */
+  reloadCertificates(): PolicyReloadOutcome[];
   stop(): Promise<void>;
 }
 
@@ -64,9 +67,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   });
   let bolt: BoltListener | null = null;
   let backup: BackupService | null = null;
+  const tlsPorts: ReloadablePort[] = [];
   try {
     if (config.get('server.bolt.enabled')) {
-      bolt = await startBolt(config, dbms, log);
+      const started = await startBolt(config, dbms, log);
+      bolt = started.listener;
+      if (started.tlsPort) tlsPorts.push(started.tlsPort);
     }
     if (config.get('server.backup.enabled')) {
       const addr = config.get('server.backup.listen_address');
@@ -101,6 +107,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         });
       });
       log('info', `Backup service listening on ${backup.address.host}:${backup.address.port}${backupTls ? ` (TLS, client_auth=${ssl.clientAuth})` : ''}.`);
+      const service = backup;
+      if (backupTls) tlsPorts.push({ name: 'Backup service', policy: ssl, current: backupTls, setTlsOptions: (o) => service.setTlsOptions(o) });
     }
   } catch (e) {
     await bolt?.close();
@@ -113,6 +121,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     layout,
     bolt,
     backup,
+    reloadCertificates: () => reloadPorts(tlsPorts, (w) => log('warn', w)),
     async stop() {
       pauses.stop();
       await backup?.close();

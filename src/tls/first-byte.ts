@@ -67,3 +67,26 @@ export function interceptConnections(server: net.Server, own: 'tls' | 'plain', o
   };
   server.on('connection', (socket: net.Socket) => routeByFirstByte(socket, own === 'tls' ? { tls: mine, plain: other } : { tls: other, plain: mine }, timeoutMs));
 }
+
+/**
+ * Calls `refused` once when the peer of a TLS connection that completed its handshake ends it (a FIN, a reset,
+ * an alert) before sending a byte: most clients check the server's certificate after the handshake and just
+ * close when they do not trust it (Node.js clients, neo4j-driver), so this is the only trace the server sees.
+ * A close this end makes (a timeout, shutdown) is not reported.
+ */
+export function onClosedBeforeFirstByte(socket: net.Socket, refused: (error: Error | undefined) => void): void {
+  let spoke = false;
+  const onData = () => {
+    spoke = true;
+    socket.off('data', onData);
+  };
+  socket.on('data', onData);
+  let reported = false;
+  const report = (e: Error | undefined) => {
+    if (spoke || reported) return;
+    reported = true;
+    refused(e);
+  };
+  socket.once('end', () => report(undefined));
+  socket.once('error', (e: Error) => report(e));
+}

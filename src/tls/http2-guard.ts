@@ -11,7 +11,7 @@ import type tls from 'node:tls';
 import type { SslPolicy } from '../config/ssl-policy.js';
 import { interceptConnections, peerOf } from './first-byte.js';
 import { firstByteTimeoutMs } from './limits.js';
-import { classifyTlsError, judgePeer, type Refusal, refusalMessage } from './refusal.js';
+import { classifyTlsError, judgePeer, type Refusal, refusalMessage, whoseFaultOnServer } from './refusal.js';
 import { RefusalLog } from './refusal-log.js';
 import { errorTable } from '../util/errors.js';
 
@@ -53,9 +53,9 @@ export interface GuardOptions {
 /** For a server made with http2.createSecureServer(serverTlsOptions(...)). */
 export function guardTlsHttp2Server(server: http2.Http2SecureServer, o: GuardOptions): void {
   const refusals = new RefusalLog(o.logRefusal);
-  const refuse = (socket: net.Socket, r: Refusal): RefusalBody => {
+  const refuse = (socket: net.Socket, r: Refusal, whose: 'peer' | 'own' = 'peer'): RefusalBody => {
     const peer = peerAddressOf(socket);
-    const message = refusalMessage(r, { policy: o.policy, side: 'server', whose: 'peer', peerAddress: peer.address });
+    const message = refusalMessage(r, { policy: o.policy, side: 'server', whose, peerAddress: peer.address });
     refusals.refused(peer.host, r.reason, message);
     return { code: 'TlsRefused', reason: r.reason, message };
   };
@@ -67,7 +67,7 @@ export function guardTlsHttp2Server(server: http2.Http2SecureServer, o: GuardOpt
     plainRefuser.once('session', (session) => answerWithRefusal(session, body));
     plainRefuser.emit('connection', socket);
   }, o.handshakeTimeoutMs);
-  server.on('tlsClientError', (e: Error, socket: tls.TLSSocket) => refuse(socket, classifyTlsError(e)));
+  server.on('tlsClientError', (e: Error, socket: tls.TLSSocket) => refuse(socket, classifyTlsError(e), whoseFaultOnServer(e)));
 
   // The certificate check sits between the handshake and HTTP/2: http2 starts a session on 'secureConnection'.
   const startSession = server.listeners('secureConnection') as Array<(socket: tls.TLSSocket) => void>;

@@ -13,3 +13,12 @@ export const refusalLogWindowMs = 60_000;
 
 /** Distinct (peer host, reason) pairs remembered for rate-limiting; beyond this the oldest are forgotten. */
 export const refusalLogKeysMax = 1_000;
+
+/**
+ * How long `quiver-admin server reload-certificates` waits for the server's answer to its SIGHUP. A reload
+ * reads a handful of small files in milliseconds; a server silent this long is stuck or not a Quiver.
+ */
+export const reloadReplyWaitMs = 30_000;
+
+/** How often the admin tool looks for that answer (run/tls-reload.json). */
+export const reloadReplyPollMs = 50;

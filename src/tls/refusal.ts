@@ -82,6 +82,15 @@ export function classifyTlsError(e: unknown): Refusal {
 }
 
 /**
+ * Whose certificate a handshake error seen by a server is about. A server never refuses a client inside the
+ * handshake (serverTlsOptions: rejectUnauthorized false), so an alert it receives is the client refusing this
+ * server's certificate (unknown CA, expired, bad certificate); anything else is about the client.
+ */
+export function whoseFaultOnServer(e: unknown): 'own' | 'peer' {
+  return /ALERT/.test(String((e as NodeJS.ErrnoException).code ?? '')) ? 'own' : 'peer';
+}
+
+/**
  * A server's verdict on the client certificate of a completed handshake (serverTlsOptions never rejects inside
  * it). Undefined: the client may proceed.
  */

@@ -1,7 +1,7 @@
 /**
  * What a listener needs from an enabled SSL policy: its files loaded and checked, its warnings logged, and the
- * Node.js server options; `reload()` reads the files again (for SIGHUP and `dbms.security.reloadTLS`-style
- * rotation). Shared by the Bolt listener and the backup service.
+ * Node.js server options. Shared by the Bolt listener and the backup service; reload.ts calls it again to
+ * rotate certificates without a restart.
  */
 import type tls from 'node:tls';
 import type { SslPolicy } from '../config/ssl-policy.js';

@@ -68,6 +68,7 @@ export const errorTable = {
   TargetLocked: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 1, httpStatus: 409, retryable: true },
   BackupBusy: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 1, httpStatus: 503, retryable: true },
   ServerAnswerInvalid: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, httpStatus: 502, retryable: false },
+  ServerNotRunning: { status: 'Neo.TransientError.General.DatabaseUnavailable', exitCode: 3, httpStatus: 503, retryable: true },
   DatabaseRunning: { status: 'Neo.ClientError.General.InvalidArguments', exitCode: 3, httpStatus: 409, retryable: false },
   IoError: { status: 'Neo.DatabaseError.General.UnknownError', exitCode: 1, httpStatus: 500, retryable: false },
   // TLS (dbms.ssl.policy.*): a policy whose files or settings cannot be used; a peer refused in the handshake
