@@ -356,7 +356,7 @@ export const settings = {
   'db.transaction.timeout': setting(
     durationType,
     '0',
-    'Transactions running longer are stopped (at their running statement\'s next 10 ms slice) and rolled back with Neo.ClientError.Transaction.TransactionTimedOut; a timeout the driver sets for a transaction wins. 0 is no limit.',
+    'Transactions running longer are stopped (at their running statement\'s next 5 ms slice) and rolled back with Neo.ClientError.Transaction.TransactionTimedOut; a timeout the driver sets for a transaction wins. 0 is no limit.',
   ),
   'db.lock.acquisition.timeout': setting(
     durationType,

@@ -19,11 +19,13 @@ export const inTransactionsBatchRowsDefault = 1000;
 /**
  * The longest a statement runs before it lets the event loop run other connections, the backup
  * service, timers and signals. Every other client's latency floor is this figure (a RETURN 1 beside a
- * heavy statement waits at most one slice), and each slice boundary costs a `setImmediate` turn
- * (about 5–20 µs measured), so 10 ms keeps that cost near 0.1% while a `RETURN 1` beside any
- * statement still answers in ~10 ms; README "Design decisions", docs/performance.md.
+ * heavy statement waits about one slice per round trip), and each slice boundary costs a
+ * `setImmediate` turn (about 5–20 µs measured). 5 ms: a heavy read of 3M rows took the same time at
+ * 5 and 10 ms within noise (700/751/748 ms against 698/711/747 ms), while RETURN 1 beside it went
+ * from p99 18.9 to 10.5 ms (session.run) and a managed transaction (3 round trips) from p99 44.8 to
+ * 23.5 ms; README "Design decisions", docs/performance.md.
  */
-export const executionSliceMs = 10;
+export const executionSliceMs = 5;
 
 /**
  * Rows (or candidates, or relationships) between two clock reads of the slice check: reading
