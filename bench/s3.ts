@@ -16,7 +16,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TestS3Server } from '../src/targets/s3/s3-test-server.js';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
 import { adminBin, type BenchHome, cleanupOnInterrupt, createBenchHome, fileBytes, onlyFile, makeScratchDir, removeTree } from './support/home.js';
@@ -26,6 +27,9 @@ import { startS3ServerProcess } from './support/s3-server-process.js';
 import { mebibyte, median, mibPerSec, round } from './support/stats.js';
 import { generateStore } from './support/store-gen.js';
 
+/** This build's quiver-admin script (what bin/quiver-admin runs). */
+const adminJs = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'quiver-admin.js');
+
 const targets = { backupS3VsFolderRatioMin: 0.7, clientPeakRssMibMax: 300 };
 const bucket = 'quiver-bench';
 
@@ -34,6 +38,7 @@ const options = parseBenchOptions(
   [
     { name: 's3-server-in-process', defaultValue: 'false', doc: 'run the S3 server inside the benchmark process (the setup before 2026-12-07) instead of a child process of its own' },
     { name: 'cpu-prof-dir', defaultValue: '', doc: 'write a --cpu-prof profile of every quiver-admin run into this folder' },
+    { name: 'before-admin-js', defaultValue: '', doc: 'quiver-admin.js of an earlier build: each repetition then also backs up to and restores from S3 with it, for a before/after comparison under the same load' },
   ],
   'node dist/bench/s3.js [options]',
 );
@@ -42,6 +47,14 @@ const reps = Math.max(1, numberOption(options, 'reps'));
 const keep = booleanOption(options, 'keep');
 const s3InProcess = booleanOption(options, 's3-server-in-process');
 const cpuProfDir = options.get('cpu-prof-dir') ?? '';
+const beforeAdminJs = options.get('before-admin-js') ?? '';
+/** The client run: this build's quiver-admin, or the earlier build's under `--before-admin-js`. */
+const clientCommand = (before: boolean, args: string[]): [string, string[]] => {
+  // --cpu-prof is not allowed in NODE_OPTIONS (Node 20): profiled runs start node on the script itself.
+  const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  if (before) return [process.execPath, [...prof, beforeAdminJs, ...args]];
+  return cpuProfDir ? [process.execPath, [...prof, adminJs, ...args]] : [adminBin, args];
+};
 
 /** One timed run with what else it cost the machine. */
 interface Measured extends TimedRun {
@@ -87,7 +100,6 @@ async function main(): Promise<void> {
   const s3Env = s3.clientEnv;
   const conf = join(scratch, 'admin.conf');
   writeFileSync(conf, 'backup.s3.force_path_style=true\n');
-  const profEnv: Record<string, string> = cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfDir}` } : {};
   let home: BenchHome | undefined;
   cleanupOnInterrupt(async () => {
     await home?.server.stop().catch(() => undefined);
@@ -101,17 +113,18 @@ async function main(): Promise<void> {
     const storeBytes = gen.storeBytes;
     say(`generated ${round(storeBytes / mebibyte)} MiB in ${round(gen.ms / 1000)} s`);
     await home.server.start();
-    const backupTo = (to: string) =>
+    const backupTo = (to: string, before = false) =>
       measure(
         () =>
-          runTimedOk(adminBin, ['database', 'backup', `--from=${home!.server.backupAddress}`, `--to-path=${to}`, '--type=FULL', `--additional-config=${conf}`, 'neo4j'], {
-            env: { QUIVER_HOME: home!.home, ...s3Env, ...profEnv },
+          runTimedOk(...clientCommand(before, ['database', 'backup', `--from=${home!.server.backupAddress}`, `--to-path=${to}`, '--type=FULL', `--additional-config=${conf}`, 'neo4j']), {
+            env: { QUIVER_HOME: home!.home, ...s3Env},
           }),
         s3,
         home!.server.pid,
       );
     const folderRuns: Measured[] = [];
     const s3Runs: Measured[] = [];
+    const s3BeforeRuns: Measured[] = [];
     let artifactBytes = 0;
     let folderArtifact = '';
     const backupToFolder = async (rep: number) => {
@@ -127,6 +140,10 @@ async function main(): Promise<void> {
       const s = await backupTo(`s3://${bucket}/rep-${rep}`);
       s3Runs.push(s);
       say(describe(`rep ${rep} FULL backup to S3      `, s, storeBytes));
+      if (!beforeAdminJs) return;
+      const b = await backupTo(`s3://${bucket}/before-${rep}`, true);
+      s3BeforeRuns.push(b);
+      say(describe(`rep ${rep} FULL backup to S3 (earlier build)`, b, storeBytes));
     };
     for (let rep = 1; rep <= reps; rep++) {
       if (rep % 2 === 1) {
@@ -138,14 +155,14 @@ async function main(): Promise<void> {
       }
     }
     await home.server.stop();
-    const restoreFrom = (from: string, rep: number, kind: string) => {
+    const restoreFrom = (from: string, rep: number, kind: string, before = false) => {
       const dst = join(scratch, `restore-${kind}-${rep}`);
       const restoreHome = join(dst, 'home');
       mkdirSync(restoreHome, { recursive: true });
       return measure(
         () =>
-          runTimedOk(adminBin, ['database', 'restore', `--from-path=${from}`, `--to-path-data=${join(dst, 'data')}`, `--to-path-txn=${join(dst, 'txn')}`, `--additional-config=${conf}`, 'neo4j'], {
-            env: { QUIVER_HOME: restoreHome, ...s3Env, ...profEnv },
+          runTimedOk(...clientCommand(before, ['database', 'restore', `--from-path=${from}`, `--to-path-data=${join(dst, 'data')}`, `--to-path-txn=${join(dst, 'txn')}`, `--additional-config=${conf}`, 'neo4j']), {
+            env: { QUIVER_HOME: restoreHome, ...s3Env},
           }),
         s3,
         undefined,
@@ -153,6 +170,7 @@ async function main(): Promise<void> {
     };
     const folderRestores: Measured[] = [];
     const s3Restores: Measured[] = [];
+    const s3BeforeRestores: Measured[] = [];
     for (let rep = 1; rep <= reps; rep++) {
       const restoreFolder = async () => {
         const f = await restoreFrom(folderArtifact, rep, 'folder');
@@ -163,6 +181,10 @@ async function main(): Promise<void> {
         const s = await restoreFrom(`s3://${bucket}/rep-1`, rep, 's3');
         s3Restores.push(s);
         say(describe(`rep ${rep} restore from S3      `, s, storeBytes));
+        if (!beforeAdminJs) return;
+        const b = await restoreFrom(`s3://${bucket}/rep-1`, rep, 's3-before', true);
+        s3BeforeRestores.push(b);
+        say(describe(`rep ${rep} restore from S3 (earlier build)`, b, storeBytes));
       };
       if (rep % 2 === 1) {
         await restoreFolder();
@@ -177,6 +199,7 @@ async function main(): Promise<void> {
     const restoreRatio = med(folderRestores) / med(s3Restores);
     const peakRssMib = Math.max(...[...s3Runs, ...s3Restores, ...folderRuns, ...folderRestores].map((r) => r.peakRssBytes)) / mebibyte;
     say(`backup throughput S3 / folder: ${round(backupRatio, 2)} (target >= ${targets.backupS3VsFolderRatioMin}); restore S3 / folder: ${round(restoreRatio, 2)}; client peak RSS ${round(peakRssMib)} MiB (target < ${targets.clientPeakRssMibMax})`);
+    if (beforeAdminJs) say(`earlier build: backup S3 / folder ${round(med(folderRuns) / med(s3BeforeRuns), 2)}, restore S3 / folder ${round(med(folderRestores) / med(s3BeforeRestores), 2)}`);
     const figures = (runs: Measured[]) => ({
       ms: runs.map((r) => round(r.ms, 0)),
       clientCpuMs: runs.map((r) => round(r.cpuMs, 0)),
@@ -194,6 +217,7 @@ async function main(): Promise<void> {
       backupS3: figures(s3Runs),
       restoreFolder: figures(folderRestores),
       restoreS3: figures(s3Restores),
+      ...(beforeAdminJs ? { backupS3EarlierBuild: figures(s3BeforeRuns), restoreS3EarlierBuild: figures(s3BeforeRestores), backupRatioEarlierBuild: round(med(folderRuns) / med(s3BeforeRuns), 2), restoreRatioEarlierBuild: round(med(folderRestores) / med(s3BeforeRestores), 2) } : {}),
       backupRatio: round(backupRatio, 2),
       restoreRatio: round(restoreRatio, 2),
       targets,
