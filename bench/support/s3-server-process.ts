@@ -26,7 +26,9 @@ export interface S3ServerProcess {
 }
 
 export async function startS3ServerProcess(directory: string, buckets: string[]): Promise<S3ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), directory, ...buckets], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The child's stdin stays open as long as this process lives: when the benchmark dies without
+  // cleaning up (a fatal out-of-memory), the pipe closes and the server exits instead of lingering.
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), directory, ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
@@ -58,7 +60,10 @@ async function main(argv: string[]): Promise<void> {
   if (directory === undefined || buckets.length === 0) throw new Error('usage: s3-server-process.js <directory> <bucket>...');
   const server = await TestS3Server.start({ buckets, directory });
   process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint, clientEnv: server.clientEnv() })}\n`);
-  process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+  const stop = () => void server.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.stdin.once('close', stop);
+  process.stdin.resume();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
