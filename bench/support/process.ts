@@ -1,7 +1,8 @@
 /**
  * Runs one child process and measures it: wall time from spawn to exit, and peak memory read from
  * /proc/<pid>/status (VmHWM, the kernel's own high-water mark of the resident set, sampled until
- * the process exits, so the last sample is the peak up to at most one sampling interval).
+ * the process exits, so the last sample is the peak up to at most one sampling interval), and CPU
+ * time read from /proc/<pid>/stat the same way (so it misses at most the last interval's).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ export interface TimedRun {
   ms: number;
   /** Highest VmHWM seen, in bytes (0 when /proc could not be read). */
   peakRssBytes: number;
+  /** CPU time (user + system) at the last sample before exit, in ms (0 when /proc could not be read). */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
@@ -33,6 +36,21 @@ function vmHwmBytes(pid: number): number {
   }
 }
 
+/** USER_HZ: 100 on every Linux build Node supports (getconf CLK_TCK). */
+const clockTicksPerSecond = 100;
+
+/** CPU time (user + system) of a live process from /proc/<pid>/stat, in ms; 0 when it cannot be read. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+  } catch {
+    return 0; // exited between samples
+  }
+}
+
 /** Spawns `bin args`, resolves when it exits (never rejects on a non-zero exit; check `code`). */
 export function runTimed(bin: string, args: string[], options: TimedRunOptions = {}): Promise<TimedRun> {
   const command = [bin, ...args].join(' ');
@@ -42,10 +60,13 @@ export function runTimed(bin: string, args: string[], options: TimedRunOptions =
     let stdout = '';
     let stderr = '';
     let peakRssBytes = 0;
+    let cpuMs = 0;
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const sampler = setInterval(() => {
-      if (child.pid !== undefined) peakRssBytes = Math.max(peakRssBytes, vmHwmBytes(child.pid));
+      if (child.pid === undefined) return;
+      peakRssBytes = Math.max(peakRssBytes, vmHwmBytes(child.pid));
+      cpuMs = Math.max(cpuMs, processCpuMs(child.pid));
     }, rssSampleIntervalMs);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -60,7 +81,7 @@ export function runTimed(bin: string, args: string[], options: TimedRunOptions =
       const ms = performance.now() - started;
       clearInterval(sampler);
       clearTimeout(timer);
-      resolve({ command, code, ms, peakRssBytes, stdout, stderr });
+      resolve({ command, code, ms, peakRssBytes, cpuMs, stdout, stderr });
     });
   });
 }

@@ -33,10 +33,20 @@ export interface WriteOnceOptions {
   nextNameOnCollision?: (taken: string) => string | null;
 }
 
+/** How `TargetWriter.write` may treat the caller's bytes. */
+export interface WriteOptions {
+  /**
+   * The caller hands `bytes` over: it never changes them after the call, so the writer may hold them
+   * (an S3 part being filled) without a copy. Without it the caller may reuse the buffer once the
+   * promise resolves, and a writer that holds bytes past that copies them.
+   */
+  handOver?: boolean;
+}
+
 /** A file being written. Nothing is visible under its name until `commit` resolves. */
 export interface TargetWriter {
-  /** Appends bytes; the buffer may be reused once the promise resolves. */
-  write(bytes: Uint8Array): Promise<void>;
+  /** Appends bytes; the buffer may be reused once the promise resolves, unless `options.handOver`. */
+  write(bytes: Uint8Array, options?: WriteOptions): Promise<void>;
   /**
    * Makes the file durable and visible under its name, read-only, and returns that name. When the
    * name was taken meanwhile it never overwrites: it takes `nextNameOnCollision`'s name, or fails

@@ -116,7 +116,8 @@ export class ArtifactWriter {
   /**
    * Appends a block encoded elsewhere (the store image workers): written as it is, without
    * recompressing. The caller has checked its CRC (image-stream.ts) or made it in this process.
-   * Cannot be mixed with `write` in one artifact.
+   * The caller hands `encoded` over and never changes it afterwards: the target may hold it until
+   * its part is uploaded. Cannot be mixed with `write` in one artifact.
    */
   async writeEncodedBlock(encoded: Buffer): Promise<void> {
     await this.guard(async () => {
@@ -210,10 +211,14 @@ export class ArtifactWriter {
     this.payloadStoredBytes += block.stored.length;
   }
 
-  /** Writes bytes to the target; everything before the trailer also goes into the digest. */
+  /**
+   * Writes bytes to the target; everything before the trailer also goes into the digest. Every
+   * buffer emitted is fresh (a header or trailer encoded for it, a block sealed into a new buffer, an
+   * encoded block the caller hands over), so the target may keep it without a copy.
+   */
   private async emit(bytes: Uint8Array, digested = true): Promise<void> {
     if (digested) this.sha256.update(bytes);
-    await this.output.write(bytes);
+    await this.output.write(bytes, { handOver: true });
     this.bytesWritten += bytes.length;
   }
 }

@@ -373,15 +373,21 @@ async function streamTransactions(
   const pacer = new RatePacer(maxRateBytesPerSec);
   const flush = async () => {
     if (!batch.length || stalled) return;
-    const ok = stream.write(Buffer.concat(batch));
-    const sentNow = batchBytes;
+    const bytes = Buffer.concat(batch);
     batch.length = 0;
     batchBytes = 0;
-    if (!ok && !(await waitDrain(stream, limits.stallTimeoutMs))) {
-      stalled = true;
-      return;
+    // A batch can be far over txBatchBytes (one large transaction record ends it): it leaves in
+    // pieces of txBatchBytes, each paced, or a DIFF of a few large transactions would go unpaced.
+    for (let offset = 0; offset < bytes.length; offset += txBatchBytes) {
+      const piece = bytes.subarray(offset, offset + txBatchBytes);
+      if (stream.destroyed) return;
+      const ok = stream.write(piece);
+      if (!ok && !(await waitDrain(stream, limits.stallTimeoutMs))) {
+        stalled = true;
+        return;
+      }
+      await pause(pacer.delayAfter(piece.length));
     }
-    await pause(pacer.delayAfter(sentNow));
   };
   if (first && !first.done) {
     batch.push(first.value.raw);

@@ -33,6 +33,10 @@ export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEn
     // Artifacts carry their own CRC32 per block and a SHA-256 that every read checks; the SDK's
     // default extra checksum headers are rejected by several S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    // The SigV4 signer still SHA-256s every part (a Buffer body), over http and https alike: the
+    // largest client-side cost of an upload in the bench/s3 profile (docs/performance.md).
+    // TODO(#17): send UNSIGNED-PAYLOAD for UploadPart over https (TLS covers the transit, as boto3
+    // does when a checksum header is present), with a test that inspects the signed request.
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
       connectionTimeout: s3ConnectTimeoutMs,

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { QuiverError } from '../../util/errors.js';
-import type { CrashHook, TargetWriter } from '../target.js';
+import type { CrashHook, TargetWriter, WriteOptions } from '../target.js';
 import { s3PartsMax } from './limits.js';
 import { s3ErrorCode, s3HttpStatus } from './s3-errors.js';
 import type { S3TargetSettings } from './s3-settings.js';
@@ -121,7 +121,7 @@ export class S3TargetWriter implements TargetWriter {
     }
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
+  async write(bytes: Uint8Array, options: WriteOptions = {}): Promise<void> {
     if (this.state !== 'open') throw new Error(`write to artifact "${this.o.name}" after ${this.state}`);
     if (this.failure !== undefined) throw this.writeError(this.failure);
     this.bytesWritten += bytes.length;
@@ -130,8 +130,10 @@ export class S3TargetWriter implements TargetWriter {
         hint: 'raise backup.s3.part_size',
       });
     }
-    // A copy: the caller may reuse its buffer once we return, and the uploader holds chunks until a part is full.
-    if (!this.body.write(Buffer.from(bytes))) {
+    // The uploader holds chunks until a part is full, so a buffer the caller may reuse once we return
+    // is copied. A handed-over one (every artifact byte: ArtifactWriter never reuses what it emits) is
+    // not: the uploader's own Buffer.concat of each part is then the only copy on the way to the socket.
+    if (!this.body.write(options.handOver === true ? bytes : Buffer.from(bytes))) {
       await Promise.race([once(this.body, 'drain'), this.finished]).catch((e: unknown) => {
         throw this.writeError(e);
       });
