@@ -441,3 +441,27 @@ test('while a large transaction is applied in slices, readers and writers see it
     await close();
   }
 });
+
+test('writers that commit faster than the store applies wait once the backlog passes its bound', async () => {
+  const bound = 12_000;
+  const { db, close } = await openScratchDatabase({ storeApplyBacklogCommandsMax: bound });
+  try {
+    let highest = 0;
+    for (let t = 0; t < 20; t++) {
+      const tx = await db.beginWrite();
+      for (let i = 0; i < 4000; i++) tx.createNode(['Bulk'], new Map<string, PropertyValue>([['i', BigInt(t * 4000 + i)], ['pad', 'x'.repeat(200)]]));
+      await tx.commit();
+      highest = Math.max(highest, db.storeBacklogCommands());
+    }
+    // Each transaction is at least 4000 commands; a committer returns only once the backlog is at most the bound.
+    assert.ok(highest <= bound, `backlog reached ${highest} commands, bound ${bound}`);
+    const r = db.beginRead();
+    try {
+      assert.equal([...r.nodeIdsByLabel('Bulk')].length, 80_000);
+    } finally {
+      r.close();
+    }
+  } finally {
+    await close();
+  }
+});

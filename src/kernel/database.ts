@@ -64,6 +64,15 @@ const slowApplyWarnMs = 250;
  */
 const storeApplySliceMs = 10;
 
+/**
+ * Commands of acknowledged transactions that may wait for the store before a committer waits too.
+ * The store applies behind the log, and its apply runs in slices beside everything else: writers that
+ * commit faster than it applies would otherwise pile up change sets in memory without bound (a bulk
+ * load of 10k-node transactions held ~0.8 KiB per node until it ran out of heap). About 200 bytes a
+ * command: some 50-100 MiB of backlog, many seconds of applies at most.
+ */
+const storeApplyBacklogCommandsMax = 250_000;
+
 /** The log record of a transaction is encoded in pieces of this long, with the event loop run between. */
 const commitEncodeSliceMs = 10;
 
@@ -86,6 +95,8 @@ export interface DatabaseSettings {
    * Infinity (default `storeApplySliceMs`).
    */
   storeApplySliceMs?: number;
+  /** Not a setting of the server: tests lower it (default `storeApplyBacklogCommandsMax`). */
+  storeApplyBacklogCommandsMax?: number;
 }
 
 export const defaultDatabaseSettings: DatabaseSettings = {
@@ -135,6 +146,8 @@ export class Database implements DatabaseHandle, CommitSink {
   /** Set when close() begins and never cleared: a store snapshot taken before then is no longer pinned. */
   private closing = false;
   /** Appended to the log and not yet applied to the store, in commit order; durable up to `visibleTxId`. */
+  /** Commands of the transactions in `pending`: what the back-pressure bound counts. */
+  private pendingCommands = 0;
   private readonly pending: Array<{ txId: number; checksum: number; commitTimeMs: number; commands: Command[]; changes: ChangeSet }> = [];
   /** Highest transaction durable in the log: acknowledged, and visible to new read transactions. */
   private visibleTxId: number;
@@ -337,6 +350,11 @@ export class Database implements DatabaseHandle, CommitSink {
     }
   }
 
+  /** Commands of acknowledged transactions the store has not applied yet (the back-pressure bound counts these). */
+  storeBacklogCommands(): number {
+    return this.pendingCommands;
+  }
+
   /** Estimated bytes the open write transactions of this database hold (transaction-memory.ts). */
   transactionMemoryUsedBytes(): number {
     return this.transactionMemory.usedBytes;
@@ -393,6 +411,7 @@ export class Database implements DatabaseHandle, CommitSink {
       const checksum = this.log.append(txId, commitTimeMs, body);
       this.lastCommitTimeMs = commitTimeMs;
       this.pending.push({ txId, checksum, commitTimeMs, commands, changes });
+      this.pendingCommands += commands.length;
     } finally {
       this.slot.release();
     }
@@ -401,6 +420,8 @@ export class Database implements DatabaseHandle, CommitSink {
     // A schema change is in the store before it is acknowledged: readers use only the index rules
     // the store holds, so an index must not be announced before its entries exist.
     if (changes.schema.length > 0) await this.applyCommitted();
+    // Back-pressure: a committer that leaves the store too far behind waits until it caught up.
+    else if (this.pendingCommands > (this.settings.storeApplyBacklogCommandsMax ?? storeApplyBacklogCommandsMax)) await this.applyCommitted();
     return txId;
   }
 
@@ -451,7 +472,7 @@ export class Database implements DatabaseHandle, CommitSink {
           const commitMs = await this.store.applyBatchSliced(group, this.settings.storeApplySliceMs ?? storeApplySliceMs, pauseBetweenApplySlices);
           this.slowApply.report(commitMs, (ms) => `database "${this.name}": the store's commit of ${group.length} transaction(s) took ${ms} ms to reach the disk, and the server waited meanwhile (a slow or overloaded disk)`);
           // Applied: removed from the layers in the same tick as the snapshot is released (see beginRead).
-          this.pending.splice(0, end);
+          for (const p of this.pending.splice(0, end)) this.pendingCommands -= p.commands.length;
         } catch (e) {
           // The log holds transactions the store could not apply: stop accepting work; a restart
           // replays them from the log.
