@@ -3,9 +3,11 @@
  * name, its content (who holds it, read back as outside input), when a lock counts as stale, and
  * the words for all of it. Targets (file-target.ts, S3 later) only create, read and remove it.
  */
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { backupLockAgeMaxMs } from '../backup/limits.js';
 import { QuiverError } from '../util/errors.js';
-import type { LockOwner } from './target.js';
+import type { BackupTarget, LockOwner, TargetLock } from './target.js';
 import { targetNameProblem } from './target-name.js';
 
 /**
@@ -78,4 +80,21 @@ export function lockHeld(database: string, targetUri: string, owner: LockOwner |
   return new QuiverError('TargetLocked', `another backup of database '${database}' into ${targetUri} is running (${holder})`, {
     hint: `wait for it to finish; if it no longer runs, remove ${where}`,
   });
+}
+
+/**
+ * Takes `database`'s backup lock in `target` for this process, running `command`: the one way
+ * backup and aggregate-backup take it. A stale lock broken on the way is reported through `warn`.
+ */
+export function takeDatabaseLock(target: BackupTarget, database: string, command: string, warn: (message: string) => void): Promise<TargetLock> {
+  return target.lock(database, {
+    owner: { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), command },
+    onStaleBroken: ({ uri, owner, reason }) =>
+      warn(`Broke the stale lock ${displayLocation(uri)} of database '${database}'${owner ? ` (${describeOwner(owner)})` : ''}: ${reason}.`),
+  });
+}
+
+/** A file path for a file:// URI (what an operator types), the URI otherwise. */
+export function displayLocation(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
 }

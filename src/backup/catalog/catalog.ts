@@ -57,6 +57,16 @@ export async function readInfos(sources: readonly CatalogSource[]): Promise<{ ar
  */
 export async function readCatalog(sources: readonly CatalogSource[]): Promise<TargetCatalog> {
   const { artifacts, unreadable, targetOf } = await readInfos(sources);
+  return withJoinPoints(artifacts, unreadable, targetOf);
+}
+
+/**
+ * The catalog of artifacts whose headers and trailers were already read (`backup verify` reads them
+ * while verifying): the join-point checksums added, a DIFF whose records there cannot be read moved
+ * to `unreadable`.
+ */
+export async function withJoinPoints(artifacts: readonly ArtifactInfo[], unreadableBefore: readonly UnreadableArtifact[], targetOf: ReadonlyMap<string, BackupTarget>): Promise<TargetCatalog> {
+  const unreadable = [...unreadableBefore];
   const checksumsInside = new Map<string, Map<number, number>>();
   const damaged = new Set<string>();
   for (const [uri, txs] of joinQueries(artifacts)) {

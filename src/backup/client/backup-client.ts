@@ -4,11 +4,9 @@
  * into a new artifact, and report one outcome per database. One database failing never stops
  * the others; an unreachable server makes the run's exit code 1 even when others served.
  */
-import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
-import { hostname } from 'node:os';
 import type { BackupTarget, TargetLock } from '../../targets/target.js';
-import { describeOwner } from '../../targets/target-lock.js';
+import { takeDatabaseLock } from '../../targets/target-lock.js';
 import { causeChain, isQuiverError, QuiverError, toQuiverError } from '../../util/errors.js';
 import { formatDuration } from '../../util/format.js';
 import type { IncludeMetadata } from '../artifact/artifact-header.js';
@@ -196,18 +194,9 @@ export async function runBackup(opts: BackupRunOptions): Promise<BackupRunResult
  * it into the same target fails here, before planning, naming the one that runs.
  */
 async function lockDatabase(opts: BackupRunOptions, name: string): Promise<{ lock: TargetLock } | { failed: DatabaseOutcome }> {
-  const owner = {
-    host: hostname(),
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    command: opts.command ?? `quiver-admin database backup ${opts.databases.join(' ')}`,
-  };
   try {
-    const lock = await opts.target.lock(name, {
-      owner,
-      onStaleBroken: ({ uri, owner: stale, reason }) =>
-        opts.log('warn', `Broke the stale lock ${displayLocation(uri)} of database '${name}'${stale ? ` (${describeOwner(stale)})` : ''}: ${reason}.`),
-    });
+    const command = opts.command ?? `quiver-admin database backup ${opts.databases.join(' ')}`;
+    const lock = await takeDatabaseLock(opts.target, name, command, (m) => opts.log('warn', m));
     return { lock };
   } catch (e) {
     const err = toQuiverError(e);
@@ -217,11 +206,6 @@ async function lockDatabase(opts: BackupRunOptions, name: string): Promise<{ loc
     opts.log('error', `Backup of database '${name}' failed: ${err.message} (${failed.hint})`);
     return { failed };
   }
-}
-
-/** A file path for a file:// URI (what an operator types), the URI otherwise. */
-function displayLocation(uri: string): string {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
 }
 
 /** The outcome of a database the run did not finish because it was stopped (SIGINT, SIGTERM). */

@@ -33,16 +33,8 @@ const sessionWindowBytes = 32 * 1024 * 1024;
 const streamWindowBytes = 16 * 1024 * 1024;
 const maxFrameBytes = 1024 * 1024;
 
-export interface SnapshotStream {
-  txId: number;
-  txChecksum: number;
-  txTimeMs: number;
-  databaseId: string;
-  storeId: string;
-  payloadFormat: string;
-  /** Raw bytes of the store image the body carries (as encoded blocks). */
-  imageBytes: number;
-  blockRawBytes: number;
+/** A snapshot's checked headers (protocol-check.ts) and its body of encoded store image blocks. */
+export interface SnapshotStream extends SnapshotHeaders {
   body: AsyncIterable<Buffer>;
 }
 

@@ -370,7 +370,7 @@ function classify(a: ArtifactInfo, analysis: ChainAnalysis, g: Graph, catalog: C
     const fork: Fork = { tx: why.conflict.tx, branches: [why.conflict.with, a.name], message: why.message };
     return { leftOut: { ...base, kind: 'otherHistory', reason: why.message, hidesNewer: true, hint: forkHint(analysis.tip.artifact.name) }, fork };
   }
-  if (why.message.startsWith('not needed')) return { leftOut: { ...base, kind: 'covered', reason: why.message, hidesNewer: false } };
+  if (why.covered) return { leftOut: { ...base, kind: 'covered', reason: why.message, hidesNewer: false } };
   if (otherRoot) {
     const which = compareByTime(otherRoot, root) < 0 ? 'the older full artifact' : 'the full artifact';
     return { leftOut: { ...base, kind: 'otherChain', reason: `it continues ${which} "${otherRoot.name}", not "${root.name}"`, hidesNewer: false } };
@@ -388,7 +388,7 @@ export function forkHint(tipName: string): string {
   return `name the artifact to restore up to in --from-path (for example "${tipName}"), or move the branch you do not want out of the folder`;
 }
 
-function unreachableReason(a: ArtifactInfo, g: Graph, catalog: Catalog): { message: string; conflict?: { tx: number; with: string } } {
+function unreachableReason(a: ArtifactInfo, g: Graph, catalog: Catalog): { message: string; conflict?: { tx: number; with: string }; covered?: true } {
   const points: Array<[number, number]> = [[parentPoint(a).tx, parentPoint(a).checksum], ...insidePoints(catalog, a), [a.trailer.highestTx, a.trailer.lastTxChecksum]];
   for (const [tx, checksum] of points) {
     const seen = g.known.get(tx);
@@ -400,7 +400,7 @@ function unreachableReason(a: ArtifactInfo, g: Graph, catalog: Catalog): { messa
     }
   }
   const seenEnd = g.known.get(a.trailer.highestTx);
-  if (seenEnd) return { message: `not needed: "${seenEnd.by.name}" holds the same transactions (up to tx ${a.trailer.highestTx})` };
+  if (seenEnd) return { message: `not needed: "${seenEnd.by.name}" holds the same transactions (up to tx ${a.trailer.highestTx})`, covered: true };
   const below = [...g.prev.keys()].map(parseKey).filter((p) => p.tx < a.trailer.lowestTx).sort((x, y) => y.tx - x.tx)[0];
   const reached = below ? below.tx : 0;
   const reachedBy = below ? g.prev.get(pointKey(below))!.via.name : '';

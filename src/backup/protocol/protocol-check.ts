@@ -20,6 +20,7 @@ export interface SnapshotHeaders {
   databaseId: string;
   storeId: string;
   payloadFormat: string;
+  /** Raw bytes of the store image the body carries (as encoded blocks). */
   imageBytes: number;
   blockRawBytes: number;
 }

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { takeDatabaseLock } from '../../targets/target-lock.js';
 import { join } from 'node:path';
 import { defaultDatabaseSettings } from '../../kernel/database.js';
 import { resolveArtifactPath, type TargetSettings } from '../../targets/resolve.js';
@@ -63,14 +64,11 @@ export async function aggregateBackup(opts: AggregateOptions): Promise<Aggregate
   const { target, fileName } = await resolveArtifactPath(opts.fromPath, opts.targetSettings);
   // The named artifact must itself be readable; the rest is planned exactly as restore plans it,
   // so aggregate refuses exactly where restore refuses.
-  if (fileName) await readArtifactInfo(target, fileName);
+  const named = fileName ? await readArtifactInfo(target, fileName) : undefined;
   // The database's lock first: a backup into this folder must not add to (or read) the chain while
   // it is replaced. Which database: the named artifact's, --database, or the folder's only one.
-  const lockName = fileName ? (await readArtifactInfo(target, fileName)).header.databaseName : (opts.database ?? (await onlyDatabase(target)));
-  const lock = await target.lock(lockName, {
-    owner: { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), command: `quiver-admin database aggregate-backup ${lockName}` },
-    onStaleBroken: ({ uri, reason }) => opts.log('warn', `Broke the stale lock ${uri} of database '${lockName}': ${reason}.`),
-  });
+  const lockName = named?.header.databaseName ?? opts.database ?? (await onlyDatabase(target));
+  const lock = await takeDatabaseLock(target, lockName, `quiver-admin database aggregate-backup ${lockName}`, (m) => opts.log('warn', m));
   try {
     return await aggregateLocked(opts, target, fileName);
   } finally {

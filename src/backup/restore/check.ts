@@ -17,8 +17,9 @@ import { compareText } from '../../util/compare-text.js';
 import { toQuiverError } from '../../util/errors.js';
 import { parseArtifactFileName } from '../artifact/artifact-name.js';
 import { verifyArtifact } from '../artifact/artifact-reader.js';
-import { readCatalog, readInfos } from '../catalog/catalog.js';
-import { analyseChain, type Catalog, explainUnreachable } from '../plan/chain.js';
+import { readInfos, withJoinPoints } from '../catalog/catalog.js';
+import type { ArtifactInfo } from '../artifact/artifact-info.js';
+import { analyseChain, type Catalog, explainUnreachable, type UnreadableArtifact } from '../plan/chain.js';
 import { planRestore } from '../plan/restore-plan.js';
 import { buildStagedStore } from './staged-store.js';
 
@@ -30,23 +31,21 @@ type Log = (l: 'info' | 'warn' | 'error', m: string) => void;
  */
 export async function verifyAll(target: BackupTarget, names: string[], log: Log): Promise<{ catalog: Catalog; problems: string[] }> {
   const problems: string[] = [];
-  const failed = new Map<string, string>();
+  const verified: ArtifactInfo[] = [];
+  const failed: UnreadableArtifact[] = [];
   for (const n of names) {
     try {
       const v = await verifyArtifact(target, n);
+      verified.push(v.info);
       log('info', `verified ${n}: ${v.blockCount} block(s), every checksum matches`);
     } catch (e) {
-      failed.set(n, toQuiverError(e).message);
+      failed.push({ name: n, uri: target.uri(n), message: toQuiverError(e).message });
       problems.push(toQuiverError(e).message);
     }
   }
-  const read = await readCatalog([{ target, names }]);
-  const catalog: Catalog = {
-    artifacts: read.artifacts.filter((a) => !failed.has(a.name)),
-    unreadable: [...read.unreadable.filter((u) => !failed.has(u.name)), ...[...failed].map(([name, message]) => ({ name, uri: target.uri(name), message }))],
-    checksumsInside: read.checksumsInside,
-  };
-  for (const u of read.unreadable) if (!failed.has(u.name)) problems.push(u.message);
+  // The verified headers and trailers make the catalog: nothing is read twice.
+  const catalog: Catalog = await withJoinPoints(verified, failed, new Map(verified.map((i) => [i.uri, target])));
+  for (const u of catalog.unreadable.slice(failed.length)) problems.push(u.message);
   const databases = [...new Set(catalog.artifacts.map((a) => a.header.databaseName))].sort(compareText);
   for (const databaseName of databases) {
     const analysis = analyseChain(catalog, { databaseName });
