@@ -48,6 +48,17 @@ describe('backup folder model', () => {
     assert.equal(expectRestore([full, flippedCovered]).ok, true, 'a damaged copy of what the folder reaches hides nothing');
   });
 
+  it('an unreadable artifact named in the root FULL\'s second counts as newer, though it was written just before the FULL', () => {
+    // Its header cannot be read, so its time is known only to the second in its name (CI seed 1118973633).
+    const full: ModelArtifact = { name: 'neo4j-2026-12-06T23-38-20_001.backup', kind: 'FULL', lowestTx: 1, highestTx: 10, createdAt: '2026-12-06T23:38:20.900Z', damage: null, madeBy: 'test' };
+    const truncated: ModelArtifact = { name: 'neo4j-2026-12-06T23-38-20.backup', kind: 'DIFF', lowestTx: 9, highestTx: 10, createdAt: '2026-12-06T23:38:20.100Z', damage: 'unreadable', madeBy: 'test' };
+    const r = expectRestore([truncated, full]);
+    assert.deepEqual(!r.ok && [r.causes, r.names], [['damaged'], [truncated.name]]);
+    assert.deepEqual(expectBackup([truncated, full], 'AUTO', server).map((s) => s.kind), ['FULL']);
+    const earlier: ModelArtifact = { ...truncated, name: 'neo4j-2026-12-06T23-38-19.backup', createdAt: '2026-12-06T23:38:19.900Z' };
+    assert.equal(expectRestore([earlier, full]).ok, true, 'one named in an earlier second is older than the FULL');
+  });
+
   it('--restore-until: root before the point, success at the point inside the reach, refusal when a later FULL holds the gap', () => {
     const f1 = art('FULL', 1, 5);
     const d = art('DIFF', 6, 8);

@@ -12,7 +12,8 @@
  *   lowestTx - 1 <= R < highestTx, and R becomes its highestTx; repeat until nothing continues.
  * - Held H: the highest tx of any present non-empty artifact newer than that FULL, intact or not.
  *   An artifact whose header or trailer cannot be read (truncated, or a byte flipped there) has a
- *   range no reader can know: newer than the FULL, it may hold anything (H = infinity).
+ *   range no reader can know: newer than the FULL, it may hold anything (H = infinity). Its time is
+ *   known only to the second in its name, so one named in the FULL's second counts as newer.
  * - A restore of the folder must fail when H > R and must otherwise restore exactly R.
  * - "Usable" depends on who asks. A restore reads every block, so only intact artifacts are usable
  *   ('intact' view). A backup plans from headers and trailers (it does not read the chain's blocks
@@ -95,12 +96,23 @@ export function chainView(artifacts: readonly ModelArtifact[], view: View, rootA
   const hiders: Hider[] = [];
   let heldTx = reachedTx;
   for (const a of artifacts) {
-    if (a === root || olderFirst(a, root) <= 0) continue;
+    if (a === root || !newerThanRoot(a, root)) continue;
     const held = a.damage === 'unreadable' ? Infinity : isEmpty(a) ? 0 : a.highestTx;
     heldTx = Math.max(heldTx, held);
     if (held > reachedTx) hiders.push({ artifact: a, cause: !usable(a, view) ? 'damaged' : a.kind === 'FULL' ? 'fullAfterPoint' : 'gap' });
   }
   return { root, reachedTx, reachedPoints: points, heldTx, hiders };
+}
+
+/**
+ * Whether `a` may be newer than `root`. An unreadable artifact's time is known only to the second
+ * in its name: one of the root's second may have been taken just after it, so it counts as newer.
+ */
+function newerThanRoot(a: ModelArtifact, root: ModelArtifact): boolean {
+  if (a.damage !== 'unreadable') return olderFirst(a, root) > 0;
+  const nameSecond = /-(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})(?:_\d+)?\.backup$/.exec(a.name)?.[1];
+  if (nameSecond === undefined) return olderFirst(a, root) > 0;
+  return nameSecond >= root.createdAt.slice(0, 19).replaceAll(':', '-');
 }
 
 /** Every tx reached from `root` over `diffs` (non-empty, usable). */
