@@ -59,6 +59,16 @@ describe('backup folder model', () => {
     assert.equal(expectRestore([earlier, full]).ok, true, 'one named in an earlier second is older than the FULL');
   });
 
+  it('aggregate of a folder whose only chain is one FULL with a flipped block: refusing and "nothing to aggregate" are both right (seed 5007)', () => {
+    const old = art('FULL', 1, 5, 'unreadable');
+    const full = art('FULL', 1, 9, 'contents');
+    const e = expectAggregate([old, full]);
+    assert.deepEqual(e.kind === 'fail' && [e.nothingAllowed], [true]);
+    const diff = art('DIFF', 10, 12);
+    const withDiff = expectAggregate([old, full, diff]);
+    assert.deepEqual(withDiff.kind === 'fail' && [withDiff.nothingAllowed], [undefined], 'with a DIFF to aggregate it must read the FULL and refuse');
+  });
+
   it('--restore-until: root before the point, success at the point inside the reach, refusal when a later FULL holds the gap', () => {
     const f1 = art('FULL', 1, 5);
     const d = art('DIFF', 6, 8);

@@ -463,7 +463,8 @@ class ModelRun {
       assert.deepEqual(this.snapshot(), beforeSnapshot, `aggregate that ${result.code === 0 ? 'had nothing to do' : 'failed'} left the folder as it was\n${describeRun(result)}`);
     }
     if (result.code === 0 && json && !json.aggregated) {
-      assert.ok(expected.kind === 'nothing' || expected.kind === 'any', `aggregate did nothing where the model expects ${expected.kind} (${expected.why})\n${describeRun(result)}`);
+      const nothingRight = expected.kind === 'nothing' || expected.kind === 'any' || (expected.kind === 'fail' && expected.nothingAllowed === true);
+      assert.ok(nothingRight, `aggregate did nothing where the model expects ${expected.kind} (${expected.why})\n${describeRun(result)}`);
       return;
     }
     if (result.code !== 0) {

@@ -223,7 +223,18 @@ function expectBackupReadable(artifacts: readonly ModelArtifact[], type: 'DIFF' 
 export type AggregateExpectation =
   | { kind: 'ok'; tx: number; why: string }
   | { kind: 'nothing'; why: string }
-  | { kind: 'fail'; causes: RefusalCause[]; names: string[]; why: string }
+  | {
+      kind: 'fail';
+      causes: RefusalCause[];
+      names: string[];
+      why: string;
+      /**
+       * Also right: "nothing to aggregate". Aggregate plans from headers and trailers and reads blocks
+       * only to aggregate; when those show a single FULL and nothing newer, it reads nothing, so it
+       * cannot see a byte flipped inside that FULL's blocks (`backup verify` is the tool that does).
+       */
+      nothingAllowed?: boolean;
+    }
   /** An empty DIFF named: the product restores up to the artifact it followed; only the safety checks apply. */
   | { kind: 'any'; why: string };
 
@@ -231,7 +242,11 @@ export type AggregateExpectation =
 export function expectAggregate(artifacts: readonly ModelArtifact[], named?: ModelArtifact): AggregateExpectation {
   if (!named) {
     const r = expectRestore(artifacts);
-    if (!r.ok) return { kind: 'fail', causes: r.causes, names: r.names, why: r.why };
+    if (!r.ok) {
+      const planned = chainView(artifacts, 'readable');
+      const nothingAllowed = planned.root !== null && planned.heldTx <= planned.reachedTx && planned.reachedTx === planned.root.highestTx;
+      return { kind: 'fail', causes: r.causes, names: r.names, why: r.why, ...(nothingAllowed ? { nothingAllowed } : {}) };
+    }
     const c = chainView(artifacts, 'intact');
     if (r.tx === c.root!.highestTx) return { kind: 'nothing', why: `the chain is the single FULL "${c.root!.name}"` };
     return { kind: 'ok', tx: r.tx, why: r.why };
