@@ -3,7 +3,8 @@
  * and uniqueness constraints must all agree. Reports every problem it finds (up to a bound), never
  * stops at the first. Reads one snapshot; the store may be open elsewhere read-only.
  */
-import { decodeNode, decodeRel, indexKeyValue } from './records.js';
+import { indexValueIdentity } from './property-index.js';
+import { decodeNode, decodeRel, indexKeyValue, type IndexKeyValue } from './records.js';
 import type { GraphStore } from './store.js';
 
 /** Problems listed in full before the checker only counts them. */
@@ -46,8 +47,8 @@ export function checkStoreConsistency(store: GraphStore): ConsistencyReport {
     propId: store.tokenId('P', rule.property),
     /** Nodes whose expected entry is present. */
     present: new Set<number>(),
-    /** Index value → first node holding it (unique indexes). */
-    seenValues: new Map<string, number>(),
+    /** Index value → the nodes holding it (what the index's value counts must say). */
+    values: new Map<string, { key: IndexKeyValue; nodes: number[] }>(),
   }));
   try {
     const meta = store.meta();
@@ -73,11 +74,12 @@ export function checkStoreConsistency(store: GraphStore): ConsistencyReport {
         const v = n.props.get(r.propId);
         if (v === undefined) continue;
         const k = indexKeyValue(v);
-        if (r.rule.unique) {
-          const vk = `${k[0]}\u0000${k[1]}`;
-          const other = r.seenValues.get(vk);
-          if (other !== undefined) problem(`constraint "${r.rule.constraintName}": nodes ${other} and ${id} share the value of (:${r.rule.label} {${r.rule.property}})`);
-          else r.seenValues.set(vk, id);
+        const vk = indexValueIdentity(k);
+        const holders = r.values.get(vk);
+        if (holders === undefined) r.values.set(vk, { key: k, nodes: [id] });
+        else {
+          if (r.rule.unique) problem(`constraint "${r.rule.constraintName}": nodes ${holders.nodes[0]} and ${id} share the value of (:${r.rule.label} {${r.rule.property}})`);
+          holders.nodes.push(id);
         }
         // Looked up by key rather than compared with decoded keys: not every value survives the
         // key decoder (±Infinity comes back as null), but each encodes to the key the store wrote.
@@ -128,6 +130,7 @@ export function checkStoreConsistency(store: GraphStore): ConsistencyReport {
         entries.set(nodeId, count);
         if (count > (r.present.has(nodeId) ? 1 : 0)) problem(`index "${r.rule.name}": stale entry for node ${nodeId}`);
       }
+      for (const p of store.propertyIndex.valueCountProblems(r.rule.id, r.values, opts)) problem(`index "${r.rule.name}": ${p}`);
     }
     for (const c of store.constraints()) {
       if (!store.indexes().some((i) => i.name === c.indexName)) problem(`constraint "${c.name}": its index "${c.indexName}" is missing`);

@@ -101,11 +101,8 @@ export class StoreReader {
     }
   }
 
-  *indexSeek(rule: IndexRule, value: PropertyValue): Iterable<number> {
-    const [rank, v] = indexKeyValue(value);
-    for (const k of this.store.db.pidx.getKeys({ ...this.opts, start: [rule.id, rank, v], end: [rule.id, rank, v, Number.MAX_SAFE_INTEGER + 1] })) {
-      yield (k as unknown as [number, number, unknown, number])[3];
-    }
+  indexSeek(rule: IndexRule, value: PropertyValue): Iterable<number> {
+    return this.store.propertyIndex.seek(rule.id, indexKeyValue(value), this.opts);
   }
 
   /** Candidates for a range; undefined when the bound types cannot use the index. Callers re-check. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { KernelReadTx } from '../kernel/read-tx.js';
 import type { Command } from '../txlog/commands.js';
+import { encodeValue } from '../values/codec.js';
 import { QDate, QDuration } from '../values/temporal.js';
 import type { Properties, PropertyValue } from '../values/value.js';
 import { checkStoreConsistency } from './consistency.js';
@@ -200,6 +201,70 @@ describe('GraphStore', () => {
         assert.deepEqual(seek(store, 'P', 'name', 'c'), [2], 'deleted node: out of the index');
         apply({ op: 'index.drop', name: 'p_name' });
         assert.equal(store.db.pidx.getKeysCount({}), 0, 'a dropped index leaves no entries');
+        assert.equal(store.db.pidxValues.getKeysCount({}), 0, 'and no value counts');
+      } finally {
+        store.close();
+      }
+    });
+
+    it('keeps a value shared by many nodes findable while they leave it in any order, the counted one first', () => {
+      const store = newStore();
+      try {
+        let txId = 2;
+        const apply = (...commands: Command[]) => {
+          store.apply(txId++, 0, 0, commands);
+          assertConsistent(store, `after tx ${txId - 1}`);
+        };
+        apply({ op: 'index.create', name: 'p_v', label: 'P', property: 'v', unique: false, constraintName: null });
+        apply(...[5, 3, 9, 1].map((id) => ({ op: 'node.put' as const, id, labels: ['P'], properties: props({ v: 'shared' }) })));
+        assert.deepEqual(seek(store, 'P', 'v', 'shared'), [1, 3, 5, 9]);
+        // The value's count names the node that first carried it (5): it leaves first, then the rest.
+        const left = [5, 1, 9];
+        for (const id of left) {
+          apply({ op: 'node.put', id, labels: ['P'], properties: props({ v: 'other' }) });
+          assert.deepEqual(seek(store, 'P', 'v', 'shared'), [1, 3, 5, 9].filter((n) => !left.slice(0, left.indexOf(id) + 1).includes(n)));
+        }
+        assert.deepEqual(seek(store, 'P', 'v', 'other'), [1, 5, 9]);
+        apply({ op: 'node.delete', id: 3 });
+        assert.deepEqual(seek(store, 'P', 'v', 'shared'), []);
+        // Applied twice (recovery replays after-images over their own result): counts do not drift.
+        store.apply(txId - 1, 0, 0, [{ op: 'node.delete', id: 3 }]);
+        store.apply(txId - 2, 0, 0, [{ op: 'node.put', id: 9, labels: ['P'], properties: props({ v: 'other' }) }]);
+        assertConsistent(store, 'replayed');
+        assert.deepEqual(seek(store, 'P', 'v', 'other'), [1, 5, 9]);
+      } finally {
+        store.close();
+      }
+    });
+
+    it('upgrades a format 1 store when it is opened for writing, and seeks by range in one opened read-only', () => {
+      const dir = join(scratch, randomUUID());
+      let store = GraphStore.create(dir, { databaseId: randomUUID(), storeId: randomUUID() });
+      const values: PropertyValue[] = ['a', 'a', 'b', Number.POSITIVE_INFINITY, 2n ** 60n, 2 ** 60, 'long'.repeat(200)];
+      store.apply(2, 0, 0, [{ op: 'index.create', name: 'p_v', label: 'P', property: 'v', unique: false, constraintName: null }]);
+      store.apply(3, 0, 0, values.map((v, id) => ({ op: 'node.put' as const, id, labels: ['P'], properties: props({ v }) })));
+      const expected = values.map((v) => seek(store, 'P', 'v', v));
+      assert.deepEqual(expected.slice(0, 2), [[0, 1], [0, 1]]);
+      // Format 1 is format 2 without pidxValues.
+      store.env.transactionSync(() => {
+        for (const key of store.db.pidxValues.getKeys({})) store.db.pidxValues.removeSync(key);
+        store.db.meta.put('formatVersion', encodeValue(1n));
+      });
+      store.close();
+      store = GraphStore.open(dir, { readOnly: true });
+      try {
+        assert.equal(store.meta().formatVersion, 1, 'read-only: not upgraded');
+        assert.deepEqual(values.map((v) => seek(store, 'P', 'v', v)), expected, 'read-only format 1: every value found by range');
+        assertConsistent(store, 'format 1 read-only');
+      } finally {
+        store.close();
+      }
+      store = GraphStore.open(dir);
+      try {
+        assert.equal(store.meta().formatVersion, 2);
+        assert.equal(store.db.pidxValues.getKeysCount({}), 5, 'one count per distinct value');
+        assertConsistent(store, 'upgraded');
+        assert.deepEqual(values.map((v) => seek(store, 'P', 'v', v)), expected);
       } finally {
         store.close();
       }
@@ -384,8 +449,35 @@ describe('GraphStore', () => {
           'constraint "u": nodes 0 and 1 share the value of (:P {k})',
           'index "u": entry for node 1 is missing',
           'index "u": stale entry for node 1',
+          'index "u": value "a" has a count of 1 for 2 node(s)',
+          'index "u": 1 value count(s) for values no node carries',
         ]);
         void rule;
+      } finally {
+        store.close();
+      }
+    });
+
+    it('reports value counts that disagree with the index entries', () => {
+      const store = newStore();
+      try {
+        store.apply(2, 0, 0, [
+          { op: 'index.create', name: 'i', label: 'P', property: 'k', unique: false, constraintName: null },
+          ...[0, 1, 2].map((id) => ({ op: 'node.put' as const, id, labels: ['P'], properties: props({ k: id < 2 ? 'a' : 'b' }) })),
+        ]);
+        assertConsistent(store, 'before planting');
+        const rule = store.indexes()[0]!;
+        const head = (count: number, nodeId: number) => Buffer.from([count, 0, 0, 0, nodeId, 0, 0, 0, 0, 0, 0, 0]);
+        store.db.pidxValues.putSync([rule.id, 3, 'a'] as any, head(1, 0));
+        store.db.pidxValues.putSync([rule.id, 3, 'b'] as any, head(1, 0));
+        store.db.pidxValues.putSync([rule.id, 3, 'c'] as any, head(1, 2));
+        assert.deepEqual(checkStoreConsistency(store).problems, [
+          'index "i": value "a" has a count of 1 for 2 node(s)',
+          'index "i": value "b" names node 0, which does not carry it',
+          'index "i": 1 value count(s) for values no node carries',
+        ]);
+        store.db.pidxValues.removeSync([rule.id, 3, 'b'] as any);
+        assert.ok(checkStoreConsistency(store).problems.includes('index "i": value "b" of 1 node(s) has no count'));
       } finally {
         store.close();
       }

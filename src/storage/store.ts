@@ -12,12 +12,14 @@ import type { Command } from '../txlog/commands.js';
 import { QuiverError } from '../util/errors.js';
 import { decodeValue, encodeValue } from '../values/codec.js';
 import type { PropertyValue } from '../values/value.js';
-import { decodeNode, decodeRel, encodeNode, encodeRel, indexKeyValue, presentMarker, type StoredNode, type StoredRel } from './records.js';
+import { PropertyIndexEntries } from './property-index.js';
+import { decodeNode, decodeRel, encodeNode, encodeRel, indexKeyValue, type IndexKeyValue, presentMarker, type StoredNode, type StoredRel } from './records.js';
 
-export const storeFormatVersion = 1;
+/** 2: `pidxValues` added (property-index.ts); a format 1 store is upgraded when opened for writing. */
+export const storeFormatVersion = 2;
 
 /** Sub-databases of a store, in the order a snapshot streams them. */
-export const subDbNames = ['meta', 'tokens', 'schema', 'nodes', 'rels', 'adj', 'labels', 'pidx'] as const;
+export const subDbNames = ['meta', 'tokens', 'schema', 'nodes', 'rels', 'adj', 'labels', 'pidx', 'pidxValues'] as const;
 export type SubDbName = (typeof subDbNames)[number];
 
 export type TokenKind = 'L' | 'T' | 'P';
@@ -92,10 +94,13 @@ export class GraphStore {
   private indexRules = new Map<string, IndexRule>();
   private constraintRules = new Map<string, ConstraintRule>();
   private cachedMeta: StoreMeta | undefined;
+  /** The property indexes' entries (set by loadCaches, which knows the format version). */
+  propertyIndex!: PropertyIndexEntries;
 
-  private constructor(readonly path: string, readOnly: boolean) {
+  private constructor(readonly path: string, private readonly readOnly: boolean) {
     this.env = open({ path, maxDbs: 16, readOnly, compression: false, maxFreeSpaceToLoad: freePagesToLoad } as Parameters<typeof open>[0]);
     const db = {} as Record<SubDbName, Database<Buffer, any>>;
+    // Read-only, a sub-database the store lacks (pidxValues of format 1) opens as undefined.
     for (const name of subDbNames) db[name] = this.env.openDB({ name, encoding: 'binary' });
     this.db = db;
   }
@@ -217,7 +222,40 @@ export class GraphStore {
       if (kind === 'index') this.indexRules.set(name, rule as IndexRule);
       else if (kind === 'constraint') this.constraintRules.set(name, rule as ConstraintRule);
     }
+    if (fv < 2 && !this.readOnly) this.upgradeFromFormat1();
+    // By the version, not by the sub-database's presence: a format 1 store once opened for writing
+    // by a build that crashed before upgrading has an empty one.
+    this.propertyIndex = new PropertyIndexEntries(this.db.pidx, fv < 2 && this.readOnly ? undefined : this.db.pidxValues);
     this.cachedMeta = this.readMeta();
+  }
+
+  /**
+   * Format 1 → 2: counts every property index's values into `pidxValues`, from the node records,
+   * in one LMDB transaction with the new version (a crash leaves format 1, upgraded again next time).
+   */
+  private upgradeFromFormat1(): void {
+    const entries = new PropertyIndexEntries(this.db.pidx, this.db.pidxValues);
+    this.env.transactionSync(() => {
+      for (const key of this.db.pidxValues.getKeys({})) this.db.pidxValues.removeSync(key);
+      for (const rule of this.indexRules.values()) {
+        this.forEachIndexedNode(rule, (key, nodeId) => entries.countExisting(rule.id, key, nodeId));
+      }
+      this.db.meta.put('formatVersion', encodeValue(BigInt(storeFormatVersion)));
+    });
+  }
+
+  /** Every node `rule` indexes, with its key value (from the label index and the node records). */
+  private forEachIndexedNode(rule: IndexRule, each: (key: IndexKeyValue, nodeId: number) => void): void {
+    const labelId = this.tokenIds.L.get(rule.label);
+    const propId = this.tokenIds.P.get(rule.property);
+    if (labelId === undefined || propId === undefined) return;
+    for (const key of this.db.labels.getKeys({ start: [labelId] as any, end: [labelId + 1] as any })) {
+      const nodeId = (key as unknown as [number, number])[1];
+      const bytes = this.db.nodes.getBinary(nodeId);
+      if (!bytes) continue;
+      const v = decodeNode(bytes).props.get(propId);
+      if (v !== undefined) each(indexKeyValue(v), nodeId);
+    }
   }
 
   tokenId(kind: TokenKind, name: string): number | undefined {
@@ -462,7 +500,7 @@ export class GraphStore {
         if (!rule) return {};
         indexRules.delete(c.name);
         this.db.schema.remove(['index', c.name] as any);
-        for (const key of this.db.pidx.getKeys({ start: [rule.id] as any, end: [rule.id + 1] as any })) this.db.pidx.remove(key);
+        this.propertyIndex.removeAll(rule.id);
         return {};
       }
       case 'constraint.create': {
@@ -501,8 +539,8 @@ export class GraphStore {
       const kb = before === undefined ? undefined : indexKeyValue(before);
       const ka = after === undefined ? undefined : indexKeyValue(after);
       if (kb && ka && kb[0] === ka[0] && kb[1] === ka[1]) continue;
-      if (kb) this.db.pidx.remove([rule.id, kb[0], kb[1], nodeId] as any);
-      if (ka) this.db.pidx.put([rule.id, ka[0], ka[1], nodeId] as any, presentMarker);
+      if (kb) this.propertyIndex.remove(rule.id, kb, nodeId);
+      if (ka) this.propertyIndex.add(rule.id, ka, nodeId);
     }
   }
 
@@ -515,8 +553,7 @@ export class GraphStore {
       if (!bytes) continue;
       const v = decodeNode(bytes).props.get(propId);
       if (v === undefined) continue;
-      const k = indexKeyValue(v);
-      this.db.pidx.put([rule.id, k[0], k[1], nodeId] as any, presentMarker);
+      this.propertyIndex.add(rule.id, indexKeyValue(v), nodeId);
     }
   }
 }
