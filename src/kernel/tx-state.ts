@@ -24,11 +24,15 @@ export function indexValueKey(v: PropertyValue): string {
   return typeof key === 'bigint' ? `${rank}:b${key}` : `${rank}:${key}`;
 }
 
-/** Ids of the nodes in one change layer with one (label, property) value: the layer's part of an index. */
+/**
+ * Ids of the nodes in one change layer with one (label, property) value: the layer's part of an
+ * index. Most values belong to one node (an import's keys): kept as the bare id until a second
+ * node shares the value, which saves a Set per node.
+ */
 interface ValueIndex {
   label: string;
   property: string;
-  ids: Map<string, Set<number>>;
+  ids: Map<string, number | Set<number>>;
 }
 
 /** The empty result of a lookup that finds nothing (never mutated). */
@@ -122,7 +126,7 @@ export class TxState {
   nodeIdsWithValue(label: string, property: string, valueKey: string): readonly number[] {
     if (!this.byLabel.get(label)?.size) return none;
     const s = this.valueIndex(label, property).ids.get(valueKey);
-    return s && s.size > 0 ? [...s] : none;
+    return s === undefined ? none : typeof s === 'number' ? [s] : [...s];
   }
 
   /** Created here, in id order (a copy). Some may be deleted again: read their record. */
@@ -188,16 +192,19 @@ export class TxState {
     return r;
   }
 
-  private addValues(n: NodeRecord): void {
+  /** Adds `n` to the value indexes (of `property` only, when given). */
+  private addValues(n: NodeRecord, property?: string): void {
     for (const index of this.byValue.values()) {
+      if (property !== undefined && index.property !== property) continue;
       if (!n.labels.includes(index.label)) continue;
       const v = n.properties.get(index.property);
       if (v !== undefined) addTo(index.ids, indexValueKey(v), n.id);
     }
   }
 
-  private removeValues(n: NodeRecord): void {
+  private removeValues(n: NodeRecord, property?: string): void {
     for (const index of this.byValue.values()) {
+      if (property !== undefined && index.property !== property) continue;
       if (!n.labels.includes(index.label)) continue;
       const v = n.properties.get(index.property);
       if (v !== undefined) removeFrom(index.ids, indexValueKey(v), n.id);
@@ -242,13 +249,14 @@ export class TxState {
     const n = this.own(id);
     const old = n.properties.get(key);
     this.charge((value === null ? 0 : propertyBytes(value)) - (old === undefined ? 0 : propertyBytes(old)));
-    this.removeValues(n);
+    // Only the indexes of this property can change.
+    this.removeValues(n, key);
     if (value === null) n.properties.delete(key);
     else {
       n.properties.set(key, value);
       this.propertyKeyNames.add(key);
     }
-    this.addValues(n);
+    this.addValues(n, key);
   }
 
   replaceNodeProperties(id: number, properties: Properties): void {
@@ -359,15 +367,21 @@ export class TxState {
   }
 }
 
-function addTo(map: Map<string, Set<number>>, key: string, id: number): void {
-  let s = map.get(key);
-  if (!s) map.set(key, (s = new Set()));
-  s.add(id);
+function addTo(map: Map<string, number | Set<number>>, key: string, id: number): void {
+  const s = map.get(key);
+  if (s === undefined) map.set(key, id);
+  else if (typeof s === 'number') {
+    if (s !== id) map.set(key, new Set([s, id]));
+  } else s.add(id);
 }
 
-function removeFrom(map: Map<string, Set<number>>, key: string, id: number): void {
+function removeFrom(map: Map<string, number | Set<number>>, key: string, id: number): void {
   const s = map.get(key);
-  if (!s) return;
+  if (s === undefined) return;
+  if (typeof s === 'number') {
+    if (s === id) map.delete(key);
+    return;
+  }
   s.delete(id);
   if (s.size === 0) map.delete(key);
 }

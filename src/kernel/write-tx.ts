@@ -138,7 +138,24 @@ export class KernelWriteTx implements WriteTransaction {
   getNode(id: number): NodeRecord | undefined {
     const n = this.layeredNode(id);
     if (n !== undefined) return n ?? undefined;
-    return this.base.getNode(id);
+    return this.baseNode(id);
+  }
+
+  /** The last node read from the store snapshot, which never changes under this transaction. */
+  private lastBaseNodeId = -1;
+  private lastBaseNode: NodeRecord | undefined;
+
+  /**
+   * A node as the store snapshot holds it. A statement reads the same node several times in a row
+   * (MERGE or MATCH finds it, SET checks it still exists, then copies it to change it): one decode
+   * serves them. Records are never changed in place (adoptNode copies), so sharing one is safe.
+   */
+  private baseNode(id: number): NodeRecord | undefined {
+    if (id !== this.lastBaseNodeId) {
+      this.lastBaseNode = this.base.getNode(id);
+      this.lastBaseNodeId = id;
+    }
+    return this.lastBaseNode;
   }
 
   getRelationship(id: number): RelRecord | undefined {
@@ -272,7 +289,7 @@ export class KernelWriteTx implements WriteTransaction {
     const mine = this.own.node(id);
     if (mine) return;
     // Copy on write: records below belong to committed transactions or the store and must not change.
-    const n = mine === null ? undefined : (this.layeredNode(id, 1) ?? this.base.getNode(id));
+    const n = mine === null ? undefined : (this.layeredNode(id, 1) ?? this.baseNode(id));
     if (!n) throw new QuiverError('NotFound', `node ${id} does not exist (it may have been deleted)`);
     this.own.adoptNode(n);
   }

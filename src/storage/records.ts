@@ -28,11 +28,24 @@ export function encodeNode(n: StoredNode): Buffer {
 }
 
 export function decodeNode(b: Buffer): StoredNode {
+  const { labels, props } = decodeNodeAs(b, tokenIdItself, tokenIdItself);
+  return { labelIds: labels, props };
+}
+
+function tokenIdItself(id: number): number {
+  return id;
+}
+
+/** A node record with its token ids mapped on the way (to names, for readers): one pass, no copies. */
+export function decodeNodeAs<L, P>(b: Buffer, label: (id: number) => L, property: (id: number) => P): { labels: L[]; props: Map<P, PropertyValue> } {
   const r = new ByteReader(b);
   const nl = r.u32();
-  const labelIds: number[] = [];
-  for (let i = 0; i < nl; i++) labelIds.push(r.u32());
-  return { labelIds, props: readProps(r) };
+  const labels: L[] = [];
+  for (let i = 0; i < nl; i++) labels.push(label(r.u32()));
+  const n = r.u32();
+  const props = new Map<P, PropertyValue>();
+  for (let i = 0; i < n; i++) props.set(property(r.u32()), r.value() as PropertyValue);
+  return { labels, props };
 }
 
 export function encodeRel(rel: StoredRel): Buffer {

@@ -4,7 +4,7 @@
  */
 import type { Adjacent, Direction, NodeRecord, RangeBounds, RelRecord } from '../kernel/api.js';
 import type { Properties, PropertyValue } from '../values/value.js';
-import { decodeNode, decodeRel, IndexRank, indexKeyValue } from './records.js';
+import { decodeNodeAs, decodeRel, IndexRank, indexKeyValue } from './records.js';
 import type { GraphStore, IndexRule } from './store.js';
 
 type ReadTxn = { done(): void; isDone?: boolean };
@@ -14,7 +14,9 @@ export class StoreReader {
   constructor(
     readonly store: GraphStore,
     private readonly txn: ReadTxn,
-  ) {}
+  ) {
+    this.pointReadOpts = { transaction: txn };
+  }
 
   static begin(store: GraphStore): StoreReader {
     return new StoreReader(store, store.env.useReadTransaction() as unknown as ReadTxn);
@@ -36,15 +38,16 @@ export class StoreReader {
     this.txn.done();
   }
 
+  /** Options of point reads, made once (range reads get their own: lmdb-js may keep state on them). */
+  private readonly pointReadOpts: { transaction: ReadTxn };
+  private readonly labelName = (id: number): string => this.store.tokenName('L', id);
+  private readonly propertyName = (id: number): string => this.store.tokenName('P', id);
+
   getNode(id: number): NodeRecord | undefined {
-    const b = (this.store.db.nodes as any).getBinary(id, this.opts) as Buffer | undefined;
+    const b = (this.store.db.nodes as any).getBinary(id, this.pointReadOpts) as Buffer | undefined;
     if (b === undefined) return undefined;
-    const n = decodeNode(b);
-    return {
-      id,
-      labels: n.labelIds.map((l) => this.store.tokenName('L', l)),
-      properties: this.props(n.props),
-    };
+    const n = decodeNodeAs(b, this.labelName, this.propertyName);
+    return { id, labels: n.labels, properties: n.props };
   }
 
   getRelationship(id: number): RelRecord | undefined {
@@ -102,7 +105,7 @@ export class StoreReader {
   }
 
   indexSeek(rule: IndexRule, value: PropertyValue): Iterable<number> {
-    return this.store.propertyIndex.seek(rule.id, indexKeyValue(value), this.opts);
+    return this.store.propertyIndex.seek(rule.id, indexKeyValue(value), this.pointReadOpts);
   }
 
   /** Candidates for a range; undefined when the bound types cannot use the index. Callers re-check. */
