@@ -115,10 +115,30 @@ export function runtimeEnvironment(row: Row, ctx: ExecContext): AnchorEnvironmen
   };
 }
 
-/** All extensions of `row` matching every part (relationship-unique across parts). Lazy; never pauses. */
-export function matchPatterns(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[] = []): Generator<Row> {
+/**
+ * The property maps of one part's nodes and relationships, evaluated (null: the element has none).
+ * A caller that needs them too (MERGE checks them for nulls and creates with them) evaluates once.
+ */
+export interface PartProperties {
+  nodes: (Map<string, Value> | null)[];
+  rels: (Map<string, Value> | null)[];
+}
+
+/** Evaluates the property maps of `part` against `row`. */
+export function evaluatePartProperties(part: PatternPart, row: Row, ctx: ExecContext): PartProperties {
+  return {
+    nodes: part.nodes.map((n) => (n.properties ? asPropertyMap(evaluate(n.properties, row, ctx), 'node') : null)),
+    rels: part.rels.map((r) => (r.properties ? asPropertyMap(evaluate(r.properties, row, ctx), 'relationship') : null)),
+  };
+}
+
+/**
+ * All extensions of `row` matching every part (relationship-unique across parts). Lazy; never
+ * pauses. `evaluated` gives the parts' property maps already evaluated against `row`.
+ */
+export function matchPatterns(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[] = [], evaluated?: readonly PartProperties[]): Generator<Row> {
   // Without pausing no slicePause is ever yielded.
-  return matchFlow(parts, row, ctx, hints, false) as Generator<Row>;
+  return matchFlow(parts, row, ctx, hints, false, evaluated) as Generator<Row>;
 }
 
 /** Like matchPatterns, with pauses between candidates when the statement's slice is used up. */
@@ -126,7 +146,7 @@ export function matchPatternsSliced(parts: readonly PatternPart[], row: Row, ctx
   return matchFlow(parts, row, ctx, hints, true);
 }
 
-function* matchFlow(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[], pausable: boolean): Generator<Flow> {
+function* matchFlow(parts: readonly PatternPart[], row: Row, ctx: ExecContext, hints: readonly PropertyHint[], pausable: boolean, evaluated?: readonly PartProperties[]): Generator<Flow> {
   const env = runtimeEnvironment(row, ctx);
   const working = new Map(row);
   const used = new Set<number>();
@@ -139,7 +159,7 @@ function* matchFlow(parts: readonly PatternPart[], row: Row, ctx: ExecContext, h
     }
     const part = parts[partIndex]!;
     const anchor = chooseAnchor(part, { ...env, isBound: (v) => working.has(v) }, hints);
-    for (const step of new PartMatcher(part, anchor, working, used, ctx, pausable).run()) {
+    for (const step of new PartMatcher(part, anchor, working, used, ctx, pausable, evaluated?.[partIndex]).run()) {
       if (step === slicePause) yield step;
       else yield* matchFrom(partIndex + 1);
     }
@@ -175,11 +195,13 @@ class PartMatcher {
     private readonly used: Set<number>,
     private readonly ctx: ExecContext,
     private readonly pausable: boolean,
+    evaluated?: PartProperties,
   ) {
     this.nodeIds = new Array(part.nodes.length).fill(undefined);
     this.relIds = part.rels.map(() => []);
-    this.nodeProps = part.nodes.map((n) => (n.properties ? asPropertyMap(evaluate(n.properties, working, ctx), 'node') : null));
-    this.relProps = part.rels.map((r) => (r.properties ? asPropertyMap(evaluate(r.properties, working, ctx), 'relationship') : null));
+    const props = evaluated ?? evaluatePartProperties(part, working, ctx);
+    this.nodeProps = props.nodes;
+    this.relProps = props.rels;
   }
 
   /** Whether to pause now: only where every frame above can pass a pause on. */

@@ -12,7 +12,7 @@ import { evaluate } from '../evaluate.js';
 import { typeName, typeMismatch } from '../value-util.js';
 import { slicePause, type Flow } from '../execution-slice.js';
 import { type Operator, runPipeline } from './basic.js';
-import { matchPatterns } from './pattern-match.js';
+import { evaluatePartProperties, matchPatterns, type PartProperties } from './pattern-match.js';
 
 /** A value as a property value, or null for "remove"; maps and mixed lists are refused. */
 export function toStorable(v: Value, key: string): PropertyValue | null {
@@ -31,10 +31,10 @@ export function toStorable(v: Value, key: string): PropertyValue | null {
   throw new QuiverError('TypeError', `Property values can only be of primitive types or arrays thereof. Encountered: ${typeName(v)} (property '${key}')`);
 }
 
-function propertiesFrom(e: Expr | null, row: Row, ctx: ExecContext): Properties {
+function propertiesFrom(e: Expr | null, row: Row, ctx: ExecContext, evaluated?: Map<string, Value> | null): Properties {
   const props: Properties = new Map();
   if (!e) return props;
-  const v = evaluate(e, row, ctx);
+  const v = evaluated !== undefined ? evaluated : evaluate(e, row, ctx);
   if (v === null) return props;
   if (!(v instanceof Map)) throw typeMismatch('a Map of properties', v);
   for (const [k, x] of v) {
@@ -52,22 +52,25 @@ function createNode(ctx: ExecContext, labels: readonly string[], props: Properti
   return nodeFromRecord(loadNode(ctx, id));
 }
 
-/** Creates the unbound parts of a pattern in `row` (mutated) and binds their variables. */
-function createPattern(part: PatternPart, row: Row, ctx: ExecContext): void {
-  const nodes: NodeValue[] = part.nodes.map((n) => {
+/**
+ * Creates the unbound parts of a pattern in `row` (mutated) and binds their variables.
+ * `evaluated`: the part's property maps, already evaluated against `row`.
+ */
+function createPattern(part: PatternPart, row: Row, ctx: ExecContext, evaluated?: PartProperties): void {
+  const nodes: NodeValue[] = part.nodes.map((n, i) => {
     const existing = n.variable ? row.get(n.variable) : undefined;
     if (existing !== undefined) {
       if (!(existing instanceof NodeValue)) throw new QuiverError('SemanticError', `Failed to create relationship, because the variable \`${n.variable}\` is ${existing === null ? 'null' : `a ${typeName(existing)}`}`);
       return existing;
     }
-    const created = createNode(ctx, n.labels, propertiesFrom(n.properties, row, ctx));
+    const created = createNode(ctx, n.labels, propertiesFrom(n.properties, row, ctx, evaluated?.nodes[i]));
     if (n.variable) row.set(n.variable, created);
     return created;
   });
   const rels: RelationshipValue[] = part.rels.map((r, i) => {
     const [a, b] = [nodes[i]!, nodes[i + 1]!];
     const [start, end] = r.direction === 'in' ? [b, a] : [a, b];
-    const props = propertiesFrom(r.properties, row, ctx);
+    const props = propertiesFrom(r.properties, row, ctx, evaluated?.rels[i]);
     const id = writerOf(ctx).createRelationship(r.types[0]!, start.id, end.id, props);
     ctx.stats.relationshipsCreated++;
     ctx.stats.propertiesSet += props.size;
@@ -107,8 +110,9 @@ export class Merge implements Operator {
         yield row;
         continue;
       }
-      this.checkNoNulls(row, ctx);
-      const matches = [...matchPatterns([this.pattern], row, ctx)];
+      const evaluated = evaluatePartProperties(this.pattern, row, ctx);
+      this.checkNoNulls(row, evaluated);
+      const matches = [...matchPatterns([this.pattern], row, ctx, [], [evaluated])];
       if (matches.length > 0) {
         for (const m of matches) {
           applySetItems(this.onMatch, m, ctx);
@@ -117,20 +121,19 @@ export class Merge implements Operator {
         continue;
       }
       const out = new Map(row);
-      createPattern(this.pattern, out, ctx);
+      createPattern(this.pattern, out, ctx, evaluated);
       applySetItems(this.onCreate, out, ctx);
       yield out;
     }
   }
 
-  private checkNoNulls(row: Row, ctx: ExecContext): void {
-    const entities = [...this.pattern.nodes.map((n) => ({ props: n.properties, what: 'node' })), ...this.pattern.rels.map((r) => ({ props: r.properties, what: 'relationship' }))];
-    for (const { props, what } of entities) {
-      if (!props) continue;
-      const v = evaluate(props, row, ctx);
-      if (!(v instanceof Map)) continue;
-      for (const [k, x] of v) {
-        if (x === null) throw new QuiverError('SemanticError', `Cannot merge the following ${what} because of null property value for '${k}'`);
+  private checkNoNulls(row: Row, evaluated: PartProperties): void {
+    for (const [maps, what] of [[evaluated.nodes, 'node'], [evaluated.rels, 'relationship']] as const) {
+      for (const v of maps) {
+        if (!v) continue;
+        for (const [k, x] of v) {
+          if (x === null) throw new QuiverError('SemanticError', `Cannot merge the following ${what} because of null property value for '${k}'`);
+        }
       }
     }
     for (const n of this.pattern.nodes) {
