@@ -251,6 +251,14 @@ export class Database implements DatabaseHandle, CommitSink {
         store.applyBatch(batch);
         warn(`database "${name}": recovered ${replayed} transaction(s) from the transaction log (now at tx ${log.lastTxId})`);
       }
+      // An index is marked populating only while its transaction is applied in part (applyingTxId),
+      // so recovery has rebuilt every one; one left would be read half built.
+      const halfBuilt = store.populatingIndexNames();
+      if (halfBuilt.length > 0) {
+        throw new QuiverError('StoreCorrupt', `the store of database "${name}" holds half-built index(es) ${halfBuilt.map((n) => `"${n}"`).join(', ')} that no transaction in the log rebuilds`, {
+          hint: 'the store and the log come from different histories; restore the database from a backup',
+        });
+      }
     } catch (e) {
       store.close();
       throw e;
