@@ -416,7 +416,8 @@ export class Database implements DatabaseHandle, CommitSink {
       // this id), while reads and other connections go on.
       const body = await encodeCommandsSliced(commands, commitEncodeSliceMs, yieldToEventLoop);
       this.assertUsable();
-      const checksum = this.log.append(txId, commitTimeMs, body);
+      // A large record goes to the log in pieces too (the writer slot keeps other appends out).
+      const checksum = await this.log.appendInPieces(txId, commitTimeMs, body, pauseBetweenAppendPieces);
       this.lastCommitTimeMs = commitTimeMs;
       this.pending.push({ txId, checksum, commitTimeMs, commands, changes });
       this.pendingCommands += commands.length;
@@ -538,6 +539,18 @@ export class Database implements DatabaseHandle, CommitSink {
  * (test/large-apply-crash.test.ts).
  */
 export const storeApplyCrashPoint = 'store.betweenApplySlices';
+
+/**
+ * Named crash point: QUIVER_CRASH_POINT=txlog.betweenAppendPieces kills the process (SIGKILL) at the
+ * first pause of a log append in pieces, when part of a large record's body is in the segment and its
+ * header is not (test/log-append-crash.test.ts).
+ */
+export const logAppendCrashPoint = 'txlog.betweenAppendPieces';
+
+async function pauseBetweenAppendPieces(): Promise<void> {
+  if (process.env[crashPointEnvVar] === logAppendCrashPoint) process.kill(process.pid, 'SIGKILL');
+  await yieldToEventLoop();
+}
 
 async function pauseBetweenApplySlices(): Promise<void> {
   if (process.env[crashPointEnvVar] === storeApplyCrashPoint) process.kill(process.pid, 'SIGKILL');
