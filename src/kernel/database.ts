@@ -543,7 +543,8 @@ export const storeApplyCrashPoint = 'store.betweenApplySlices';
 /**
  * Named crash point: QUIVER_CRASH_POINT=txlog.betweenAppendPieces kills the process (SIGKILL) at the
  * first pause of a log append in pieces, when part of a large record's body is in the segment and its
- * header is not (test/log-append-crash.test.ts).
+ * header is not. TODO(#15): a process-level test that uses it; src/txlog/txlog.test.ts stops an append
+ * between two pieces in-process, which leaves the file as a kill does.
  */
 export const logAppendCrashPoint = 'txlog.betweenAppendPieces';
 
