@@ -191,7 +191,8 @@ export interface AdminCommand {
   orReplace: boolean;
   /** Named arguments: 'password' (Expr), 'changeRequired' (boolean), 'status' ('ACTIVE'|'SUSPENDED'),
    * 'homeDatabase', 'roles' (string[]), 'users' (string[]), 'wait' (boolean), 'options' (Expr),
-   * 'privilege' (the privilege text for GRANT/DENY/REVOKE). */
+   * 'privilege' (the privilege text for GRANT/DENY/REVOKE), 'transactionIds' (Expr[] of SHOW and
+   * TERMINATE TRANSACTIONS, each a string or a list of strings). */
   args: Map<string, unknown>;
   modifiers: ShowModifiers | null;
   /** The command text as written. */

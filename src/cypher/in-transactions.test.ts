@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import type { Value } from '../values/value.js';
+import { QuiverError } from '../util/errors.js';
+import { ExecutionSlice } from './execution-slice.js';
 import { prepare } from './index.js';
 import { openHarness, type Harness } from './test-support/harness.js';
 
@@ -142,11 +144,67 @@ test('the statement holds the writer slot only inside a batch: another writer ge
       otherWrites++;
       const tx = await h.db.beginWrite();
       batches++;
-      return { graph: tx, id: `t${batches}`, commit: () => tx.commit(), rollback: () => tx.rollback() };
+      return { graph: tx, id: `t${batches}`, commit: () => tx.commit(), rollback: () => tx.rollback(), stopReason: () => null };
     },
+    pause: async () => undefined,
+    stopReason: () => null,
   };
   const ex = await prepare('UNWIND range(1, 7) AS i CALL (i) { CREATE (:Person {num: i}) } IN TRANSACTIONS OF 3 ROWS').executeInTransactions(source, new Map());
   assert.equal(ex.stats()['nodesCreated'], 7);
   assert.deepEqual([batches, otherWrites], [3, 3]);
   assert.deepEqual(await h.column('MATCH (n:Interleaved) RETURN count(n) AS c'), [3n]);
+});
+
+test('a batch runs in slices, and terminating its transaction stops the statement mid-batch even under ON ERROR CONTINUE', async () => {
+  let pauses = 0;
+  const stopped = new QuiverError('TransactionTerminated', 'The transaction has been terminated: test.');
+  let terminatedId: string | null = null;
+  let batches = 0;
+  const source = {
+    beginRead() {
+      const tx = h.db.beginRead();
+      return { graph: tx, close: () => tx.close() };
+    },
+    async beginWrite() {
+      const tx = await h.db.beginWrite();
+      const id = `t${++batches}`;
+      return { graph: tx, id, commit: () => tx.commit(), rollback: () => tx.rollback(), stopReason: () => (terminatedId === id ? stopped : null) };
+    },
+    pause: async () => {
+      // The second batch is terminated at its first pause, as TERMINATE TRANSACTION would between slices.
+      pauses++;
+      if (batches === 2) terminatedId = 't2';
+    },
+    stopReason: () => null,
+  };
+  // A slice of 0 ms checked at every row: the statement pauses at every chance.
+  const slice = new ExecutionSlice(0, () => 0, 1);
+  const q = 'UNWIND range(1, 9) AS i CALL (i) { CREATE (:Person {num: i}) } IN TRANSACTIONS OF 3 ROWS ON ERROR CONTINUE';
+  await assert.rejects(prepare(q).executeInTransactions(source, new Map(), { slice }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'TransactionTerminated');
+    assert.match(e.message, /^The transaction has been terminated: test\. \(Transactions committed: 1; batch 2, input rows 4-6, rolled back\)$/);
+    return true;
+  });
+  assert.ok(pauses > 1, `the statement paused between slices (${pauses})`);
+  assert.deepEqual(await nums(), [1n, 2n, 3n], 'the first batch stays committed, the terminated one is rolled back, none runs after it');
+});
+
+test('a terminated statement stops before its next batch', async () => {
+  let batches = 0;
+  const stopped = new QuiverError('TransactionTerminated', 'The transaction has been terminated: test.');
+  const source = {
+    beginRead() {
+      const tx = h.db.beginRead();
+      return { graph: tx, close: () => tx.close() };
+    },
+    async beginWrite() {
+      const tx = await h.db.beginWrite();
+      batches++;
+      return { graph: tx, id: `t${batches}`, commit: () => tx.commit(), rollback: () => tx.rollback(), stopReason: () => null };
+    },
+    pause: async () => undefined,
+    stopReason: () => (batches >= 2 ? stopped : null),
+  };
+  await assert.rejects(prepare('UNWIND range(1, 9) AS i CALL (i) { CREATE (:Person {num: i}) } IN TRANSACTIONS OF 3 ROWS ON ERROR BREAK').executeInTransactions(source, new Map()), /Transactions committed: 1; batch 2/);
+  assert.deepEqual(await nums(), [1n, 2n, 3n]);
 });

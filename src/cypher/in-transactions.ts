@@ -10,13 +10,17 @@
  * rolls the batch back, binds the subquery's columns to null for its rows and goes on; BREAK does
  * the same and then skips every later batch. REPORT STATUS binds a map per row: started,
  * committed, transactionId, errorMessage.
+ *
+ * Every part runs in the statement's execution slices; at each pause the statement stops when its
+ * transaction or the running batch was terminated (a batch's transaction has its own id in SHOW
+ * TRANSACTIONS). A stop ends the statement whatever ON ERROR says, leaving earlier batches committed.
  */
 import type { GraphRead, GraphWrite } from '../kernel/api.js';
 import { QuiverError, toQuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { refreshValue, type ExecContext, type QueryStats, type Row } from './context.js';
 import { evaluate } from './evaluate.js';
-import { withoutPauses } from './execution-slice.js';
+import { slicePause, type Flow } from './execution-slice.js';
 import { inTransactionsBatchRowsDefault } from './limits.js';
 import { runPipeline } from './operators/basic.js';
 import type { InTransactionsPlan } from './planner.js';
@@ -36,12 +40,18 @@ export interface InnerTransaction {
   readonly id: string;
   commit(): Promise<unknown>;
   rollback(): void;
+  /** Why this batch must stop now (TERMINATE TRANSACTION named its id), or null. */
+  stopReason(): QuiverError | null;
 }
 
 export interface TransactionSource {
   beginRead(): OuterSnapshot;
   /** Waits for the database's writer slot; the slot is released by commit() or rollback(). */
   beginWrite(): Promise<InnerTransaction>;
+  /** Lets the event loop run (other connections, timers, TERMINATE) when the statement's slice is used up. */
+  pause(): Promise<void>;
+  /** Why the whole statement must stop now (its transaction terminated, timed out, reset, closed), or null. */
+  stopReason(): QuiverError | null;
 }
 
 export interface BatchedResult {
@@ -85,15 +95,28 @@ function addStats(total: QueryStats, batch: QueryStats): void {
   for (const k of Object.keys(batch) as (keyof QueryStats)[]) total[k] += batch[k];
 }
 
-/** Up to `n` rows from `it` (fewer at its end). */
-function take(it: Iterator<Row>, n: number): Row[] {
+/**
+ * Up to `n` rows from `it` (fewer at its end), or all when `n` is Infinity. At each pause of the
+ * slice, `checkpoint` lets the event loop run and throws when the statement must stop.
+ */
+async function take(it: Iterator<Flow>, n: number, checkpoint: () => Promise<void>): Promise<Row[]> {
   const rows: Row[] = [];
   while (rows.length < n) {
     const r = it.next();
     if (r.done) break;
-    rows.push(r.value);
+    if (r.value === slicePause) await checkpoint();
+    else rows.push(r.value);
   }
   return rows;
+}
+
+function stopReasonOf(source: TransactionSource, inner: InnerTransaction | null): QuiverError | null {
+  return source.stopReason() ?? inner?.stopReason() ?? null;
+}
+
+function throwIfStopped(source: TransactionSource, inner: InnerTransaction | null): void {
+  const stop = stopReasonOf(source, inner);
+  if (stop) throw stop;
 }
 
 /** Runs the statement; `columns` are its result columns, `contextFor` makes an execution context over a transaction. */
@@ -119,14 +142,21 @@ export async function executeInTransactions(
     }
   };
 
+  // The outer input and every batch run in the statement's slices: a pause lets the event loop run
+  // (SHOW TRANSACTIONS lists the batch, TERMINATE TRANSACTION stops it) however large the batch.
+  const checkpointOf = (ctx: ExecContext, inner: InnerTransaction | null) => async (): Promise<void> => {
+    await source.pause();
+    throwIfStopped(source, inner);
+    ctx.slice.start();
+  };
   const outer = source.beginRead();
   try {
     const outerCtx = contextFor(outer.graph);
     const batchRows = batchRowsOf(plan, outerCtx);
-    // Batches run with unbounded slices (contextFor): each batch's commit already returns to the event loop.
-    const input = withoutPauses<Row>(runPipeline(plan.before, [new Map()], outerCtx, false))[Symbol.iterator]();
+    const input = runPipeline(plan.before, [new Map()], outerCtx, false)[Symbol.iterator]();
+    const outerCheckpoint = checkpointOf(outerCtx, null);
     let rowsBefore = 0;
-    for (let batch = take(input, batchRows), k = 1; batch.length > 0; batch = take(input, batchRows), k++) {
+    for (let batch = await take(input, batchRows, outerCheckpoint), k = 1; batch.length > 0; batch = await take(input, batchRows, outerCheckpoint), k++) {
       const firstRow = rowsBefore + 1;
       rowsBefore += batch.length;
       if (broken) {
@@ -135,10 +165,14 @@ export async function executeInTransactions(
       }
       let inner: InnerTransaction | null = null;
       try {
+        throwIfStopped(source, null);
         inner = await source.beginWrite();
         const ctx = contextFor(inner.graph);
+        const checkpoint = checkpointOf(ctx, inner);
         const produced: Row[] = [];
-        for (const row of batch) for (const out of withoutPauses<Row>(call.apply(row, ctx))) produced.push(out);
+        for (const row of batch) produced.push(...(await take(call.apply(row, ctx)[Symbol.iterator](), Infinity, checkpoint)));
+        // The last chance to stop the batch: one terminated during its last slice is not committed.
+        throwIfStopped(source, inner);
         await inner.commit();
         committed++;
         addStats(stats, ctx.stats);
@@ -150,7 +184,8 @@ export async function executeInTransactions(
           // a failed commit has already ended the transaction
         }
         const error = toQuiverError(e);
-        if (onError === 'FAIL') {
+        // ON ERROR handles failing data, not an operator's stop: a terminated batch or statement ends the statement.
+        if (onError === 'FAIL' || stopReasonOf(source, inner) !== null) {
           throw new QuiverError(error.code, `${error.message} (Transactions committed: ${committed}; batch ${k}, input rows ${firstRow}-${rowsBefore}, rolled back)`, {
             cause: e,
             hint: error.hint ?? 'the batches before it stay committed; ON ERROR CONTINUE or ON ERROR BREAK keep the statement going past a failing batch',
@@ -171,7 +206,7 @@ export async function executeInTransactions(
   try {
     const ctx = contextFor(after.graph);
     const rows: Value[][] = [];
-    for (const r of withoutPauses<Row>(runPipeline(plan.after, output, ctx, false))) {
+    for (const r of await take(runPipeline(plan.after, output, ctx, false)[Symbol.iterator](), Infinity, checkpointOf(ctx, null))) {
       if (plan.returns) rows.push(columns.map((c) => refreshValue(ctx, r.get(c) ?? null)));
     }
     return { rows, stats, transactionsCommitted: committed };

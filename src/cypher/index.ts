@@ -135,7 +135,8 @@ function build(text: string): PreparedQuery {
       checkParameters(parameters);
       // One statement clock for every batch.
       const statementTime = (options?.now ?? (() => new Date()))();
-      const contextFor = (graph: GraphRead | GraphWrite) => makeContext(graph, parameters, { now: () => statementTime });
+      const slice = options?.slice ?? ExecutionSlice.unbounded();
+      const contextFor = (graph: GraphRead | GraphWrite) => makeContext(graph, parameters, { now: () => statementTime, slice });
       const result = await executeInTransactions(batched, columns, source, contextFor, emptyStats);
       return finished(columns, result.rows, result.stats);
     },

@@ -3,7 +3,7 @@
  * commands of the system database (databases, users, roles, privileges), which are only parsed
  * into an `AdminCommand` node here; the DBMS executes them.
  */
-import type { AdminCommand, SchemaCommand, ShowModifiers, Statement } from './ast.js';
+import type { AdminCommand, Expr, SchemaCommand, ShowModifiers, Statement } from './ast.js';
 import type { TokenCursor } from './parser-base.js';
 import { parseExpression, parseMapLiteral } from './parse-expression.js';
 import { parseProjection, parseYieldItems } from './parser.js';
@@ -197,6 +197,12 @@ function parseAdmin(p: TokenCursor): AdminCommand {
   };
   switch (first) {
     case 'SHOW': {
+      if (p.isKw('TRANSACTION') || p.isKw('TRANSACTIONS')) {
+        word();
+        if (!p.atEnd() && !p.isKw('YIELD') && !p.isKw('WHERE') && !p.isKw('RETURN') && !p.isPunct(';')) cmd.args.set('transactionIds', parseTransactionIds(p));
+        cmd.modifiers = parseShowModifiers(p);
+        return finish();
+      }
       while (!p.atEnd() && !p.isKw('YIELD') && !p.isKw('WHERE') && !p.isKw('RETURN') && !p.isPunct(';')) {
         const t = p.peek();
         if (t.kind === 'ident' && !t.quoted && showWords.has(t.text.toUpperCase())) {
@@ -291,12 +297,39 @@ function parseAdmin(p: TokenCursor): AdminCommand {
       cmd.args.set('roles', parseNameList(p));
       return finish();
     }
+    case 'TERMINATE': {
+      const what = word();
+      if (what !== 'TRANSACTION' && what !== 'TRANSACTIONS') throw p.failAt(p.previous().pos, `Invalid input '${p.previous().text}': expected 'TRANSACTION' or 'TRANSACTIONS'`);
+      cmd.args.set('transactionIds', parseTransactionIds(p));
+      // Neo4j 5 filters and projects the outcome only after a YIELD (TERMINATE has no default-column WHERE).
+      if (p.isKw('WHERE') || p.isKw('RETURN')) throw p.fail("'YIELD' (TERMINATE TRANSACTIONS takes WHERE and RETURN only after YIELD), ',' or end of input");
+      if (p.isKw('YIELD')) cmd.modifiers = parseShowModifiers(p);
+      return finish();
+    }
     default: {
-      // TERMINATE TRANSACTIONS and server management: keep the words and the rest as text.
+      // Server management: keep the words and the rest as text.
       while (!p.atEnd() && !p.isPunct(';')) p.next();
       return finish();
     }
   }
+}
+
+/**
+ * The transaction ids of SHOW and TERMINATE TRANSACTIONS, as Neo4j 5 takes them: two or more
+ * comma-separated string literals, or one expression (usually a $parameter) that the command
+ * evaluates to a string or a list of strings.
+ */
+function parseTransactionIds(p: TokenCursor): Expr[] {
+  const first = p.peek();
+  if (first.kind !== 'string' || !p.isPunct(',', 1)) return [parseExpression(p)];
+  const ids: Expr[] = [];
+  do {
+    const t = p.peek();
+    if (t.kind !== 'string') throw p.fail("a quoted transaction id (a list of ids holds string literals only; pass a list parameter instead)");
+    p.next();
+    ids.push({ kind: 'Literal', pos: t.pos, value: t.text });
+  } while (p.acceptPunct(','));
+  return ids;
 }
 
 function parseUserSettings(p: TokenCursor, cmd: AdminCommand): void {

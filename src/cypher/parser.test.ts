@@ -229,6 +229,21 @@ test('parses administration commands into AdminCommand nodes', () => {
   assert.equal(a('SHOW USERS YIELD user WHERE user = "neo4j"').modifiers?.yields?.[0]?.name, 'user');
 });
 
+test('parses the transaction ids of SHOW and TERMINATE TRANSACTIONS as Neo4j 5 takes them: string literals or one expression', () => {
+  const a = (q: string) => parse(q) as AdminCommand;
+  const ids = (q: string) => (a(q).args.get('transactionIds') as { kind: string }[] | undefined)?.map((e) => e.kind);
+  assert.equal(ids('SHOW TRANSACTIONS'), undefined);
+  assert.deepEqual(ids("SHOW TRANSACTIONS 'neo4j-transaction-3', 'neo4j-transaction-4' YIELD transactionId"), ['Literal', 'Literal']);
+  assert.deepEqual(ids('SHOW TRANSACTION $ids WHERE status = "Running"'), ['Param']);
+  assert.deepEqual(ids("SHOW TRANSACTIONS ['neo4j-transaction-' + $n]"), ['ListLit']);
+  assert.deepEqual(ids("TERMINATE TRANSACTIONS 'neo4j-transaction-3', 'neo4j-transaction-4'"), ['Literal', 'Literal']);
+  const t = a("TERMINATE TRANSACTION $id YIELD transactionId, message WHERE message <> 'x' RETURN transactionId");
+  assert.deepEqual([t.action, t.modifiers?.yields?.map((y) => y.name), t.modifiers?.where !== null], ['TERMINATE TRANSACTION', ['transactionId', 'message'], true]);
+  syntaxError("SHOW TRANSACTIONS 'neo4j-transaction-3', $id", /expected a quoted transaction id/);
+  syntaxError("TERMINATE TRANSACTIONS 'neo4j-transaction-3' WHERE message = 'x'", /expected 'YIELD' \(TERMINATE TRANSACTIONS takes WHERE and RETURN only after YIELD\)/);
+  syntaxError('TERMINATE TRANSACTIONS', /expected an expression/);
+});
+
 test('reports a misspelled clause at its first character', () => {
   syntaxError('RETRUN 1', /^Invalid input 'RETRUN': expected 'MATCH'.* \(line 1, column 1 \(offset: 0\)\)\n"RETRUN 1"\n \^$/s);
 });

@@ -8,6 +8,7 @@
 import type { AuthenticatedUser } from '../bolt/backend.js';
 import type { AdminCommand, Expr } from '../cypher/ast.js';
 import { emptyStats, type ExecContext, type Row } from '../cypher/context.js';
+import { evaluate } from '../cypher/evaluate.js';
 import { ExecutionSlice } from '../cypher/execution-slice.js';
 import type { PreparedQuery } from '../cypher/index.js';
 import { applyShowModifiers, modifierColumns } from '../cypher/schema-commands.js';
@@ -104,13 +105,24 @@ function result(columns: string[], rows: Value[][] = [], systemUpdates = 0): Adm
 export function showResult(dbms: Dbms, cmd: AdminCommand, all: string[], rows: Value[][], params: Map<string, Value>): AdminResult {
   const m = cmd.modifiers;
   if (!m || (!m.yields && !m.where && !m.returnProjection)) return result(all, rows);
-  const r = dbms.systemDatabase().beginRead();
-  try {
-    const ctx: ExecContext = { graph: r, writer: null, params, statementTime: new Date(), stats: emptyStats(), deletedNodes: new Set(), deletedRels: new Set(), slice: ExecutionSlice.unbounded() };
+  return inCommandContext(dbms, params, (ctx) => {
     const maps: Row[] = rows.map((row) => new Map(all.map((c, i) => [c, row[i] ?? null])));
     const columns = modifierColumns(m, all);
     const out = [...applyShowModifiers(maps, m, all, ctx)].map((row) => columns.map((c) => row.get(c) ?? null));
     return result(columns, out);
+  });
+}
+
+/** The value of an expression an administration command takes (no variables in scope, only parameters). */
+export function evaluateCommandExpr(dbms: Dbms, e: Expr, params: Map<string, Value>): Value {
+  return inCommandContext(dbms, params, (ctx) => evaluate(e, new Map(), ctx));
+}
+
+/** Runs `fn` with an execution context over the system graph: commands' expressions read no user data. */
+function inCommandContext<T>(dbms: Dbms, params: Map<string, Value>, fn: (ctx: ExecContext) => T): T {
+  const r = dbms.systemDatabase().beginRead();
+  try {
+    return fn({ graph: r, writer: null, params, statementTime: new Date(), stats: emptyStats(), deletedNodes: new Set(), deletedRels: new Set(), slice: ExecutionSlice.unbounded() });
   } finally {
     r.close();
   }

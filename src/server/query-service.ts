@@ -314,15 +314,17 @@ export class QueryService implements BoltBackend {
     }
     if (q.inTransactions) {
       // CALL { ... } IN TRANSACTIONS: no outer write transaction; each batch takes the writer slot
-      // for its own transaction and commits (docs/cypher.md). Listed in SHOW TRANSACTIONS as one
-      // statement; a batch commit returns to the event loop, so other clients run between batches.
+      // for its own transaction and commits (docs/cypher.md). SHOW TRANSACTIONS lists the statement
+      // and its running batch; it runs in slices like any statement.
+      running.beginExecution();
       try {
-        const source = transactionSource(db, this.lockTimeoutMs, (tx) => this.secured(user, db, tx));
-        const exec = await q.executeInTransactions(source, params);
+        const source = transactionSource(db, this.lockTimeoutMs, (tx) => this.secured(user, db, tx), this.transactions, running);
+        const exec = await q.executeInTransactions(source, params, { slice: control.slice });
         const stats = kebab(exec.stats());
         const result = new StreamingResult(exec.columns, exec.rows(), async () => ({ type: 'rw', stats, database: db.name }), true, control);
         return Object.assign(result, { bookmark: () => bookmarkOf(db.name, db.lastCommittedTxId()) });
       } finally {
+        running.endExecution();
         this.transactions.end(running);
       }
     }

@@ -6,16 +6,16 @@
  * statement's next slice (or at once when idle) and fails with Neo.TransientError.Transaction.Terminated.
  */
 import type { AuthenticatedUser } from '../bolt/backend.js';
-import type { AdminCommand } from '../cypher/ast.js';
-import { tokenize } from '../cypher/lexer.js';
+import type { AdminCommand, Expr } from '../cypher/ast.js';
 import type { Statement } from '../cypher/index.js';
 import type { Dbms } from '../kernel/dbms.js';
+import { typeMismatch } from '../cypher/value-util.js';
 import { permissionsFor } from '../security/enforcement.js';
 import { QuiverError } from '../util/errors.js';
 import { QDuration } from '../values/temporal.js';
 import type { Value } from '../values/value.js';
 import type { AdminResult } from './admin-commands.js';
-import { showResult } from './admin-security-commands.js';
+import { evaluateCommandExpr, showResult } from './admin-security-commands.js';
 import type { RunningTransaction, TransactionRegistry } from './transaction-registry.js';
 
 /** Every column, in Neo4j's order; the first ten are shown without YIELD. */
@@ -47,41 +47,32 @@ function rowOf(tx: RunningTransaction, nowMs: number): Value[] {
   return [
     o.database, tx.transactionId, tx.currentQueryId ?? '', o.connectionId, o.clientAddress, o.username, tx.currentQueryId !== null ? tx.currentQuery : '',
     new Date(tx.startTimeMs).toISOString(), tx.status(), duration(nowMs - tx.startTimeMs),
-    '', o.metadata, queryStart === null ? null : new Date(queryStart).toISOString(), 'bolt', queryStart === null ? null : 'running',
+    tx.outerTransactionId, o.metadata, queryStart === null ? null : new Date(queryStart).toISOString(), 'bolt', queryStart === null ? null : 'running',
     queryStart === null ? null : duration(nowMs - queryStart), '',
   ];
 }
 
-/** The transaction ids a command names: string literals, or a parameter holding a string or a list of them. */
-function idsOf(cmd: AdminCommand, params: Map<string, Value>, keywords: number): string[] {
-  const tokens = tokenize(cmd.text).filter((t) => t.kind !== 'eof').slice(keywords);
+/**
+ * The transaction ids a SHOW or TERMINATE TRANSACTIONS command names (parse-command.ts
+ * parseTransactionIds), or null when a SHOW names none (all transactions).
+ */
+function transactionIdsOf(dbms: Dbms, cmd: AdminCommand, params: Map<string, Value>): string[] | null {
+  const exprs = cmd.args.get('transactionIds') as Expr[] | undefined;
+  if (exprs === undefined) return null;
   const ids: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t.kind === 'punct' && t.text === ',' && i % 2 === 1) continue;
-    if (i % 2 === 1 || (t.kind !== 'string' && t.kind !== 'param')) {
-      throw new QuiverError('SyntaxError', `Invalid input '${t.text}': expected a transaction id (a string or a $parameter), then ',' between ids: ${cmd.text}`);
-    }
-    if (t.kind === 'string') {
-      ids.push(t.text);
-      continue;
-    }
-    const v = params.get(t.text);
+  for (const e of exprs) {
+    const v = evaluateCommandExpr(dbms, e, params);
     if (typeof v === 'string') ids.push(v);
     else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) ids.push(...(v as string[]));
-    else throw new QuiverError('ParameterMissing', `Expected parameter(s): ${t.text} (a transaction id or a list of them)`);
+    else throw typeMismatch('String or List<String> (transaction ids)', v);
   }
   return ids;
 }
 
 export function executeTransactionCommand(registry: TransactionRegistry, dbms: Dbms, user: AuthenticatedUser, cmd: AdminCommand, params: Map<string, Value>, authEnabled: boolean, nowMs = Date.now()): AdminResult {
+  const ids = transactionIdsOf(dbms, cmd, params);
   if (cmd.action.startsWith('SHOW')) {
-    let wanted: Set<string> | null = null;
-    if (cmd.target !== null) {
-      const t = cmd.target;
-      const v = typeof t === 'string' ? t : params.get(t.param);
-      wanted = new Set(typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-    }
+    const wanted = ids === null ? null : new Set(ids);
     const rows = registry
       .list()
       .filter((tx) => (wanted === null || wanted.has(tx.transactionId)) && allowed(dbms, user, tx, 'show_transaction', authEnabled))
@@ -91,14 +82,7 @@ export function executeTransactionCommand(registry: TransactionRegistry, dbms: D
     if (m && (m.yields || m.yieldStar || m.where || m.returnProjection)) return showResult(dbms, cmd, allColumns, rows, params);
     return { columns: allColumns.slice(0, defaultColumnCount), rows: rows.map((r) => r.slice(0, defaultColumnCount)), systemUpdates: 0 };
   }
-  // TERMINATE TRANSACTION[S] id[, id ...]
-  const words = tokenize(cmd.text);
-  const second = words[1];
-  if (!second || second.kind !== 'ident' || !/^TRANSACTIONS?$/i.test(second.text)) {
-    throw new QuiverError('SyntaxError', `Invalid input: expected TERMINATE TRANSACTION[S] 'id'[, 'id' ...]: ${cmd.text}`);
-  }
-  const ids = idsOf(cmd, params, 2);
-  if (ids.length === 0) throw new QuiverError('SyntaxError', `TERMINATE TRANSACTIONS needs at least one transaction id: ${cmd.text}`);
+  if (ids === null) throw new Error('assertion: the parser requires ids after TERMINATE TRANSACTIONS');
   const rows = ids.map((id): Value[] => {
     const tx = registry.find(id);
     // A transaction the user may not see is reported like one that does not exist, as Neo4j does.
@@ -109,5 +93,5 @@ export function executeTransactionCommand(registry: TransactionRegistry, dbms: D
     tx.terminate(new QuiverError('TransactionTerminated', `The transaction has been terminated: TERMINATE TRANSACTION by user '${user.username}'. Retry it in a new transaction.`));
     return [id, tx.owner.username, 'Transaction terminated.'];
   });
-  return { columns: terminateColumns, rows, systemUpdates: 0 };
+  return showResult(dbms, cmd, terminateColumns, rows, params);
 }

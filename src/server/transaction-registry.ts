@@ -41,6 +41,8 @@ export class RunningTransaction {
     /** Aborted by the connection on RESET and on close. */
     private readonly signal: AbortSignal | undefined,
     private readonly clockMs: () => number,
+    /** SHOW TRANSACTIONS `outerTransactionId`: the statement's transaction of a CALL { ... } IN TRANSACTIONS batch, else ''. */
+    readonly outerTransactionId = '',
   ) {
     this.startTimeMs = clockMs();
     // A transaction that sits idle (an abandoned explicit transaction holding the writer) must time
@@ -128,9 +130,27 @@ export class TransactionRegistry {
   constructor(private readonly clockMs: () => number = () => Date.now()) {}
 
   begin(owner: TransactionOwner, timeout: TransactionTimeout | null, signal: AbortSignal | undefined): RunningTransaction {
-    const seq = (this.lastSeqByDatabase.get(owner.database) ?? 0) + 1;
-    this.lastSeqByDatabase.set(owner.database, seq);
-    const tx = new RunningTransaction(`${owner.database}-transaction-${seq}`, owner, timeout, signal, this.clockMs);
+    return this.add(new RunningTransaction(this.nextTransactionId(owner.database), owner, timeout, signal, this.clockMs));
+  }
+
+  /**
+   * A batch transaction of `outer`'s CALL { ... } IN TRANSACTIONS statement: its own id from the
+   * same counter, so TERMINATE TRANSACTION takes it; no timeout or signal of its own, since the
+   * statement checks `outer` (its timeout, RESET, close) beside it.
+   */
+  beginInner(outer: RunningTransaction): RunningTransaction {
+    const tx = new RunningTransaction(this.nextTransactionId(outer.owner.database), outer.owner, null, undefined, this.clockMs, outer.transactionId);
+    if (outer.currentQueryId !== null) tx.startQuery(outer.currentQuery, outer.currentQueryId);
+    return this.add(tx);
+  }
+
+  private nextTransactionId(database: string): string {
+    const seq = (this.lastSeqByDatabase.get(database) ?? 0) + 1;
+    this.lastSeqByDatabase.set(database, seq);
+    return `${database}-transaction-${seq}`;
+  }
+
+  private add(tx: RunningTransaction): RunningTransaction {
     this.running.set(tx.transactionId, tx);
     return tx;
   }

@@ -12,6 +12,7 @@ import type { Command } from '../txlog/commands.js';
 import { QuiverError } from '../util/errors.js';
 import { decodeValue, encodeValue } from '../values/codec.js';
 import type { PropertyValue } from '../values/value.js';
+import { IndexPopulation, populatingKey } from './index-population.js';
 import { PropertyIndexEntries } from './property-index.js';
 import { decodeNode, decodeRel, encodeNode, encodeRel, indexKeyValue, type IndexKeyValue, presentMarker, type StoredNode, type StoredRel } from './records.js';
 
@@ -216,12 +217,20 @@ export class GraphStore {
     }
     this.indexRules.clear();
     this.constraintRules.clear();
+    const populating = new Set<string>();
     for (const { key, value } of this.db.schema.getRange({})) {
       const [kind, name] = key as unknown as [string, string];
+      if (kind === 'populating') {
+        populating.add(name);
+        continue;
+      }
       const rule = JSON.parse(value.toString('utf8'));
       if (kind === 'index') this.indexRules.set(name, rule as IndexRule);
       else if (kind === 'constraint') this.constraintRules.set(name, rule as ConstraintRule);
     }
+    // A crash interrupted these indexes' population: never read them; recovery rebuilds them from the
+    // log (index.create), and Database.open refuses a store where one is left.
+    for (const name of populating) this.indexRules.delete(name);
     if (fv < 2 && !this.readOnly) this.upgradeFromFormat1();
     // By the version, not by the sub-database's presence: a format 1 store once opened for writing
     // by a build that crashed before upgrading has an empty one.
@@ -280,6 +289,16 @@ export class GraphStore {
     return [...this.constraintRules.values()];
   }
 
+  /** Names of indexes whose population a crash interrupted and no recovery has completed yet. */
+  populatingIndexNames(): string[] {
+    const names: string[] = [];
+    for (const key of this.db.schema.getKeys({})) {
+      const [kind, name] = key as unknown as [string, string];
+      if (kind === 'populating') names.push(name);
+    }
+    return names;
+  }
+
   indexFor(label: string, property: string): IndexRule | undefined {
     for (const r of this.indexRules.values()) if (r.label === label && r.property === property) return r;
     return undefined;
@@ -315,13 +334,13 @@ export class GraphStore {
    * so a crash in between leaves a store that recovery completes by replaying that transaction
    * from the log (commands are after-images: replaying one over its own partial result is exact).
    * Readers must not take a new snapshot until it resolves (Database pins one for them): the
-   * snapshots in between hold part of a transaction. Groups that change the schema are applied in
-   * one LMDB transaction (index rules are published only after their commit).
+   * snapshots in between hold part of a transaction. A new index over existing nodes is populated
+   * in slices as well (index-population.ts); index rules are published only once the whole apply
+   * is done, so no reader uses an index before every entry of it exists.
    */
   async applyBatchSliced(txs: readonly ApplyTx[], sliceMs: number, pause: () => Promise<void>): Promise<number> {
     if (txs.length === 0) return 0;
     const run = this.beginApply(txs);
-    if (run.schemaChanged) return this.applyBatch(txs);
     let commitMs = run.step(sliceMs);
     while (!run.done) {
       await pause();
@@ -331,7 +350,7 @@ export class GraphStore {
   }
 
   /** The state of an apply that may span several LMDB transactions (see applyBatchSliced). */
-  private beginApply(txs: readonly ApplyTx[]): { readonly schemaChanged: boolean; readonly done: boolean; step(sliceMs: number): number } {
+  private beginApply(txs: readonly ApplyTx[]): { readonly done: boolean; step(sliceMs: number): number } {
     const schemaChanged = txs.some((t) => t.commands.some((c) => c.op.startsWith('index.') || c.op.startsWith('constraint.')));
     const meta = this.meta();
     let nextNodeId = meta.nextNodeId;
@@ -358,9 +377,10 @@ export class GraphStore {
     /** Position: the next command to apply is txs[txIndex].commands[commandIndex]. */
     let txIndex = 0;
     let commandIndex = 0;
+    /** An index.create's population still running: it ends before the next command is applied. */
+    let population: IndexPopulation | null = null;
     let lastWhole: ApplyTx | undefined;
     const state = {
-      schemaChanged,
       done: false,
       step: (sliceMs: number): number => {
         if (state.done) return 0;
@@ -371,22 +391,30 @@ export class GraphStore {
           while (txIndex < txs.length) {
             const tx = txs[txIndex]!;
             const commands = tx.commands;
-            while (commandIndex < commands.length) {
+            let outOfTime = false;
+            while (!outOfTime) {
+              if (population !== null) {
+                if (!population.continue(deadline)) break;
+                population = null;
+              }
+              if (commandIndex >= commands.length) break;
               const c = commands[commandIndex++]!;
               // An id at or above the next id has never been written: no old record to read and undo.
               const fresh = c.op === 'node.put' ? c.id >= nextNodeId : c.op === 'rel.put' ? c.id >= nextRelId : false;
               const ids = this.applyCommand(c, fresh, indexRules, constraintRules, token, labelName, propName);
               if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
               if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
+              if (ids.population) population = ids.population;
               if (++sinceClock >= applyClockEveryCommands) {
                 sinceClock = 0;
-                if (performance.now() >= deadline) break;
+                outOfTime = performance.now() >= deadline;
               }
             }
-            if (commandIndex < commands.length) break;
+            if (population !== null || commandIndex < commands.length) break;
             lastWhole = tx;
             txIndex++;
             commandIndex = 0;
+            if (outOfTime) break;
           }
           const m = this.db.meta;
           if (lastWhole) {
@@ -438,7 +466,7 @@ export class GraphStore {
     token: (kind: TokenKind, name: string) => number,
     labelName: (id: number) => string,
     propName: (id: number) => string,
-  ): { node?: number; rel?: number } {
+  ): { node?: number; rel?: number; population?: IndexPopulation } {
     switch (c.op) {
       case 'node.put': {
         const oldBytes = fresh ? undefined : this.db.nodes.getBinary(c.id);
@@ -487,13 +515,22 @@ export class GraphStore {
       }
       case 'index.create': {
         if (indexRules.has(c.name)) return {};
-        const id = this.metaNumber('nextIndexId');
-        this.db.meta.put('nextIndexId', encodeValue(BigInt(id + 1)));
+        // A crash interrupted this index's population (recovery replays its transaction): rebuild it
+        // under its id, from no entries, rather than trust where the population had got to.
+        const interrupted = this.db.schema.getBinary(populatingKey(c.name) as any) !== undefined ? this.storedIndexRule(c.name) : undefined;
+        let id: number;
+        if (interrupted) {
+          id = interrupted.id;
+          this.propertyIndex.removeAll(id);
+        } else {
+          id = this.metaNumber('nextIndexId');
+          this.db.meta.put('nextIndexId', encodeValue(BigInt(id + 1)));
+        }
         const rule: IndexRule = { id, name: c.name, label: c.label, property: c.property, unique: c.unique, constraintName: c.constraintName };
         indexRules.set(c.name, rule);
         this.db.schema.put(['index', c.name] as any, Buffer.from(JSON.stringify(rule)));
-        this.populateIndex(rule, token);
-        return {};
+        this.db.schema.put(populatingKey(c.name) as any, Buffer.from(JSON.stringify({ id })));
+        return { population: new IndexPopulation(this.db, this.propertyIndex, rule, token('L', rule.label), token('P', rule.property)) };
       }
       case 'index.drop': {
         const rule = indexRules.get(c.name);
@@ -544,16 +581,9 @@ export class GraphStore {
     }
   }
 
-  private populateIndex(rule: IndexRule, token: (kind: TokenKind, name: string) => number): void {
-    const labelId = token('L', rule.label);
-    const propId = token('P', rule.property);
-    for (const key of this.db.labels.getKeys({ start: [labelId] as any, end: [labelId + 1] as any })) {
-      const nodeId = (key as unknown as [number, number])[1];
-      const bytes = this.db.nodes.getBinary(nodeId);
-      if (!bytes) continue;
-      const v = decodeNode(bytes).props.get(propId);
-      if (v === undefined) continue;
-      this.propertyIndex.add(rule.id, indexKeyValue(v), nodeId);
-    }
+  /** The rule stored under `name`, loaded or not (an interrupted population's rule is not loaded). */
+  private storedIndexRule(name: string): IndexRule | undefined {
+    const b = this.db.schema.getBinary(['index', name] as any);
+    return b === undefined ? undefined : (JSON.parse(b.toString('utf8')) as IndexRule);
   }
 }

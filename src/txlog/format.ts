@@ -84,15 +84,30 @@ export function chainChecksum(prevChain: number, header: Buffer): number {
 /** Encodes a complete record (header + body) given the previous record's chain checksum. */
 export function encodeRecord(txId: number, commitTimeMs: number, body: Buffer, prevChain: number): { bytes: Buffer; chainCrc: number } {
   const bytes = Buffer.allocUnsafe(recordHeaderBytes + body.length);
-  bytes.writeUInt32LE(body.length, 0);
-  bytes.writeUInt32LE(recordMarker, 4);
-  bytes.writeBigUInt64LE(BigInt(txId), 8);
-  bytes.writeBigUInt64LE(BigInt(commitTimeMs), 16);
-  bytes.writeUInt32LE(crc32(body), 24);
-  const chainCrc = chainChecksum(prevChain, bytes);
-  bytes.writeUInt32LE(chainCrc, 28);
+  const chainCrc = writeRecordHeader(bytes, txId, commitTimeMs, body.length, crc32(body), prevChain);
   body.copy(bytes, recordHeaderBytes);
   return { bytes, chainCrc };
+}
+
+/**
+ * The 32-byte header of a record whose body has `bodyBytes` bytes and checksum `bodyCrc` (a caller
+ * that writes a large body in pieces computes the checksum in pieces too), given the previous
+ * record's chain checksum.
+ */
+export function encodeRecordHeader(txId: number, commitTimeMs: number, bodyBytes: number, bodyCrc: number, prevChain: number): { header: Buffer; chainCrc: number } {
+  const header = Buffer.allocUnsafe(recordHeaderBytes);
+  return { header, chainCrc: writeRecordHeader(header, txId, commitTimeMs, bodyBytes, bodyCrc, prevChain) };
+}
+
+function writeRecordHeader(to: Buffer, txId: number, commitTimeMs: number, bodyBytes: number, bodyCrc: number, prevChain: number): number {
+  to.writeUInt32LE(bodyBytes, 0);
+  to.writeUInt32LE(recordMarker, 4);
+  to.writeBigUInt64LE(BigInt(txId), 8);
+  to.writeBigUInt64LE(BigInt(commitTimeMs), 16);
+  to.writeUInt32LE(bodyCrc >>> 0, 24);
+  const chainCrc = chainChecksum(prevChain, to);
+  to.writeUInt32LE(chainCrc, 28);
+  return chainCrc;
 }
 
 export type RecordCheck =

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isQuiverError } from '../util/errors.js';
-import { recordHeaderBytes, segmentFileName, segmentHeaderBytes } from './format.js';
+import { encodeRecord, recordHeaderBytes, segmentFileName, segmentHeaderBytes } from './format.js';
 import { readSegmentHeader, scanSegment } from './segment-scanner.js';
-import { TxLog, type TxLogOptions } from './txlog.js';
+import { appendPieceBytesMax, TxLog, type TxLogOptions } from './txlog.js';
 
 const databaseId = '0b4c5c3e-1d2a-4f6b-9a8e-7c6d5e4f3a2b';
 const otherDatabaseId = '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a';
@@ -567,5 +567,66 @@ describe('large records', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('appends a 40 MB record in pieces with pauses between them, byte for byte the record append writes', async () => {
+    const opts = logOptions({ rotationBytes: 256 * 1024 * 1024 });
+    const log = TxLog.open(opts, startFresh);
+    appendUpTo(log, 2);
+    const body = Buffer.alloc(40 * 1024 * 1024);
+    for (let i = 0; i < body.length; i += 4096) body[i] = (i / 4096) & 0xff;
+    const expected = encodeRecord(3, 1234, body, log.lastTxChecksum);
+    let pauses = 0;
+    let longestMs = 0;
+    let since = performance.now();
+    const checksum = await log.appendInPieces(3, 1234, body, async () => {
+      pauses++;
+      longestMs = Math.max(longestMs, performance.now() - since);
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    });
+    longestMs = Math.max(longestMs, performance.now() - since);
+    assert.equal(checksum, expected.chainCrc);
+    // Checksum, zeros ahead and body: at least one pause per piece of each.
+    assert.ok(pauses >= (2 * body.length) / appendPieceBytesMax, `${pauses} pauses`);
+    // A piece is a few milliseconds; the whole record in one call took about 110 ms.
+    assert.ok(longestMs < 60, `the longest stretch without a pause took ${longestMs.toFixed(1)} ms`);
+    await log.sync(3);
+    log.close();
+    const again = TxLog.open(opts, startFresh);
+    assert.deepEqual([...again.readRaw(3, 3)][0]!.raw, expected.bytes);
+    assert.deepEqual(opts.warnings, []);
+    again.close();
+  });
+
+  it('a record whose append stopped between two pieces is not in the log, and reopening zeroes what it left', async () => {
+    const opts = logOptions({ rotationBytes: 256 * 1024 * 1024 });
+    const log = TxLog.open(opts, startFresh);
+    appendUpTo(log, 2);
+    await log.sync(2);
+    const body = Buffer.alloc(30 * 1024 * 1024, 0xab);
+    let pauses = 0;
+    // The process dies after the checksum, the zeros (8 MiB steps) and three pieces of the body (past the first 8 MiB) reached the file.
+    const killedAt = Math.ceil(body.length / appendPieceBytesMax) + Math.ceil((recordHeaderBytes + body.length) / (8 * 1024 * 1024)) + 3;
+    await assert.rejects(
+      log.appendInPieces(3, 1, body, async () => {
+        if (++pauses === killedAt) throw new Error('killed');
+      }),
+      /killed/,
+    );
+    const segment = join(opts.dir, segmentFileName(0));
+    const left = readFileSync(segment);
+    assert.ok(left.includes(Buffer.alloc(1024, 0xab)), 'part of the body reached the segment');
+    log.close();
+    const again = TxLog.open(opts, startFresh);
+    assert.equal(again.lastTxId, 2, 'the record is not in the log');
+    assert.deepEqual(opts.warnings, [], 'its header was never written: the log simply ends before it');
+    assert.ok(!readFileSync(segment).includes(Buffer.alloc(1024, 0xab)), 'no byte of the body is left past the end of the log');
+    appendUpTo(again, 5, 1000);
+    await again.sync(5);
+    again.close();
+    const third = TxLog.open(opts, startFresh);
+    assert.deepEqual(readAll(third, 1, 5), [1, 2, 3, 4, 5]);
+    third.close();
   });
 });

@@ -10,7 +10,8 @@
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { QuiverError } from '../util/errors.js';
-import { encodeRecord, encodeSegmentHeader, parseSegmentFileName, segmentFileName, segmentHeaderBytes, txlogFormatVersion } from './format.js';
+import { crc32 } from 'node:zlib';
+import { encodeRecord, encodeRecordHeader, encodeSegmentHeader, parseSegmentFileName, recordHeaderBytes, segmentFileName, segmentHeaderBytes, txlogFormatVersion } from './format.js';
 import { readSegmentHeader, type ScanEnd, scanSegment } from './segment-scanner.js';
 import type { LogRecord, SegmentHeader } from './format.js';
 import type { RetentionPolicy } from './retention.js';
@@ -23,6 +24,13 @@ const slowSyncWarnMs = 1000;
 /** Preallocation step: each step costs one metadata journal commit, amortised over this many bytes. */
 const preallocateStepBytes = 8 * 1024 * 1024;
 const zeroChunk = Buffer.alloc(preallocateStepBytes);
+/**
+ * The most bytes `appendInPieces` checksums or writes between two pauses: 4 MiB is 2-4 ms of crc32 or
+ * of a write into the page cache, so a 40 MB record (a million-node statement) no longer holds the
+ * event loop for its whole append (110 ms measured) but for a few milliseconds at a time, like a
+ * statement slice (cypher/limits.ts executionSliceMs).
+ */
+export const appendPieceBytesMax = 4 * 1024 * 1024;
 /** Suffix of a segment being created: it gets its final name only once its header is durable. */
 const creatingSuffix = '.tmp';
 
@@ -172,9 +180,12 @@ export class TxLog {
     this.writePos = offset;
     this.preallocatedEnd = fstatSync(this.fd).size;
     if (zeroTail && offset < this.preallocatedEnd) {
-      // Overwrite whatever a torn write left after the last valid record.
-      const n = Math.min(this.preallocatedEnd - offset, preallocateStepBytes);
-      writeSync(this.fd, zeroChunk, 0, n, offset);
+      // Overwrite whatever a torn write left after the last valid record: all of it, since a record
+      // appended in pieces may have left its body far past the first 8 MiB, where a later record's
+      // end (or a rotation) would otherwise read it as a corrupt record rather than the end of the log.
+      for (let at = offset; at < this.preallocatedEnd; at += preallocateStepBytes) {
+        writeSync(this.fd, zeroChunk, 0, Math.min(preallocateStepBytes, this.preallocatedEnd - at), at);
+      }
       fdatasyncSync(this.fd);
     }
   }
@@ -241,32 +252,93 @@ export class TxLog {
     this.assertWritable();
     if (txId !== this.lastTxIdWritten + 1) throw new Error(`assertion: appending tx ${txId} after ${this.lastTxIdWritten}`);
     const { bytes, chainCrc } = encodeRecord(txId, commitTimeMs, body, this.lastChecksum);
-    let seg = this.segments[this.segments.length - 1]!;
-    if (seg.usedBytes > 0 && seg.usedBytes + bytes.length > this.opts.rotationBytes) {
+    const seg = this.segmentFor(txId, bytes.length);
+    for (let left = this.preallocationNeeded(bytes.length); left > 0; ) left -= this.preallocateStep(left);
+    this.writeFully(bytes, this.writePos);
+    this.appended(seg, txId, commitTimeMs, bytes.length, chainCrc);
+    return chainCrc;
+  }
+
+  /**
+   * Appends one transaction (no fsync) like `append`, but checksums and writes a body larger than
+   * `appendPieceBytesMax` in pieces, awaiting `pause` between them. The caller must not append
+   * anything else meanwhile (the database holds its writer slot). The body goes first and the
+   * header last: a process killed in between leaves a zero length where the record starts, which
+   * reads as the end of the log, and opening the log zeroes the body left behind. A power loss can
+   * still tear the record like any other; its checksums catch that.
+   */
+  async appendInPieces(txId: number, commitTimeMs: number, body: Buffer, pause: () => Promise<void>): Promise<number> {
+    if (recordHeaderBytes + body.length <= appendPieceBytesMax) return this.append(txId, commitTimeMs, body);
+    this.assertWritable();
+    if (txId !== this.lastTxIdWritten + 1) throw new Error(`assertion: appending tx ${txId} after ${this.lastTxIdWritten}`);
+    let bodyCrc = 0;
+    for (let at = 0; at < body.length; at += appendPieceBytesMax) {
+      bodyCrc = crc32(body.subarray(at, at + appendPieceBytesMax), bodyCrc);
+      await pause();
+    }
+    this.assertWritable();
+    if (txId !== this.lastTxIdWritten + 1) throw new Error(`assertion: tx ${txId} appended in pieces, but another append came in between`);
+    const { header, chainCrc } = encodeRecordHeader(txId, commitTimeMs, body.length, bodyCrc, this.lastChecksum);
+    const recordBytes = recordHeaderBytes + body.length;
+    const seg = this.segmentFor(txId, recordBytes);
+    const start = this.writePos;
+    for (let left = this.preallocationNeeded(recordBytes); left > 0; ) {
+      left -= this.preallocateStep(left);
+      await pause();
+    }
+    for (let at = 0; at < body.length; at += appendPieceBytesMax) {
+      this.writeFully(body.subarray(at, at + appendPieceBytesMax), start + recordHeaderBytes + at);
+      await pause();
+      this.assertWritable();
+    }
+    if (this.writePos !== start || txId !== this.lastTxIdWritten + 1) throw new Error(`assertion: the log moved while tx ${txId} was appended in pieces`);
+    this.writeFully(header, start);
+    this.appended(seg, txId, commitTimeMs, recordBytes, chainCrc);
+    return chainCrc;
+  }
+
+  /** The segment a record of `recordBytes` goes to: the current one, or a new one when it would pass the rotation size. */
+  private segmentFor(txId: number, recordBytes: number): SegmentInfo {
+    const seg = this.segments[this.segments.length - 1]!;
+    if (seg.usedBytes > 0 && seg.usedBytes + recordBytes > this.opts.rotationBytes) {
       this.rotateTo(txId, this.lastChecksum, false);
-      seg = this.segments[this.segments.length - 1]!;
+      return this.segments[this.segments.length - 1]!;
     }
-    if (this.opts.preallocate && this.writePos + bytes.length > this.preallocatedEnd) {
-      const grow = Math.max(preallocateStepBytes, bytes.length);
-      for (let off = 0; off < grow; off += preallocateStepBytes) {
-        writeSync(this.fd, zeroChunk, 0, Math.min(preallocateStepBytes, grow - off), this.preallocatedEnd + off);
-      }
-      this.preallocatedEnd += grow;
-    }
+    return seg;
+  }
+
+  /** Bytes of zeros to write ahead of the write position so that a record of `recordBytes` fits (0: it fits). */
+  private preallocationNeeded(recordBytes: number): number {
+    if (!this.opts.preallocate || this.writePos + recordBytes <= this.preallocatedEnd) return 0;
+    return Math.max(preallocateStepBytes, recordBytes);
+  }
+
+  /** Writes one step of zeros (at most `preallocateStepBytes` of `bytesLeft`) at the preallocated end; returns its size. */
+  private preallocateStep(bytesLeft: number): number {
+    const n = Math.min(preallocateStepBytes, bytesLeft);
+    writeSync(this.fd, zeroChunk, 0, n, this.preallocatedEnd);
+    this.preallocatedEnd += n;
+    return n;
+  }
+
+  private writeFully(bytes: Buffer, position: number): void {
     try {
       let written = 0;
-      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, this.writePos + written);
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written, position + written);
     } catch (e) {
       this.fail(e);
       throw this.failure;
     }
-    this.writePos += bytes.length;
-    seg.usedBytes += bytes.length;
+  }
+
+  /** Records a record of `recordBytes` as written after the last one. */
+  private appended(seg: SegmentInfo, txId: number, commitTimeMs: number, recordBytes: number, chainCrc: number): void {
+    this.writePos += recordBytes;
+    seg.usedBytes += recordBytes;
     seg.lastTxId = txId;
     seg.lastCommitTimeMs = commitTimeMs;
     this.lastTxIdWritten = txId;
     this.lastChecksum = chainCrc;
-    return chainCrc;
   }
 
   /** Resolves once everything up to `txId` is on disk. Concurrent callers share fdatasyncs. */

@@ -19,8 +19,10 @@ function harnessTransactions(db: DatabaseHandle): TransactionSource {
     async beginWrite() {
       const tx = await db.beginWrite();
       started++;
-      return { graph: tx, id: `scratch-transaction-${started}`, commit: () => tx.commit(), rollback: () => tx.rollback() };
+      return { graph: tx, id: `scratch-transaction-${started}`, commit: () => tx.commit(), rollback: () => tx.rollback(), stopReason: () => null };
     },
+    pause: () => new Promise((resolve) => setImmediate(resolve)),
+    stopReason: () => null,
   };
 }
 
