@@ -42,18 +42,18 @@ export class KernelReadTx implements ReadTransaction {
     return this.base.relationshipsOf(nodeId, direction, types);
   }
   indexSeek(label: string, property: string, value: PropertyValue): Iterable<number> | undefined {
-    const rule = this.base.store.indexFor(label, property);
+    const rule = this.base.indexFor(label, property);
     return rule ? this.base.indexSeek(rule, value) : undefined;
   }
   indexRange(label: string, property: string, bounds: RangeBounds): Iterable<number> | undefined {
-    const rule = this.base.store.indexFor(label, property);
+    const rule = this.base.indexFor(label, property);
     return rule ? this.base.indexRange(rule, bounds) : undefined;
   }
   indexes(): IndexDescriptor[] {
-    return this.base.store.indexes().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
+    return this.base.indexRules().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
   }
   constraints(): ConstraintDescriptor[] {
-    return this.base.store.constraints().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
+    return this.base.constraintRules().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
   }
   countNodes(label?: string): number {
     return this.base.countNodes(label);

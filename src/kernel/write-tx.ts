@@ -91,8 +91,8 @@ export class KernelWriteTx implements WriteTransaction {
   ) {
     this.own = new TxState(memory);
     this.stack = [this.own, ...composeLayers(inherited).reverse()];
-    this.schemaIndexes = base.store.indexes().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
-    this.schemaConstraints = base.store.constraints().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
+    this.schemaIndexes = base.indexRules().map((r) => ({ name: r.name, label: r.label, property: r.property, unique: r.unique, constraintName: r.constraintName }));
+    this.schemaConstraints = base.constraintRules().map((c) => ({ name: c.name, label: c.label, property: c.property, kind: 'UNIQUE' as const, indexName: c.indexName }));
     for (const cs of inherited) this.inheritSchema(cs.schema);
   }
 
@@ -208,12 +208,12 @@ export class KernelWriteTx implements WriteTransaction {
 
   private committedIndex(label: string, property: string): IndexDescriptor | undefined {
     // Only indexes that exist in the store can be read; ones created in this transaction are populated at commit.
-    const rule = this.base.store.indexFor(label, property);
+    const rule = this.base.indexFor(label, property);
     return rule && this.schemaIndexes.some((i) => i.name === rule.name) ? rule : undefined;
   }
 
   indexSeek(label: string, property: string, value: PropertyValue): Iterable<number> | undefined {
-    const rule = this.base.store.indexFor(label, property);
+    const rule = this.base.indexFor(label, property);
     if (!rule || !this.committedIndex(label, property)) return undefined;
     const key = indexValueKey(value);
     const self = this;
@@ -227,7 +227,7 @@ export class KernelWriteTx implements WriteTransaction {
   }
 
   indexRange(label: string, property: string, bounds: RangeBounds): Iterable<number> | undefined {
-    const rule = this.base.store.indexFor(label, property);
+    const rule = this.base.indexFor(label, property);
     if (!rule || !this.committedIndex(label, property)) return undefined;
     const baseIds = this.base.indexRange(rule, bounds);
     if (!baseIds) return undefined;
@@ -454,7 +454,7 @@ export class KernelWriteTx implements WriteTransaction {
       // Newest first, so that a collision names the node that held the value first.
       const mine = [...this.own.nodeIdsWithLabel(c.label)].sort((a, b) => b - a);
       if (mine.length === 0) continue;
-      const rule = this.base.store.indexFor(c.label, c.property);
+      const rule = this.base.indexFor(c.label, c.property);
       let scanned: Map<string, number[]> | null = null;
       const storeIds = (value: PropertyValue, key: string): Iterable<number> => {
         if (rule) return this.base.indexSeek(rule, value);

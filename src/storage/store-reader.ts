@@ -5,7 +5,7 @@
 import type { Adjacent, Direction, NodeRecord, RangeBounds, RelRecord } from '../kernel/api.js';
 import type { Properties, PropertyValue } from '../values/value.js';
 import { decodeNodeAs, decodeRel, IndexRank, indexKeyValue } from './records.js';
-import type { GraphStore, IndexRule } from './store.js';
+import { type ConstraintRule, type GraphStore, type IndexRule, schemaRules, type SchemaRules } from './store.js';
 
 type ReadTxn = { done(): void; isDone?: boolean };
 
@@ -30,6 +30,30 @@ export class StoreReader {
 
   private get opts(): any {
     return { transaction: this.txn };
+  }
+
+  private rules: SchemaRules | undefined;
+
+  /**
+   * The index and constraint rules of this snapshot, read from it on first use. Not the store's
+   * current rules: an index created after the snapshot has no entries in it (a seek through it would
+   * find nothing), and one dropped after it still has them.
+   */
+  private schema(): SchemaRules {
+    return (this.rules ??= schemaRules(this.store.db.schema, this.opts));
+  }
+
+  indexRules(): IndexRule[] {
+    return [...this.schema().indexes.values()];
+  }
+
+  constraintRules(): ConstraintRule[] {
+    return [...this.schema().constraints.values()];
+  }
+
+  indexFor(label: string, property: string): IndexRule | undefined {
+    for (const r of this.schema().indexes.values()) if (r.label === label && r.property === property) return r;
+    return undefined;
   }
 
   close(): void {

@@ -87,6 +87,31 @@ export interface ApplyTx {
   commands: readonly Command[];
 }
 
+/** The index and constraint rules a snapshot of the `schema` sub-database holds. */
+export interface SchemaRules {
+  indexes: Map<string, IndexRule>;
+  constraints: Map<string, ConstraintRule>;
+}
+
+/**
+ * The rules in `schema` as of the read transaction in `opts`. An index marked populating is left
+ * out: a crash interrupted its population (never read it; recovery rebuilds it from the log's
+ * index.create, and Database.open refuses a store where one is left).
+ */
+export function schemaRules(schema: Database<Buffer, any>, opts: { transaction?: unknown }): SchemaRules {
+  const indexes = new Map<string, IndexRule>();
+  const constraints = new Map<string, ConstraintRule>();
+  const populating: string[] = [];
+  for (const { key, value } of schema.getRange({ ...opts } as any)) {
+    const [kind, name] = key as unknown as [string, string];
+    if (kind === 'populating') populating.push(name);
+    else if (kind === 'index') indexes.set(name, JSON.parse((value as Buffer).toString('utf8')) as IndexRule);
+    else if (kind === 'constraint') constraints.set(name, JSON.parse((value as Buffer).toString('utf8')) as ConstraintRule);
+  }
+  for (const name of populating) indexes.delete(name);
+  return { indexes, constraints };
+}
+
 export class GraphStore {
   readonly env: RootDatabase;
   readonly db: Record<SubDbName, Database<Buffer, any>>;
@@ -215,22 +240,9 @@ export class GraphStore {
         this.tokenNames[kind].set(id, name as string);
       }
     }
-    this.indexRules.clear();
-    this.constraintRules.clear();
-    const populating = new Set<string>();
-    for (const { key, value } of this.db.schema.getRange({})) {
-      const [kind, name] = key as unknown as [string, string];
-      if (kind === 'populating') {
-        populating.add(name);
-        continue;
-      }
-      const rule = JSON.parse(value.toString('utf8'));
-      if (kind === 'index') this.indexRules.set(name, rule as IndexRule);
-      else if (kind === 'constraint') this.constraintRules.set(name, rule as ConstraintRule);
-    }
-    // A crash interrupted these indexes' population: never read them; recovery rebuilds them from the
-    // log (index.create), and Database.open refuses a store where one is left.
-    for (const name of populating) this.indexRules.delete(name);
+    const rules = schemaRules(this.db.schema, {});
+    this.indexRules = rules.indexes;
+    this.constraintRules = rules.constraints;
     if (fv < 2 && !this.readOnly) this.upgradeFromFormat1();
     // By the version, not by the sub-database's presence: a format 1 store once opened for writing
     // by a build that crashed before upgrading has an empty one.
