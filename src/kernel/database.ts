@@ -543,8 +543,7 @@ export const storeApplyCrashPoint = 'store.betweenApplySlices';
 /**
  * Named crash point: QUIVER_CRASH_POINT=txlog.betweenAppendPieces kills the process (SIGKILL) at the
  * first pause of a log append in pieces, when part of a large record's body is in the segment and its
- * header is not. TODO(#15): a process-level test that uses it; src/txlog/txlog.test.ts stops an append
- * between two pieces in-process, which leaves the file as a kill does.
+ * header is not (test/log-append-crash.test.ts).
  */
 export const logAppendCrashPoint = 'txlog.betweenAppendPieces';
 
