@@ -33,3 +33,20 @@ test('refuses a variable from before an aggregating WITH that is not a grouping 
     return true;
   });
 });
+
+test('a sort of many rows pauses between its pieces and is the stable sort of the whole (ties keep their input order)', async () => {
+  // 9 001 rows: three runs of the sliced merge sort and an odd one out, mixed types and nulls.
+  const r = await h.run('UNWIND range(1, 9001) AS i RETURN i, CASE i % 11 WHEN 0 THEN null WHEN 1 THEN toString(i % 5) ELSE (i * 7919) % 13 END AS k ORDER BY k DESC');
+  const rows = r.rows.map(([i, k]) => ({ i: Number(i as bigint), k }));
+  const expected = [...rows].sort((a, b) => a.i - b.i);
+  // Cypher's descending order: null first, then numbers above strings, each descending.
+  const rank = (k: unknown): number => (k === null ? 0 : typeof k === 'bigint' ? 1 : 2);
+  expected.sort((a, b) => {
+    if (rank(a.k) !== rank(b.k)) return rank(a.k) - rank(b.k);
+    if (a.k === b.k) return 0;
+    if (typeof a.k === 'bigint') return (b.k as bigint) > (a.k as bigint) ? 1 : -1;
+    return (b.k as string) > (a.k as string) ? 1 : -1;
+  });
+  assert.equal(rows.length, 9001);
+  assert.deepEqual(rows, expected);
+});

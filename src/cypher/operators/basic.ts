@@ -10,7 +10,7 @@ import { QuiverError } from '../../util/errors.js';
 import type { Value } from '../../values/value.js';
 import { orderCompare, valueKey } from '../compare.js';
 import type { ExecContext, Row } from '../context.js';
-import { slicePause, type Flow } from '../execution-slice.js';
+import { slicePause, type Flow, type SlicePause } from '../execution-slice.js';
 import { evaluate } from '../evaluate.js';
 import { rangeBounds, rangeValues } from '../functions.js';
 import { rowCountProblem } from '../value-util.js';
@@ -134,24 +134,77 @@ export class Sort implements Operator {
     return 'Sort';
   }
   *run(input: Iterable<Flow>, ctx: ExecContext): Iterable<Flow> {
-    const keyed: { row: Row; keys: Value[] }[] = [];
+    const keyed: SortEntry[] = [];
     for (const row of input) {
       if (row === slicePause) yield row;
       else keyed.push({ row, keys: this.items.map((s) => evaluate(s.expr, row, ctx)) });
     }
-    // TODO(#15): the sort itself is one uninterruptible call (about 1 s per million rows).
-    keyed.sort((a, b) => {
+    const compare = (a: SortEntry, b: SortEntry): number => {
       for (let i = 0; i < this.items.length; i++) {
         const c = orderCompare(a.keys[i]!, b.keys[i]!);
         if (c !== 0) return this.items[i]!.descending ? -c : c;
       }
       return 0;
-    });
-    for (const k of keyed) {
+    };
+    let sorted: SortEntry[] = [];
+    for (const step of sortInSlices(keyed, compare, ctx)) {
+      if (step === slicePause) yield step;
+      else sorted = step;
+    }
+    for (const k of sorted) {
       if (ctx.slice.due()) yield slicePause;
       yield k.row;
     }
   }
+}
+
+interface SortEntry {
+  row: Row;
+  keys: Value[];
+}
+
+/**
+ * Rows per run sorted in one Array.prototype.sort call: a few ms at most, so the statement can pause
+ * between runs (a million rows in one call took about 1 s of the event loop).
+ */
+const sortRunRows = 4096;
+
+/**
+ * A stable merge sort that pauses when the slice is used up: runs of `sortRunRows` sorted by the
+ * engine's (stable) sort, then merged pairwise, the left run winning ties. Yields pauses, and the
+ * sorted array last.
+ */
+function* sortInSlices<T>(items: T[], compare: (a: T, b: T) => number, ctx: ExecContext): Generator<T[] | SlicePause> {
+  if (items.length <= sortRunRows) {
+    yield items.sort(compare);
+    return;
+  }
+  let runs: T[][] = [];
+  for (let i = 0; i < items.length; i += sortRunRows) {
+    runs.push(items.slice(i, i + sortRunRows).sort(compare));
+    if (ctx.slice.due()) yield slicePause;
+  }
+  while (runs.length > 1) {
+    const next: T[][] = [];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const a = runs[r]!;
+      const b = runs[r + 1]!;
+      const out: T[] = new Array(a.length + b.length);
+      let i = 0;
+      let j = 0;
+      let o = 0;
+      while (i < a.length && j < b.length) {
+        out[o++] = compare(b[j]!, a[i]!) < 0 ? b[j++]! : a[i++]!;
+        if ((o & 127) === 0 && ctx.slice.due()) yield slicePause;
+      }
+      while (i < a.length) out[o++] = a[i++]!;
+      while (j < b.length) out[o++] = b[j++]!;
+      next.push(out);
+    }
+    if (runs.length % 2 === 1) next.push(runs[runs.length - 1]!);
+    runs = next;
+  }
+  yield runs[0]!;
 }
 
 /**
