@@ -102,6 +102,7 @@ function build(text: string): PreparedQuery {
   if (statement.kind === 'AdminCommand') return adminQuery(statement);
   if (statement.kind !== 'Query') {
     const columns = schemaColumns(statement);
+    const command = statement;
     return {
       columns,
       kind: 'schema',
@@ -109,8 +110,11 @@ function build(text: string): PreparedQuery {
       statement,
       execute(graph, parameters, options) {
         const ctx = makeContext(graph, parameters, options);
-        const rows = [...runSchemaCommand(statement, ctx)].map((r) => columns.map((c) => r.get(c) ?? null));
-        return finished(columns, rows, ctx.stats);
+        let iterator: Iterator<Value[] | SlicePause> | null = null;
+        function* produce(): Generator<Value[] | SlicePause> {
+          for (const r of runSchemaCommand(command, ctx)) yield r === slicePause ? r : columns.map((c) => r.get(c) ?? null);
+        }
+        return { columns, rows: () => (iterator ??= produce()), stats: () => ({ ...ctx.stats }) };
       },
       explain: () => [statement.kind],
       executeInTransactions: () => Promise.reject(new Error('assertion: only CALL { ... } IN TRANSACTIONS runs in transactions')),

@@ -8,7 +8,7 @@ import { QuiverError } from '../util/errors.js';
 import type { Value } from '../values/value.js';
 import { writerOf, type ExecContext, type Row } from './context.js';
 import { evaluate } from './evaluate.js';
-import { withoutPauses } from './execution-slice.js';
+import { slicePause, withoutPauses, type Flow } from './execution-slice.js';
 import { runPipeline } from './operators/basic.js';
 import { planProjection, projectionItems } from './planner.js';
 
@@ -78,12 +78,18 @@ export function applyShowModifiers(rows: Row[], m: ShowModifiers, all: string[],
   return out;
 }
 
-export function runSchemaCommand(cmd: SchemaCommand, ctx: ExecContext): Iterable<Row> {
+/**
+ * Runs a schema command; its rows come last. Creating a uniqueness constraint checks the existing
+ * nodes in steps and pauses between them when the slice is used up.
+ */
+export function* runSchemaCommand(cmd: SchemaCommand, ctx: ExecContext): Generator<Flow> {
   switch (cmd.kind) {
     case 'ShowIndexes':
-      return applyShowModifiers(indexRows(ctx.graph), cmd.modifiers, showIndexColumns, ctx);
+      yield* applyShowModifiers(indexRows(ctx.graph), cmd.modifiers, showIndexColumns, ctx);
+      return;
     case 'ShowConstraints':
-      return applyShowModifiers(constraintRows(ctx.graph), cmd.modifiers, showConstraintColumns, ctx);
+      yield* applyShowModifiers(constraintRows(ctx.graph), cmd.modifiers, showConstraintColumns, ctx);
+      return;
     default:
       break;
   }
@@ -101,7 +107,7 @@ export function runSchemaCommand(cmd: SchemaCommand, ctx: ExecContext): Iterable
       break;
     case 'CreateConstraint':
       if (cmd.properties.length !== 1) throw new QuiverError('SemanticError', 'Composite uniqueness constraints are not supported: constrain one property at a time');
-      w.createUniqueConstraint(cmd.name, cmd.label, cmd.properties[0]!, cmd.ifNotExists);
+      for (const _ of w.uniqueConstraintSteps(cmd.name, cmd.label, cmd.properties[0]!, cmd.ifNotExists)) if (ctx.slice.due()) yield slicePause;
       break;
     case 'DropConstraint':
       w.dropConstraint(cmd.name, cmd.ifExists);
@@ -113,5 +119,4 @@ export function runSchemaCommand(cmd: SchemaCommand, ctx: ExecContext): Iterable
   else if (c1 < c0) ctx.stats.constraintsRemoved += c0 - c1;
   else if (i1 > i0) ctx.stats.indexesAdded += i1 - i0;
   else if (i1 < i0) ctx.stats.indexesRemoved += i0 - i1;
-  return [];
 }

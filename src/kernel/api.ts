@@ -96,6 +96,12 @@ export interface GraphWrite extends GraphRead {
   createIndex(name: string | null, label: string, property: string, ifNotExists: boolean): void;
   dropIndex(name: string, ifExists: boolean): void;
   createUniqueConstraint(name: string | null, label: string, property: string, ifNotExists: boolean): void;
+  /**
+   * createUniqueConstraint in steps: each step checks one existing node against the constraint, so a
+   * caller can pause between them (a label of a million nodes takes about 2 s to check). The
+   * constraint is added when the last step has run; nothing is added when a step throws.
+   */
+  uniqueConstraintSteps(name: string | null, label: string, property: string, ifNotExists: boolean): Iterable<void>;
   dropConstraint(name: string, ifExists: boolean): void;
 }
 

@@ -398,6 +398,10 @@ export class KernelWriteTx implements WriteTransaction {
   }
 
   createUniqueConstraint(name: string | null, label: string, property: string, ifNotExists: boolean): void {
+    for (const _ of this.uniqueConstraintSteps(name, label, property, ifNotExists));
+  }
+
+  *uniqueConstraintSteps(name: string | null, label: string, property: string, ifNotExists: boolean): Generator<void> {
     this.assertOpen();
     const cname = name ?? generatedName('constraint', label, property);
     const same = this.schemaConstraints.find((c) => c.label === label && c.property === property);
@@ -421,7 +425,10 @@ export class KernelWriteTx implements WriteTransaction {
         throw new QuiverError('ConstraintViolation', `Unable to create constraint \`${cname}\`: Both Node(${other}) and Node(${id}) have the label \`${label}\` and property \`${property}\` = ${show(v)}`);
       }
       seen.set(k, id);
+      yield;
     }
+    // Nothing else uses this transaction between the steps (one statement at a time runs in it).
+    this.assertOpen();
     this.schemaIndexes.push({ name: cname, label, property, unique: true, constraintName: cname });
     this.schemaConstraints.push({ name: cname, label, property, kind: 'UNIQUE', indexName: cname });
     this.own.addSchemaCommand({ op: 'index.create', name: cname, label, property, unique: true, constraintName: cname });

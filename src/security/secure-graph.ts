@@ -305,6 +305,11 @@ class SecureGraphWrite extends SecureGraphRead implements GraphWrite {
     this.writer.createUniqueConstraint(name, label, property, ifNotExists);
   }
 
+  uniqueConstraintSteps(name: string | null, label: string, property: string, ifNotExists: boolean): Iterable<void> {
+    this.requireSchema('create_constraint', 'create constraint');
+    return this.writer.uniqueConstraintSteps(name, label, property, ifNotExists);
+  }
+
   dropConstraint(name: string, ifExists: boolean): void {
     this.requireSchema('drop_constraint', 'drop constraint');
     this.writer.dropConstraint(name, ifExists);
