@@ -270,6 +270,34 @@ describe('GraphStore', () => {
       }
     });
 
+    it('removes a dropped index\'s entries in slices, and a crash between them leaves the rest for the next open to remove', async () => {
+      const dir = join(scratch, randomUUID());
+      let store = GraphStore.create(dir, { databaseId: randomUUID(), storeId: randomUUID() });
+      store.apply(2, 0, 0, [{ op: 'index.create', name: 'p_v', label: 'P', property: 'v', unique: false, constraintName: null }]);
+      store.apply(3, 0, 0, Array.from({ length: 20_000 }, (_, id) => ({ op: 'node.put' as const, id, labels: ['P'], properties: props({ v: BigInt(id % 5000) }) })));
+      assert.equal(store.db.pidx.getKeysCount({}), 20_000);
+      let pauses = 0;
+      // The "crash": the apply stops at its third pause, after some slices committed.
+      await assert.rejects(
+        store.applyBatchSliced([{ txId: 4, checksum: 0, commitTimeMs: 0, commands: [{ op: 'index.drop', name: 'p_v' }] }], 0, async () => {
+          if (++pauses === 3) throw new Error('crash');
+        }),
+        /crash/,
+      );
+      const left = store.db.pidx.getKeysCount({}) + store.db.pidxValues.getKeysCount({});
+      assert.ok(left > 0 && left < 25_000, `the removal stopped half way: ${left} entries left`);
+      assert.equal(read(store, (tx) => tx.indexes().length), 0, 'the dropped index is not read');
+      store.close();
+      store = GraphStore.open(dir);
+      try {
+        assert.equal(store.db.pidx.getKeysCount({}) + store.db.pidxValues.getKeysCount({}), 0, 'the open finished the removal');
+        assert.equal([...store.db.schema.getKeys({})].filter((k) => (k as unknown as string[])[0] === 'dropping').length, 0, 'and its mark');
+        assertConsistent(store, 'after the removal');
+      } finally {
+        store.close();
+      }
+    });
+
     it('populates an index created after the data, in the same batch as later changes', () => {
       const store = newStore();
       try {

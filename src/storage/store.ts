@@ -112,6 +112,17 @@ export function schemaRules(schema: Database<Buffer, any>, opts: { transaction?:
   return { indexes, constraints };
 }
 
+/** Resumable work on an index inside a sliced apply: its population, or the removal of a dropped one's entries. */
+interface IndexWork {
+  /** Works until `deadlineMs` (performance.now(); Infinity: to the end); true once done. */
+  continue(deadlineMs: number): boolean;
+}
+
+/** The schema key that marks the entries of dropped index `indexId` as still being removed. */
+function droppingKey(indexId: number): [string, number] {
+  return ['dropping', indexId];
+}
+
 export class GraphStore {
   readonly env: RootDatabase;
   readonly db: Record<SubDbName, Database<Buffer, any>>;
@@ -247,6 +258,7 @@ export class GraphStore {
     // By the version, not by the sub-database's presence: a format 1 store once opened for writing
     // by a build that crashed before upgrading has an empty one.
     this.propertyIndex = new PropertyIndexEntries(this.db.pidx, fv < 2 && this.readOnly ? undefined : this.db.pidxValues);
+    if (!this.readOnly) this.finishIndexRemovals();
     this.cachedMeta = this.readMeta();
   }
 
@@ -389,8 +401,8 @@ export class GraphStore {
     /** Position: the next command to apply is txs[txIndex].commands[commandIndex]. */
     let txIndex = 0;
     let commandIndex = 0;
-    /** An index.create's population still running: it ends before the next command is applied. */
-    let population: IndexPopulation | null = null;
+    /** An index's population or removal still running: it ends before the next command is applied. */
+    let population: IndexWork | null = null;
     let lastWhole: ApplyTx | undefined;
     const state = {
       done: false,
@@ -478,7 +490,7 @@ export class GraphStore {
     token: (kind: TokenKind, name: string) => number,
     labelName: (id: number) => string,
     propName: (id: number) => string,
-  ): { node?: number; rel?: number; population?: IndexPopulation } {
+  ): { node?: number; rel?: number; population?: IndexWork } {
     switch (c.op) {
       case 'node.put': {
         const oldBytes = fresh ? undefined : this.db.nodes.getBinary(c.id);
@@ -549,8 +561,11 @@ export class GraphStore {
         if (!rule) return {};
         indexRules.delete(c.name);
         this.db.schema.remove(['index', c.name] as any);
-        this.propertyIndex.removeAll(rule.id);
-        return {};
+        // The rule is gone with this LMDB transaction, so nothing reads the entries any more; they are
+        // removed in slices (a million take about a second), under a mark that a crash leaves for
+        // the next open to finish (finishIndexRemovals).
+        this.db.schema.put(droppingKey(rule.id) as any, Buffer.from(JSON.stringify({ id: rule.id, name: rule.name })));
+        return { population: this.indexRemoval(rule.id) };
       }
       case 'constraint.create': {
         if (constraintRules.has(c.name)) return {};
@@ -591,6 +606,33 @@ export class GraphStore {
       if (kb) this.propertyIndex.remove(rule.id, kb, nodeId);
       if (ka) this.propertyIndex.add(rule.id, ka, nodeId);
     }
+  }
+
+  /** Removes the entries of dropped index `indexId` in slices, then its dropping mark. */
+  private indexRemoval(indexId: number): IndexWork {
+    return {
+      continue: (deadlineMs: number): boolean => {
+        if (!this.propertyIndex.removeUntil(indexId, deadlineMs)) return false;
+        this.db.schema.remove(droppingKey(indexId) as any);
+        return true;
+      },
+    };
+  }
+
+  /**
+   * Finishes the removal of indexes dropped before a crash stopped it (their marks are left): the
+   * rule is gone, the entries would only take space. Runs when a store is opened for writing.
+   */
+  private finishIndexRemovals(): void {
+    const marks: number[] = [];
+    for (const key of this.db.schema.getKeys({})) {
+      const [kind, indexId] = key as unknown as [string, unknown];
+      if (kind === 'dropping') marks.push(indexId as number);
+    }
+    if (marks.length === 0) return;
+    this.env.transactionSync(() => {
+      for (const indexId of marks) this.indexRemoval(indexId).continue(Infinity);
+    });
   }
 
   /** The rule stored under `name`, loaded or not (an interrupted population's rule is not loaded). */
