@@ -2,6 +2,7 @@
  * Builds the one S3Client a target uses: region and endpoint from the standard AWS variables,
  * credentials from the SDK's default provider chain, retries (standard mode: exponential back-off
  * with jitter for throttling, transient 5xx and dropped connections) and timeouts from the settings.
+ * Over https, artifact bodies are sent with an unsigned payload (see addUnsignedPayloadOverHttps).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent } from 'node:http';
@@ -33,10 +34,6 @@ export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEn
     // Artifacts carry their own CRC32 per block and a SHA-256 that every read checks; the SDK's
     // default extra checksum headers are rejected by several S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
-    // The SigV4 signer still SHA-256s every part (a Buffer body), over http and https alike: the
-    // largest client-side cost of an upload in the bench/s3 profile (docs/performance.md).
-    // TODO(#17): send UNSIGNED-PAYLOAD for UploadPart over https (TLS covers the transit, as boto3
-    // does when a checksum header is present), with a test that inspects the signed request.
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
       connectionTimeout: s3ConnectTimeoutMs,
@@ -45,5 +42,30 @@ export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEn
       httpsAgent: new HttpsAgent(agentOptions),
     },
   });
+  addUnsignedPayloadOverHttps(client);
   return { client, endpoint };
+}
+
+/** Commands whose body is artifact bytes (a part, or a whole small artifact or record). */
+const unsignedPayloadCommands: ReadonlySet<string> = new Set(['UploadPartCommand', 'PutObjectCommand']);
+
+/**
+ * Over https, UploadPart and PutObject carry `x-amz-content-sha256: UNSIGNED-PAYLOAD`, which the
+ * SigV4 signer (finalizeRequest step, after this build step) then signs as the payload hash instead
+ * of SHA-256-ing the body: that hash was the largest client-side CPU cost of an upload
+ * (docs/performance.md). The header itself is still signed. TLS protects the bytes in transit, and
+ * every artifact carries a CRC32 per block and a SHA-256 that every read checks. Over plain http the
+ * signed payload hash is the only check of a part in transit, so it stays.
+ */
+function addUnsignedPayloadOverHttps(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const request = args.request as { protocol?: unknown; headers?: Record<string, string> } | undefined;
+      if (request?.protocol === 'https:' && request.headers !== undefined && unsignedPayloadCommands.has(context.commandName ?? '')) {
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'quiverUnsignedPayloadOverHttps' },
+  );
 }
