@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isQuiverError } from '../../util/errors.js';
 import { patterned, runTargetContract } from '../target-contract.js';
-import { s3AbandonedUploadAgeMs, s3ReadChunkBytes } from './limits.js';
+import { s3AbandonedUploadAgeMs, s3ReadChunkBytes, s3SocketsMax } from './limits.js';
 import { createS3Client } from './s3-client.js';
 import { defaultS3Settings, type S3TargetSettings } from './s3-settings.js';
 import { S3Target } from './s3-target.js';
@@ -73,6 +73,22 @@ describe('S3Target', () => {
     assert.ok(Buffer.concat(chunks).equals(bytes));
     assert.equal(server.count('GetObject'), 0, 'no whole-object GET');
     assert.equal(server.count('GetObjectRange'), Math.ceil(bytes.length / s3ReadChunkBytes));
+  });
+
+  it('frees the GETs it started ahead when a read stops early, so that later reads still get sockets', async () => {
+    const target = newTarget();
+    const bytes = patterned(6 * s3ReadChunkBytes + 100);
+    await writeObject(target, 'a.backup', bytes);
+    // More abandoned reads than the client has sockets (s3SocketsMax), each with GETs started ahead.
+    for (let i = 0; i < s3SocketsMax + 4; i++) {
+      for await (const piece of target.openRead('a.backup')) {
+        assert.ok((piece as Buffer).length > 0);
+        break;
+      }
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of target.openRead('a.backup')) chunks.push(c as Buffer);
+    assert.ok(Buffer.concat(chunks).equals(bytes));
   });
 
   it('aborts the multipart upload on abort, leaving no object and no upload', async () => {
