@@ -38,6 +38,9 @@ export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEn
     requestHandler: {
       connectionTimeout: s3ConnectTimeoutMs,
       requestTimeout: settings.requestTimeoutMs,
+      // Without this the handler only logs a warning when requestTimeout passes and keeps waiting:
+      // a store that never answers would hang the command. The TimeoutError is retried.
+      throwOnRequestTimeout: true,
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
     },

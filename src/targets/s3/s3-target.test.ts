@@ -113,6 +113,19 @@ describe('S3Target', () => {
     assert.ok(server.faults.every((f) => f.count === 0), 'every injected fault was hit');
   });
 
+  it('gives up on a request the store does not answer within backup.s3.request_timeout, and retries it', async () => {
+    const target = newTarget({ requestTimeoutMs: 2_000 });
+    const bytes = patterned(100_000);
+    await writeObject(target, 'a.backup', bytes);
+    server.resetCounts();
+    server.faults.push({ match: (op) => op === 'GetObjectRange', count: 1, status: 503, code: 'SlowDown', stallMs: 30_000 });
+    const startedMs = Date.now();
+    assert.ok((await target.readRange('a.backup', 0, bytes.length)).equals(bytes));
+    const tookMs = Date.now() - startedMs;
+    assert.equal(server.count('GetObjectRange'), 2, 'the stalled request and its retry');
+    assert.ok(tookMs < 20_000, `answered by the retry, not by the stalled request (${tookMs} ms)`);
+  });
+
   it('gives up after backup.s3.max_attempts with a one-line error naming the endpoint', async () => {
     const target = newTarget({ maxAttempts: 2 });
     server.faults.push({ count: 2, status: 503, code: 'SlowDown' });

@@ -46,6 +46,8 @@ export interface InjectedFault {
   count: number;
   status: number;
   code: string;
+  /** Answer only after this many ms (a store that hangs); a client that gave up meanwhile gets nothing. */
+  stallMs?: number;
 }
 
 export interface TestS3ServerOptions {
@@ -208,6 +210,7 @@ export class TestS3Server {
     const fault = this.faults.find((f) => f.count > 0 && (f.match ?? (() => true))(op));
     if (fault) {
       fault.count -= 1;
+      if (fault.stallMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.stallMs).unref());
       return xmlError(ctx, fault.status, fault.code, 'injected by the test server');
     }
     const [bucket, key] = splitPath(ctx.path);
