@@ -9,7 +9,7 @@ const mebibyte = 1024 * 1024;
  * Bytes per ranged GET when streaming a whole artifact (restore, verify, check). Memory does not grow
  * with it (bodies are streamed, see s3ReadAheadChunks); request count does: 1 MiB GETs cost about
  * 0.4 s more client CPU and 0.8 s more S3 server CPU than 4 MiB ones per 434 MiB artifact
- * (signing, SDK middleware, the store's per-request work; docs/performance.md, S3 run E).
+ * (signing, SDK middleware, the store's per-request work; docs/performance.md, runs S3-F/G).
  */
 export const s3ReadChunkBytes = 4 * mebibyte;
 
@@ -18,8 +18,8 @@ export const s3ReadChunkBytes = 4 * mebibyte;
  * bodies are not gathered into buffers: each waits in its socket (in the kernel's receive buffer,
  * outside the process) until its turn, then is passed on in the pieces the socket delivers. Gathered
  * (the SDK's transformToByteArray: every piece, then a 4 MiB copy of them), the restore of a 434 MiB
- * artifact peaked at 290–335 MiB RSS against 260–277 MiB for a folder restore; streamed, 265–283 MiB,
- * and faster (docs/performance.md, S3 run E).
+ * artifact peaked at 290–335 MiB RSS against 261–277 MiB for a folder restore; streamed, 265–283 MiB,
+ * with less CPU (docs/performance.md, runs S3-F/G).
  */
 export const s3ReadAheadChunks = 4;
 
