@@ -3,8 +3,8 @@
  * body (UploadPart, PutObject) goes with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, still a signed
  * header, so the client never SHA-256s the parts; over http, each part's signed payload hash is the
  * SHA-256 of exactly the bytes the store kept for that part. The https store has a certificate from
- * a CA made by openssl at run time, trusted by the client through NODE_EXTRA_CA_CERTS; both artifacts
- * restore to the same graph.
+ * a CA made by openssl at run time, trusted by the client through NODE_EXTRA_CA_CERTS. Both artifacts
+ * restore to the same graph, the https one after a failed part was sent again.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -79,7 +79,10 @@ describe('the payload hash of S3 uploads', () => {
 
   it('over https sends every part and object body UNSIGNED-PAYLOAD, as a signed header, and still signs the other requests', async () => {
     assert.match(https.endpoint, /^https:\/\//);
+    // Parts go to the TLS socket as a stream of slices: a failed part must be sent whole again.
+    https.faults.push({ match: (op) => op === 'UploadPart', count: 1, status: 500, code: 'InternalError' });
     const name = await backupTo(https);
+    assert.equal(https.faults[0]!.count, 0, 'the injected part failure was hit (and retried)');
     const bodies = requests(https, 'UploadPart', 'PutObject');
     assert.ok(requests(https, 'UploadPart').length >= 2, `a multipart upload (${requests(https, 'UploadPart').length} parts)`);
     for (const r of bodies) {

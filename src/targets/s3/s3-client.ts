@@ -7,6 +7,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { Readable } from 'node:stream';
 import { s3ConnectTimeoutMs, s3SocketsMax } from './limits.js';
 import { configuredEndpoint, configuredRegion, type S3TargetSettings } from './s3-settings.js';
 
@@ -46,7 +47,36 @@ export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEn
     },
   });
   addUnsignedPayloadOverHttps(client);
+  addStreamedPartsOverHttps(client);
   return { client, endpoint };
+}
+
+/** Bytes handed to the TLS socket at a time when a part is streamed (addStreamedPartsOverHttps). */
+const tlsPartWriteBytes = 1024 * 1024;
+
+/**
+ * Over https, a part's Buffer body is sent as a stream of tlsPartWriteBytes slices (a fresh stream
+ * for every attempt, so a retry sends the whole part again). Written whole, TLS encrypts the entire
+ * part at once into buffers of its own that wait for the socket to drain: a second copy of every
+ * part in flight. Runs per attempt after signing (deserialize step), which has already set the
+ * Content-Length; over http the Buffer goes to the socket as it is, without a copy.
+ */
+function addStreamedPartsOverHttps(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const request = args.request as { protocol?: unknown; body?: unknown } | undefined;
+      if (request?.protocol !== 'https:' || !unsignedPayloadCommands.has(context.commandName ?? '') || !Buffer.isBuffer(request.body) || request.body.length <= tlsPartWriteBytes) {
+        return next(args);
+      }
+      const part = request.body;
+      const slices = function* () {
+        for (let offset = 0; offset < part.length; offset += tlsPartWriteBytes) yield part.subarray(offset, offset + tlsPartWriteBytes);
+      };
+      const streamed = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as object, request, { body: Readable.from(slices(), { objectMode: false }) });
+      return next({ ...args, request: streamed });
+    },
+    { step: 'deserialize', name: 'quiverStreamedPartsOverHttps' },
+  );
 }
 
 /** Commands whose body is artifact bytes (a part, or a whole small artifact or record). */
