@@ -23,6 +23,13 @@ export const s3ReadChunkBytes = 4 * mebibyte;
  */
 export const s3ReadAheadChunks = 4;
 
+/**
+ * Bytes of a part handed to a TLS socket at a time. A part written whole is encrypted whole into
+ * buffers that wait for the socket to drain, a second copy of every part in flight (about 40 MiB more
+ * peak RSS for 16 MiB × 4 parts; docs/performance.md, run S3-H); 1 MiB slices keep that copy small.
+ */
+export const s3TlsWriteBytes = 1024 * 1024;
+
 /** Keys per LIST page we ask for: S3's own maximum. */
 export const s3ListPageKeys = 1000;
 

@@ -2,13 +2,14 @@
  * Builds the one S3Client a target uses: region and endpoint from the standard AWS variables,
  * credentials from the SDK's default provider chain, retries (standard mode: exponential back-off
  * with jitter for throttling, transient 5xx and dropped connections) and timeouts from the settings.
- * Over https, artifact bodies are sent with an unsigned payload (see addUnsignedPayloadOverHttps).
+ * Over https, artifact bodies are sent with an unsigned payload and parts are handed to the TLS
+ * socket a slice at a time (addUnsignedPayloadOverHttps, addStreamedPartsOverHttps).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
-import { s3ConnectTimeoutMs, s3SocketsMax } from './limits.js';
+import { s3ConnectTimeoutMs, s3SocketsMax, s3TlsWriteBytes } from './limits.js';
 import { configuredEndpoint, configuredRegion, type S3TargetSettings } from './s3-settings.js';
 
 export interface S3ClientWithEndpoint {
@@ -51,11 +52,8 @@ export function createS3Client(settings: S3TargetSettings, env: NodeJS.ProcessEn
   return { client, endpoint };
 }
 
-/** Bytes handed to the TLS socket at a time when a part is streamed (addStreamedPartsOverHttps). */
-const tlsPartWriteBytes = 1024 * 1024;
-
 /**
- * Over https, a part's Buffer body is sent as a stream of tlsPartWriteBytes slices (a fresh stream
+ * Over https, a part's Buffer body is sent as a stream of s3TlsWriteBytes slices (a fresh stream
  * for every attempt, so a retry sends the whole part again). Written whole, TLS encrypts the entire
  * part at once into buffers of its own that wait for the socket to drain: a second copy of every
  * part in flight. Runs per attempt after signing (deserialize step), which has already set the
@@ -65,13 +63,14 @@ function addStreamedPartsOverHttps(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => (args) => {
       const request = args.request as { protocol?: unknown; body?: unknown } | undefined;
-      if (request?.protocol !== 'https:' || !unsignedPayloadCommands.has(context.commandName ?? '') || !Buffer.isBuffer(request.body) || request.body.length <= tlsPartWriteBytes) {
+      if (request?.protocol !== 'https:' || !artifactBodyCommands.has(context.commandName ?? '') || !Buffer.isBuffer(request.body) || request.body.length <= s3TlsWriteBytes) {
         return next(args);
       }
       const part = request.body;
       const slices = function* () {
-        for (let offset = 0; offset < part.length; offset += tlsPartWriteBytes) yield part.subarray(offset, offset + tlsPartWriteBytes);
+        for (let offset = 0; offset < part.length; offset += s3TlsWriteBytes) yield part.subarray(offset, offset + s3TlsWriteBytes);
       };
+      // A shallow copy of this attempt's signed request that keeps its class (HttpRequest.isInstance).
       const streamed = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as object, request, { body: Readable.from(slices(), { objectMode: false }) });
       return next({ ...args, request: streamed });
     },
@@ -80,7 +79,7 @@ function addStreamedPartsOverHttps(client: S3Client): void {
 }
 
 /** Commands whose body is artifact bytes (a part, or a whole small artifact or record). */
-const unsignedPayloadCommands: ReadonlySet<string> = new Set(['UploadPartCommand', 'PutObjectCommand']);
+const artifactBodyCommands: ReadonlySet<string> = new Set(['UploadPartCommand', 'PutObjectCommand']);
 
 /**
  * Over https, UploadPart and PutObject carry `x-amz-content-sha256: UNSIGNED-PAYLOAD`, which the
@@ -94,7 +93,7 @@ function addUnsignedPayloadOverHttps(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => (args) => {
       const request = args.request as { protocol?: unknown; headers?: Record<string, string> } | undefined;
-      if (request?.protocol === 'https:' && request.headers !== undefined && unsignedPayloadCommands.has(context.commandName ?? '')) {
+      if (request?.protocol === 'https:' && request.headers !== undefined && artifactBodyCommands.has(context.commandName ?? '')) {
         request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
       }
       return next(args);
