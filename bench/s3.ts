@@ -11,14 +11,17 @@
  * The S3 server (s3rver plus the test front layer) runs in a process of its own by default, as a
  * real store would be: in the benchmark's process it would share the event loop and be charged to
  * no one. `--s3-server-in-process=true` reproduces the earlier setup, for comparison.
+ * `--s3-https=true` serves S3 over https (a certificate from a CA made by openssl for the run, trusted
+ * by the client through NODE_EXTRA_CA_CERTS), as real stores are reached; parts then go unsigned.
  *
- *   node dist/bench/s3.js [--store-mb=2048] [--reps=2] [--cpu-prof-dir=<dir>]
+ *   node dist/bench/s3.js [--store-mb=2048] [--reps=2] [--s3-https=true] [--cpu-prof-dir=<dir>]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestS3Server } from '../src/targets/s3/s3-test-server.js';
+import { TestPki } from '../src/tls/test-pki.js';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
 import { adminBin, type BenchHome, cleanupOnInterrupt, createBenchHome, fileBytes, onlyFile, makeScratchDir, removeTree } from './support/home.js';
 import { processCpuMs, runTimedOk, type TimedRun } from './support/process.js';
@@ -37,6 +40,7 @@ const options = parseBenchOptions(
   process.argv.slice(2),
   [
     { name: 's3-server-in-process', defaultValue: 'false', doc: 'run the S3 server inside the benchmark process (the setup before 2026-12-07) instead of a child process of its own' },
+    { name: 's3-https', defaultValue: 'false', doc: 'serve S3 over https (certificate from a CA made by openssl for the run, trusted through NODE_EXTRA_CA_CERTS)' },
     { name: 'cpu-prof-dir', defaultValue: '', doc: 'write a --cpu-prof profile of every quiver-admin run into this folder' },
     { name: 'before-admin-js', defaultValue: '', doc: 'quiver-admin.js of an earlier build: each repetition then also backs up to and restores from S3 with it, for a before/after comparison under the same load' },
   ],
@@ -46,6 +50,7 @@ const storeBytesTarget = numberOption(options, 'store-mb') * mebibyte;
 const reps = Math.max(1, numberOption(options, 'reps'));
 const keep = booleanOption(options, 'keep');
 const s3InProcess = booleanOption(options, 's3-server-in-process');
+const s3Https = booleanOption(options, 's3-https');
 const cpuProfDir = options.get('cpu-prof-dir') ?? '';
 const beforeAdminJs = options.get('before-admin-js') ?? '';
 /** The client run: this build's quiver-admin, or the earlier build's under `--before-admin-js`. */
@@ -73,9 +78,23 @@ interface S3Server {
 }
 
 async function startS3(directory: string): Promise<S3Server> {
-  if (!s3InProcess) return startS3ServerProcess(directory, [bucket]);
-  const s3 = await TestS3Server.start({ buckets: [bucket], directory });
-  return { clientEnv: s3.clientEnv() as Record<string, string>, cpuMs: () => 0, stop: () => s3.stop() };
+  let tls: { keyPath: string; certPath: string } | undefined;
+  let trust: Record<string, string> = {};
+  let pki: TestPki | undefined;
+  if (s3Https) {
+    pki = new TestPki();
+    const ca = pki.ca('bench S3 CA');
+    const cert = ca.issue('s3-server');
+    tls = { keyPath: cert.key, certPath: cert.cert };
+    trust = { NODE_EXTRA_CA_CERTS: ca.cert };
+  }
+  const stopPki = () => pki?.cleanup();
+  if (!s3InProcess) {
+    const child = await startS3ServerProcess(directory, [bucket], tls);
+    return { clientEnv: { ...child.clientEnv, ...trust }, cpuMs: () => child.cpuMs(), stop: () => child.stop().finally(stopPki) };
+  }
+  const s3 = await TestS3Server.start({ buckets: [bucket], directory, ...(tls ? { tls } : {}) });
+  return { clientEnv: { ...(s3.clientEnv() as Record<string, string>), ...trust }, cpuMs: () => 0, stop: () => s3.stop().finally(stopPki) };
 }
 
 async function measure(run: () => Promise<TimedRun>, s3: S3Server, serverPid: number | undefined): Promise<Measured> {
@@ -94,7 +113,7 @@ function describe(what: string, r: Measured, storeBytes: number): string {
 
 async function main(): Promise<void> {
   printEnvironment(describeEnvironment());
-  say(`S3 server: ${s3InProcess ? 'inside this process' : 'a child process of its own'}`);
+  say(`S3 server: ${s3InProcess ? 'inside this process' : 'a child process of its own'}, over ${s3Https ? 'https' : 'http'}`);
   const scratch = makeScratchDir(options.get('work-dir') ?? '', 'quiver-bench-s3-');
   const s3 = await startS3(join(scratch, 's3'));
   const s3Env = s3.clientEnv;
@@ -213,6 +232,7 @@ async function main(): Promise<void> {
       artifactBytes,
       reps,
       s3ServerInProcess: s3InProcess,
+      s3Https,
       backupFolder: figures(folderRuns),
       backupS3: figures(s3Runs),
       restoreFolder: figures(folderRestores),

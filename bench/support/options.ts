@@ -27,7 +27,7 @@ export function parseBenchOptions(argv: string[], specs: BenchOptionSpec[], usag
       process.stdout.write(`${usage}\n\n${all.map((s) => `  --${s.name}=<value>  ${s.doc} (default: ${s.defaultValue || 'none'})`).join('\n')}\n`);
       process.exit(0);
     }
-    const m = /^--([a-z-]+)=(.*)$/.exec(arg);
+    const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
     const spec = m ? all.find((s) => s.name === m[1]) : undefined;
     if (!m || !spec) throw new Error(`unknown benchmark argument "${arg}": expected one of ${all.map((s) => `--${s.name}=`).join(', ')}`);
     out.set(spec.name, m[2]!);

@@ -6,7 +6,7 @@
  * test front layer (src/targets/s3/s3-test-server.ts), prints one JSON line with its endpoint and
  * client environment, and serves until SIGTERM.
  *
- *   node dist/bench/support/s3-server-process.js <directory> <bucket>...
+ *   node dist/bench/support/s3-server-process.js [--tls-key=<pem> --tls-cert=<pem>] <directory> <bucket>...
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -25,10 +25,17 @@ export interface S3ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startS3ServerProcess(directory: string, buckets: string[]): Promise<S3ServerProcess> {
+/** PEM key and certificate files: the server then speaks https. */
+export interface S3ServerTls {
+  keyPath: string;
+  certPath: string;
+}
+
+export async function startS3ServerProcess(directory: string, buckets: string[], tls?: S3ServerTls): Promise<S3ServerProcess> {
+  const tlsArgs = tls ? [`--tls-key=${tls.keyPath}`, `--tls-cert=${tls.certPath}`] : [];
   // The child's stdin stays open as long as this process lives: when the benchmark dies without
   // cleaning up (a fatal out-of-memory), the pipe closes and the server exits instead of lingering.
-  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), directory, ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), ...tlsArgs, directory, ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
@@ -56,9 +63,14 @@ export async function startS3ServerProcess(directory: string, buckets: string[])
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [directory, ...buckets] = argv;
-  if (directory === undefined || buckets.length === 0) throw new Error('usage: s3-server-process.js <directory> <bucket>...');
-  const server = await TestS3Server.start({ buckets, directory });
+  const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const [directory, ...buckets] = argv.filter((a) => !a.startsWith('--'));
+  const keyPath = flag('tls-key');
+  const certPath = flag('tls-cert');
+  if (directory === undefined || buckets.length === 0 || (keyPath === undefined) !== (certPath === undefined)) {
+    throw new Error('usage: s3-server-process.js [--tls-key=<pem> --tls-cert=<pem>] <directory> <bucket>...');
+  }
+  const server = await TestS3Server.start({ buckets, directory, ...(keyPath !== undefined && certPath !== undefined ? { tls: { keyPath, certPath } } : {}) });
   process.stdout.write(`${JSON.stringify({ endpoint: server.endpoint, clientEnv: server.clientEnv() })}\n`);
   const stop = () => void server.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);

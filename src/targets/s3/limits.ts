@@ -6,14 +6,29 @@
 const mebibyte = 1024 * 1024;
 
 /**
- * Bytes per ranged GET when streaming a whole artifact: large enough that per-request latency is
- * small, small enough to keep a few in flight cheaply. 8 MiB measured the same restore time but
- * 70 MiB more peak RSS than a folder restore (docs/performance.md, S3 run 1).
+ * Bytes per ranged GET when streaming a whole artifact (restore, verify, check). Memory does not grow
+ * with it (bodies are streamed, see s3ReadAheadChunks); request count does: 1 MiB GETs cost about
+ * 0.4 s more client CPU and 0.8 s more S3 server CPU than 4 MiB ones per 434 MiB artifact
+ * (signing, SDK middleware, the store's per-request work; docs/performance.md, runs S3-F/G).
  */
 export const s3ReadChunkBytes = 4 * mebibyte;
 
-/** Ranged GETs in flight while streaming one artifact (restore, verify): hides per-request latency; bounds memory at 4 × 4 MiB per stream. */
+/**
+ * Ranged GETs started ahead while streaming one artifact: hides the per-request latency. Their
+ * bodies are not gathered into buffers: each waits in its socket (in the kernel's receive buffer,
+ * outside the process) until its turn, then is passed on in the pieces the socket delivers. Gathered
+ * (the SDK's transformToByteArray: every piece, then a 4 MiB copy of them), the restore of a 434 MiB
+ * artifact peaked at 290–335 MiB RSS against 261–277 MiB for a folder restore; streamed, 265–283 MiB,
+ * with less CPU (docs/performance.md, runs S3-F/G).
+ */
 export const s3ReadAheadChunks = 4;
+
+/**
+ * Bytes of a part handed to a TLS socket at a time. A part written whole is encrypted whole into
+ * buffers that wait for the socket to drain, a second copy of every part in flight (about 40 MiB more
+ * peak RSS for 16 MiB × 4 parts; docs/performance.md, run S3-H); 1 MiB slices keep that copy small.
+ */
+export const s3TlsWriteBytes = 1024 * 1024;
 
 /** Keys per LIST page we ask for: S3's own maximum. */
 export const s3ListPageKeys = 1000;

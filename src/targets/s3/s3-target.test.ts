@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isQuiverError } from '../../util/errors.js';
 import { patterned, runTargetContract } from '../target-contract.js';
-import { s3AbandonedUploadAgeMs, s3ReadChunkBytes } from './limits.js';
+import { s3AbandonedUploadAgeMs, s3ReadChunkBytes, s3SocketsMax } from './limits.js';
 import { createS3Client } from './s3-client.js';
 import { defaultS3Settings, type S3TargetSettings } from './s3-settings.js';
 import { S3Target } from './s3-target.js';
@@ -75,6 +75,22 @@ describe('S3Target', () => {
     assert.equal(server.count('GetObjectRange'), Math.ceil(bytes.length / s3ReadChunkBytes));
   });
 
+  it('frees the GETs it started ahead when a read stops early, so that later reads still get sockets', async () => {
+    const target = newTarget();
+    const bytes = patterned(6 * s3ReadChunkBytes + 100);
+    await writeObject(target, 'a.backup', bytes);
+    // More abandoned reads than the client has sockets (s3SocketsMax), each with GETs started ahead.
+    for (let i = 0; i < s3SocketsMax + 4; i++) {
+      for await (const piece of target.openRead('a.backup')) {
+        assert.ok((piece as Buffer).length > 0);
+        break;
+      }
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of target.openRead('a.backup')) chunks.push(c as Buffer);
+    assert.ok(Buffer.concat(chunks).equals(bytes));
+  });
+
   it('aborts the multipart upload on abort, leaving no object and no upload', async () => {
     const target = newTarget();
     const writer = await target.createWriteOnce('a.backup');
@@ -95,6 +111,19 @@ describe('S3Target', () => {
     server.faults.push({ match: (op) => op === 'GetObjectRange', count: 2, status: 503, code: 'SlowDown' });
     assert.ok((await target.readRange('a.backup', 0, bytes.length)).equals(bytes));
     assert.ok(server.faults.every((f) => f.count === 0), 'every injected fault was hit');
+  });
+
+  it('gives up on a request the store does not answer within backup.s3.request_timeout, and retries it', async () => {
+    const target = newTarget({ requestTimeoutMs: 2_000 });
+    const bytes = patterned(100_000);
+    await writeObject(target, 'a.backup', bytes);
+    server.resetCounts();
+    server.faults.push({ match: (op) => op === 'GetObjectRange', count: 1, status: 503, code: 'SlowDown', stallMs: 30_000 });
+    const startedMs = Date.now();
+    assert.ok((await target.readRange('a.backup', 0, bytes.length)).equals(bytes));
+    const tookMs = Date.now() - startedMs;
+    assert.equal(server.count('GetObjectRange'), 2, 'the stalled request and its retry');
+    assert.ok(tookMs < 20_000, `answered by the retry, not by the stalled request (${tookMs} ms)`);
   });
 
   it('gives up after backup.s3.max_attempts with a one-line error naming the endpoint', async () => {

@@ -236,37 +236,71 @@ export class S3Target implements BackupTarget {
     }
   }
 
+  /**
+   * Starts a ranged GET of bytes [start, end) pinned to `etag` and returns its body unread: the bytes
+   * wait in the socket (and the kernel's receive buffer) until the caller iterates them.
+   */
+  private async openRange(name: string, start: number, end: number, etag: string | undefined): Promise<Readable> {
+    try {
+      const r = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + name, Range: `bytes=${start}-${end - 1}`, ...(etag ? { IfMatch: etag } : {}) }),
+      );
+      if (r.Body === undefined) return Readable.from([]);
+      if (!(r.Body instanceof Readable)) throw new Error(`assertion failed: GetObject body is a ${r.Body.constructor.name}, not a Node.js Readable`);
+      return r.Body;
+    } catch (e) {
+      // The object shrank below the range: the caller reports the short read as a changed object.
+      if (s3ErrorCode(e) === 'InvalidRange' || s3HttpStatus(e) === 416) return Readable.from([]);
+      throw this.fail(e, `cannot read artifact "${name}"`, name);
+    }
+  }
+
   openRead(name: string): Readable {
     assertTargetName(name);
     const target = this;
-    async function* chunks(): AsyncGenerator<Buffer> {
+    async function* pieces(): AsyncGenerator<Buffer> {
       const { size, etag } = await target.stat(name);
-      // Ranged GETs in order, a few ahead: restore and verify stream at the store's pace with
-      // s3ReadAheadChunks × s3ReadChunkBytes of memory, never a local copy.
-      const pending: Promise<Buffer>[] = [];
+      // Ranged GETs in order, s3ReadAheadChunks started ahead so that their latency is hidden; each
+      // body is passed on piece by piece as the socket delivers it, never gathered into one buffer
+      // (limits.ts says why). A GET ahead holds its bytes in its socket until its turn.
+      const pending: Promise<Readable>[] = [];
       let next = 0;
       const issue = () => {
         const start = next;
         const end = Math.min(size, start + s3ReadChunkBytes);
         next = end;
-        const p = target.getRange(name, start, end, etag);
+        const p = target.openRange(name, start, end, etag);
         p.catch(() => undefined); // awaited in order below; this only keeps a later failure from being unhandled meanwhile
         pending.push(p);
       };
       while (next < size && pending.length < s3ReadAheadChunks) issue();
       let delivered = 0;
-      while (pending.length > 0) {
-        const chunk = await pending.shift()!;
-        if (next < size) issue();
-        const expected = Math.min(s3ReadChunkBytes, size - delivered);
-        if (chunk.length !== expected) {
-          throw new QuiverError('IoError', `cannot read artifact "${name}": the object changed while it was being read (${chunk.length} bytes at offset ${delivered}, expected ${expected})`);
+      try {
+        while (pending.length > 0) {
+          const body = await pending.shift()!;
+          if (next < size) issue();
+          const expected = Math.min(s3ReadChunkBytes, size - delivered);
+          let received = 0;
+          try {
+            for await (const piece of body as AsyncIterable<Buffer>) {
+              received += piece.length;
+              if (received > expected) break;
+              yield piece;
+            }
+          } catch (e) {
+            throw target.fail(e, `cannot read artifact "${name}"`, name);
+          }
+          if (received !== expected) {
+            throw new QuiverError('IoError', `cannot read artifact "${name}": the object changed while it was being read (${received} bytes at offset ${delivered}, expected ${expected})`);
+          }
+          delivered += received;
         }
-        delivered += chunk.length;
-        yield chunk;
+      } finally {
+        // A read stopped early (an error, or a consumer that has what it needs) frees the sockets of the GETs ahead.
+        for (const p of pending) p.then((body) => body.destroy(), () => undefined);
       }
     }
-    return Readable.from(chunks(), { objectMode: false });
+    return Readable.from(pieces(), { objectMode: false });
   }
 
   async createWriteOnce(requested: string, options: WriteOnceOptions = {}): Promise<TargetWriter> {

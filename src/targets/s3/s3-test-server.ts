@@ -1,6 +1,6 @@
 /**
- * A local S3 server for tests, on a loopback port: s3rver (in this process, data in a temporary
- * folder) with a thin front layer that adds what s3rver lacks and the S3 target relies on, plus
+ * A local S3 server for tests, on a loopback port, over http or (given a key and certificate) https:
+ * s3rver (in this process, data in a temporary folder) with a thin front layer that adds what s3rver lacks and the S3 target relies on, plus
  * fault injection. Test support only; nothing outside tests and bench/ imports it.
  *
  * Added over s3rver 3.7.1, on s3rver's own on-disk state, so that the code paths run for real:
@@ -14,6 +14,7 @@
  * unknown key id is refused), storage classes and SSE (accepted, not enforced), versioning, and
  * ListObjectsV2 pages smaller than the whole listing (s3rver answers InternalError to MaxKeys=1 with a delimiter).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -45,6 +46,8 @@ export interface InjectedFault {
   count: number;
   status: number;
   code: string;
+  /** Answer only after this many ms (a store that hangs); a client that gave up meanwhile gets nothing. */
+  stallMs?: number;
 }
 
 export interface TestS3ServerOptions {
@@ -55,6 +58,15 @@ export interface TestS3ServerOptions {
   port?: number;
   /** Reuse a data folder (to restart a stopped server with its objects). */
   directory?: string;
+  /** Serve https with this PEM key and certificate (clients must trust its issuer, e.g. NODE_EXTRA_CA_CERTS). */
+  tls?: { keyPath: string; certPath: string };
+}
+
+/** What the front layer saw of one request. */
+export interface SeenRequest {
+  op: S3Operation;
+  /** Request headers, lower-case names. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export class TestS3Server {
@@ -64,16 +76,18 @@ export class TestS3Server {
   readonly counts = new Map<S3Operation, number>();
   readonly faults: InjectedFault[] = [];
   /** Called for every request before it is served; may stop the server (a fault mid-upload). */
-  onRequest: ((op: S3Operation, range: string) => void) | undefined;
+  onRequest: ((op: S3Operation, range: string, request: SeenRequest) => void) | undefined;
   conditionalWrites: boolean;
   private readonly httpServer: Server;
   private readonly sockets = new Set<Socket>();
   private readonly keyLocks = new Map<string, Promise<void>>();
   private readonly store: { getMetadata(bucket: string, key: string): Promise<{ etag: string }> };
   private stopped = false;
+  readonly scheme: 'http' | 'https';
 
-  private constructor(directory: string, httpServer: Server, store: TestS3Server['store'], conditionalWrites: boolean) {
+  private constructor(directory: string, httpServer: Server, store: TestS3Server['store'], conditionalWrites: boolean, scheme: 'http' | 'https') {
     this.store = store;
+    this.scheme = scheme;
     this.directory = directory;
     this.httpServer = httpServer;
     this.port = (httpServer.address() as AddressInfo).port;
@@ -92,6 +106,7 @@ export class TestS3Server {
       directory,
       silent: true,
       configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+      ...(options.tls ? { key: readFileSync(options.tls.keyPath), cert: readFileSync(options.tls.certPath) } : {}),
     });
     let self: TestS3Server | undefined;
     // First in the chain: Koa composes `middleware` when the server starts listening.
@@ -101,12 +116,12 @@ export class TestS3Server {
     });
     await server.run();
     const http = (server as unknown as { httpServer: Server }).httpServer;
-    self = new TestS3Server(directory, http, (server as unknown as { store: TestS3Server['store'] }).store, options.conditionalWrites ?? true);
+    self = new TestS3Server(directory, http, (server as unknown as { store: TestS3Server['store'] }).store, options.conditionalWrites ?? true, options.tls ? 'https' : 'http');
     return self;
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   /** Environment for a client (in this process or a child) of this server. */
@@ -191,10 +206,11 @@ export class TestS3Server {
   private async handle(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
     const op = operationOf(ctx.method, ctx.path, ctx.query, ctx.get('range'));
     this.counts.set(op, (this.counts.get(op) ?? 0) + 1);
-    this.onRequest?.(op, ctx.get('range'));
+    this.onRequest?.(op, ctx.get('range'), { op, headers: { ...ctx.headers } });
     const fault = this.faults.find((f) => f.count > 0 && (f.match ?? (() => true))(op));
     if (fault) {
       fault.count -= 1;
+      if (fault.stallMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.stallMs).unref());
       return xmlError(ctx, fault.status, fault.code, 'injected by the test server');
     }
     const [bucket, key] = splitPath(ctx.path);
@@ -269,6 +285,7 @@ export class TestS3Server {
 /** The small part of Koa's context the front layer uses. */
 interface KoaContext {
   method: string;
+  headers: Record<string, string | string[] | undefined>;
   path: string;
   query: Record<string, string | string[] | undefined>;
   get(header: string): string;
