@@ -166,10 +166,12 @@ function finished(columns: string[], rows: Value[][], stats: QueryStats): Cypher
 function writing(columns: string[], plan: SubPlan, ctx: ExecContext): CypherExecution {
   let iterator: Iterator<Value[] | SlicePause> | null = null;
   function* produce(): Generator<Value[] | SlicePause> {
+    // Rows are kept only for a statement that returns them: a million-row MERGE without RETURN
+    // held every row (its map and node value) until the end.
     const all: Row[] = [];
     for (const r of plan.run(new Map(), ctx)) {
       if (r === slicePause) yield r;
-      else all.push(r);
+      else if (plan.returns) all.push(r);
     }
     if (!plan.returns) return;
     for (const r of all) yield columns.map((c) => refreshValue(ctx, r.get(c) ?? null));
