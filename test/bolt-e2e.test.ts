@@ -187,7 +187,8 @@ describe('neo4j-driver against a real server (auth disabled)', () => {
   /**
    * Pulls `expected` rows 1000 at a time. Materialising the result first would make the first row
    * wait for the whole query and grow the server by 60-150 MiB (measured with ORDER BY, which must
-   * buffer); streaming keeps the first row early and the server's RSS within a few tens of MiB.
+   * buffer; the same 200k nodes under ORDER BY grew it by 164 MiB); streaming keeps the first row
+   * early and the server's RSS within a few tens of MiB.
    */
   async function assertStreams(query: string, expected: number, check: (i: number, value: any) => void): Promise<void> {
     const pid = server.pid;
@@ -207,7 +208,10 @@ describe('neo4j-driver against a real server (auth disabled)', () => {
     const totalMs = performance.now() - started;
     assert.equal(rows, expected);
     const growthMiB = rssPeak - rssBefore;
-    assert.ok(growthMiB < 48, `server RSS grew by ${growthMiB.toFixed(1)} MiB while streaming ${query}`);
+    // Streamed, the server's RSS still moves with the garbage of the pulled batches and the collector's
+    // timing: 0-57 MiB over 200k nodes in repeated runs (peaks 190-227 MiB). The first-row check below
+    // is the sharp one; this bound catches a result kept whole.
+    assert.ok(growthMiB < 72, `server RSS grew by ${growthMiB.toFixed(1)} MiB while streaming ${query}`);
     assert.ok(firstMs < totalMs / 3, `first row after ${firstMs.toFixed(0)} ms of ${totalMs.toFixed(0)} ms: the result was not streamed`);
   }
 

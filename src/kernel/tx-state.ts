@@ -8,7 +8,7 @@
  * store applied it read it as a layer over their store snapshot. A frozen tx state never changes
  * again, except for property-value indexes built on first use, which every reader shares.
  */
-import { indexKeyValue } from '../storage/records.js';
+import { IndexRank, indexKeyValue } from '../storage/records.js';
 import type { Command } from '../txlog/commands.js';
 import type { Properties, PropertyValue } from '../values/value.js';
 import type { NodeRecord, RelRecord } from './api.js';
@@ -19,8 +19,11 @@ import { indexEntryBytes, nodeRecordBytes, propertiesBytes, propertyBytes, relRe
  * index gives them the same key (so 1 and 1.0 match, as in Cypher; a bigint too large for a float
  * keeps its own key).
  */
-export function indexValueKey(v: PropertyValue): string {
+export function indexValueKey(v: PropertyValue): string | number {
   const [rank, key] = indexKeyValue(v);
+  // A number is its own key (no string per node: an import's keys are mostly numbers); every other
+  // key is a string, so the two never collide.
+  if (rank === IndexRank.Number && typeof key === 'number') return key;
   return typeof key === 'bigint' ? `${rank}:b${key}` : `${rank}:${key}`;
 }
 
@@ -32,7 +35,7 @@ export function indexValueKey(v: PropertyValue): string {
 interface ValueIndex {
   label: string;
   property: string;
-  ids: Map<string, number | Set<number>>;
+  ids: Map<string | number, number | Set<number>>;
 }
 
 /** The empty result of a lookup that finds nothing (never mutated). */
@@ -123,7 +126,7 @@ export class TxState {
   }
 
   /** Nodes whose record here carries `label` and a `property` value with index key `valueKey` (indexValueKey). */
-  nodeIdsWithValue(label: string, property: string, valueKey: string): readonly number[] {
+  nodeIdsWithValue(label: string, property: string, valueKey: string | number): readonly number[] {
     if (!this.byLabel.get(label)?.size) return none;
     const s = this.valueIndex(label, property).ids.get(valueKey);
     return s === undefined ? none : typeof s === 'number' ? [s] : [...s];
@@ -147,6 +150,16 @@ export class TxState {
   /** How this layer changed the count of nodes (with `label`, when given). */
   countDelta(label?: string): number {
     return label === undefined ? this.nodeCountDelta_ : (this.labelCountDelta.get(label) ?? 0);
+  }
+
+  /** One array per distinct label list among the nodes created here (an import creates millions alike). */
+  private readonly labelLists = new Map<string, string[]>();
+
+  private sharedLabels(labels: readonly string[]): string[] {
+    const key = JSON.stringify(labels);
+    let list = this.labelLists.get(key);
+    if (!list) this.labelLists.set(key, (list = labels.length < 2 ? [...labels] : [...new Set(labels)]));
+    return list;
   }
 
   private labelSet(label: string): Set<number> {
@@ -217,7 +230,7 @@ export class TxState {
 
   createNode(id: number, labels: readonly string[], properties: Properties): NodeRecord {
     this.assertOpen();
-    const unique = labels.length < 2 ? [...labels] : [...new Set(labels)];
+    const unique = this.sharedLabels(labels);
     this.charge(nodeRecordBytes(unique, properties) + indexEntryBytes);
     const n: NodeRecord = { id, labels: unique, properties: new Map(properties) };
     this.nodes.set(id, n);
@@ -276,7 +289,8 @@ export class TxState {
     if (added.length === 0) return;
     this.charge(2 * indexEntryBytes * added.length);
     this.removeValues(n);
-    n.labels.push(...added);
+    // A new array: label arrays are shared between records (sharedLabels), never changed in place.
+    n.labels = [...n.labels, ...added];
     for (const l of added) {
       this.labelSet(l).add(id);
       this.labelNames.add(l);
@@ -367,7 +381,7 @@ export class TxState {
   }
 }
 
-function addTo(map: Map<string, number | Set<number>>, key: string, id: number): void {
+function addTo(map: Map<string | number, number | Set<number>>, key: string | number, id: number): void {
   const s = map.get(key);
   if (s === undefined) map.set(key, id);
   else if (typeof s === 'number') {
@@ -375,7 +389,7 @@ function addTo(map: Map<string, number | Set<number>>, key: string, id: number):
   } else s.add(id);
 }
 
-function removeFrom(map: Map<string, number | Set<number>>, key: string, id: number): void {
+function removeFrom(map: Map<string | number, number | Set<number>>, key: string | number, id: number): void {
   const s = map.get(key);
   if (s === undefined) return;
   if (typeof s === 'number') {

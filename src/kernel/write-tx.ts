@@ -462,8 +462,8 @@ export class KernelWriteTx implements WriteTransaction {
       const mine = [...this.own.nodeIdsWithLabel(c.label)].sort((a, b) => b - a);
       if (mine.length === 0) continue;
       const rule = this.base.indexFor(c.label, c.property);
-      let scanned: Map<string, number[]> | null = null;
-      const storeIds = (value: PropertyValue, key: string): Iterable<number> => {
+      let scanned: Map<string | number, number[]> | null = null;
+      const storeIds = (value: PropertyValue, key: string | number): Iterable<number> => {
         if (rule) return this.base.indexSeek(rule, value);
         // The constraint is not in the store yet (created in a transaction not applied yet): scan once.
         if (!scanned) {
