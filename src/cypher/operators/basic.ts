@@ -270,12 +270,21 @@ function* afterInput(op: Operator, input: Iterable<Flow>, ctx: ExecContext): Gen
   yield* op.run(replay(rows, ctx), ctx);
 }
 
-function* replay(rows: readonly Row[], ctx: ExecContext): Generator<Flow> {
-  for (const row of rows) {
+/**
+ * The buffered rows, each let go as it is passed on: an eager pipeline holds one buffer per clause,
+ * and a clause's input need not outlive its use (a million-row import kept every clause's rows).
+ */
+function* replay(rows: Row[], ctx: ExecContext): Generator<Flow> {
+  for (let i = 0; i < rows.length; i++) {
     if (ctx.slice.due()) yield slicePause;
+    const row = rows[i]!;
+    rows[i] = released;
     yield row;
   }
 }
+
+/** What a passed-on slot of a replayed buffer holds. */
+const released: Row = new Map();
 
 /**
  * All of `input` before the first row goes on (a write clause completes before the next one
