@@ -9,7 +9,9 @@
  *       transaction (every row matches a stored node through the store's index).
  * Authentication is on by default (--auth), as in a default installation: writes then pass the
  * privilege checks of the secure graph, as a Neo4j user's would.
- * One untimed CREATE and MERGE of 10k rows warm the server up first.
+ * One untimed CREATE and MERGE of 10k rows warm the server up first. Each timed statement starts with
+ * the server idle (its CPU under 10% of a core over 250 ms): the store applies a statement after its
+ * acknowledgement, and that apply must not be charged to the next figure.
  * Each size runs in a database of its own (CREATE DATABASE, dropped afterwards). Rows travel as one
  * parameter list up to --param-rows-max; larger sizes generate the same rows on the server with
  * `UNWIND range(1, $n) AS i WITH {id: i, name: 'name-' + toString(i)} AS r ...` (a 1M-row
@@ -29,6 +31,7 @@ import { createServer_, runAdmin, type TestServer } from '../test/support/harnes
 import { makeScratchDir, removeTree } from './support/home.js';
 import { booleanOption, numberOption, parseBenchOptions } from './support/options.js';
 import { describeEnvironment, printEnvironment, printJson, say } from './support/report.js';
+import { processCpuMs } from './support/process.js';
 import { round } from './support/stats.js';
 
 const options = parseBenchOptions(
@@ -97,11 +100,35 @@ async function count(driver: Driver, database: string, query: string): Promise<n
   return neo4j.isInt(v) ? v.toNumber() : Number(v);
 }
 
+/** The server under test (set once it runs). */
+let serverPid: number | undefined;
+
+/** Server CPU below this share of one core over a sample counts as idle. */
+const idleCpuShare = 0.1;
+const idleSampleMs = 250;
+const settleMaxMs = 60_000;
+
+/**
+ * Waits until the server is idle: the store applies a statement after acknowledging it, so without
+ * this a figure would include the apply of the statement before (the 10k-row MERGE measured after
+ * the 1M-node CREATE ran beside its 5 s apply and came out at half its rate).
+ */
+async function serverSettled(): Promise<void> {
+  if (serverPid === undefined) return;
+  const deadline = performance.now() + settleMaxMs;
+  while (performance.now() < deadline) {
+    const before = processCpuMs(serverPid);
+    await new Promise((r) => setTimeout(r, idleSampleMs));
+    if (processCpuMs(serverPid) - before < idleCpuShare * idleSampleMs) return;
+  }
+}
+
 /**
  * Runs one auto-commit statement; null when it did not finish within --statement-timeout-ms (a
  * client-side guard: the session is abandoned, and the server may still be working on it).
  */
 async function timed(driver: Driver, database: string, query: string, params: Record<string, unknown>): Promise<{ ms: number; summary: ResultSummary } | null> {
+  await serverSettled();
   const session = driver.session({ database });
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
@@ -191,6 +218,7 @@ async function main(): Promise<void> {
     driver = auth ? server.driver({ user: 'neo4j', password: benchPassword }) : server.driver();
     await driver.verifyConnectivity();
     say(`server at ${server.boltUri}, pid ${server.pid}, authentication ${auth ? 'on' : 'off'}`);
+    serverPid = server.pid;
 
     // Warm-up, untimed: the first statements of a fresh server run before the JIT has compiled the
     // executor and the kernel, which made the smallest size look up to 5x slower per row.
