@@ -442,6 +442,29 @@ test('while a large transaction is applied in slices, readers and writers see it
   }
 });
 
+test('a transaction larger than the backlog bound is acknowledged before its own apply; the next writer waits for it', async () => {
+  const bound = 5_000;
+  const { db, close } = await openScratchDatabase({ storeApplyBacklogCommandsMax: bound });
+  try {
+    const tx = await db.beginWrite();
+    for (let i = 0; i < 3 * bound; i++) tx.createNode(['Big'], new Map<string, PropertyValue>([['i', BigInt(i)]]));
+    await tx.commit();
+    // Before, the committer itself waited for the store to apply all of it.
+    assert.ok(db.storeBacklogCommands() > bound, `acknowledged with ${db.storeBacklogCommands()} commands still to apply`);
+    const next = await db.beginWrite();
+    assert.ok(db.storeBacklogCommands() <= bound, `the next writer began with ${db.storeBacklogCommands()} commands unapplied`);
+    next.rollback();
+    const r = db.beginRead();
+    try {
+      assert.equal(r.countNodes('Big'), 3 * bound);
+    } finally {
+      r.close();
+    }
+  } finally {
+    await close();
+  }
+});
+
 test('writers that commit faster than the store applies wait once the backlog passes its bound', async () => {
   const bound = 12_000;
   const { db, close } = await openScratchDatabase({ storeApplyBacklogCommandsMax: bound });
@@ -453,8 +476,9 @@ test('writers that commit faster than the store applies wait once the backlog pa
       await tx.commit();
       highest = Math.max(highest, db.storeBacklogCommands());
     }
-    // Each transaction is at least 4000 commands; a committer returns only once the backlog is at most the bound.
-    assert.ok(highest <= bound, `backlog reached ${highest} commands, bound ${bound}`);
+    // Each transaction is at least 4000 commands; a writer begins only once the backlog is at most
+    // the bound, so it never exceeds the bound by more than one transaction.
+    assert.ok(highest <= bound + 4000 + 1, `backlog reached ${highest} commands, bound ${bound} plus one transaction`);
     const r = db.beginRead();
     try {
       assert.equal([...r.nodeIdsByLabel('Bulk')].length, 80_000);

@@ -65,7 +65,8 @@ const slowApplyWarnMs = 250;
 const storeApplySliceMs = 10;
 
 /**
- * Commands of acknowledged transactions that may wait for the store before a committer waits too.
+ * Commands of acknowledged transactions that may wait for the store before the next writer waits
+ * (at its begin) for the store to catch up.
  * The store applies behind the log, and its apply runs in slices beside everything else: writers that
  * commit faster than it applies would otherwise pile up change sets in memory without bound (a bulk
  * load of 10k-node transactions held ~0.8 KiB per node until it ran out of heap). About 200 bytes a
@@ -347,6 +348,12 @@ export class Database implements DatabaseHandle, CommitSink {
     this.assertUsable();
     await this.slot.acquire(timeoutMs);
     try {
+      // Back-pressure, with the writer slot held so that no other writer adds to the backlog
+      // meanwhile: a store too far behind catches up before another transaction begins. Waiting
+      // here rather than after a commit leaves a single large transaction acknowledged before its
+      // own apply (a million-node statement waited 6 s for it), and bounds the backlog to the
+      // bound plus one transaction.
+      if (this.pendingCommands > (this.settings.storeApplyBacklogCommandsMax ?? storeApplyBacklogCommandsMax)) await this.applyCommitted();
       this.assertUsable();
       // Snapshot and pending layers are taken in the same tick, so every committed transaction is
       // seen exactly once: either applied in the snapshot or as a pending layer.
@@ -429,8 +436,6 @@ export class Database implements DatabaseHandle, CommitSink {
     // A schema change is in the store before it is acknowledged: readers use only the index rules
     // the store holds, so an index must not be announced before its entries exist.
     if (changes.schema.length > 0) await this.applyCommitted();
-    // Back-pressure: a committer that leaves the store too far behind waits until it caught up.
-    else if (this.pendingCommands > (this.settings.storeApplyBacklogCommandsMax ?? storeApplyBacklogCommandsMax)) await this.applyCommitted();
     return txId;
   }
 
