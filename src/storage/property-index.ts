@@ -12,6 +12,11 @@ import type { Database } from 'lmdb';
 import { presentMarker, type IndexKeyValue } from './records.js';
 
 type Db = Database<Buffer, any>;
+
+/** lmdb-js's putSync with noOverwrite returns whether it wrote; its typings say void. */
+interface PutSyncReportingWrite {
+  putSync(key: unknown, value: Buffer, options: { noOverwrite: true }): boolean;
+}
 type ReadOptions = { transaction?: unknown };
 
 /** Entries removed between two clock reads when a dropped index is removed in slices (about 1 µs each). */
@@ -44,15 +49,9 @@ export class PropertyIndexEntries {
     private readonly values: Db | undefined,
   ) {}
 
-  /** Whether equality seeks may use `pidxValues` (format 2; a format 1 store read-only scans ranges). */
-  get pointSeeks(): boolean {
-    return this.values !== undefined;
-  }
-
   /** Records that `nodeId` carries `key` in index `indexId`. No change when it already does. */
   add(indexId: number, key: IndexKeyValue, nodeId: number): void {
-    // lmdb-js's putSync with noOverwrite returns whether it wrote (its typings say void).
-    const wrote = (this.pidx.putSync as unknown as (k: unknown, v: Buffer, o: object) => boolean)([indexId, key[0], key[1], nodeId], presentMarker, { noOverwrite: true });
+    const wrote = (this.pidx as unknown as PutSyncReportingWrite).putSync([indexId, key[0], key[1], nodeId], presentMarker, { noOverwrite: true });
     if (!wrote) return;
     const valueKey = [indexId, key[0], key[1]] as any;
     const head = this.values!.getBinary(valueKey);
