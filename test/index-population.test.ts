@@ -5,20 +5,15 @@
  * nothing reads it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Database, defaultDatabaseSettings, locateDatabase, storeApplyCrashPoint } from '../src/kernel/database.js';
 import { checkStoreConsistency } from '../src/storage/consistency.js';
 import { GraphStore } from '../src/storage/store.js';
 import { startTestServer } from './support/harness.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fromSources = import.meta.url.endsWith('.ts');
-const writerArgs = fromSources ? ['--import', 'tsx', join(here, 'support', 'index-build-writer.ts')] : [join(here, 'support', 'index-build-writer.js')];
+import { runWriterProcess } from './support/writer-process.js';
 
 test('while an index over 300k nodes is built, and then a uniqueness constraint, RETURN 1 on another connection answers within 0.5 s, and both then answer seeks', { timeout: 300_000 }, async () => {
   const server = await startTestServer();
@@ -107,26 +102,11 @@ test('while an index over 300k nodes is built, and then a uniqueness constraint,
   }
 });
 
-function runWriter(folder: string, nodes: number): Promise<{ ackTxId: number; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...writerArgs, folder, String(nodes)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      const m = /^ack (\d+)$/m.exec(stdout);
-      resolve({ ackTxId: m ? Number(m[1]) : 0, signal, code, stderr });
-    });
-  });
-}
-
 test('a SIGKILL in the middle of an index population leaves the index unused, and reopening rebuilds it whole', { timeout: 180_000 }, async () => {
   const folder = mkdtempSync(join(tmpdir(), 'quiver-index-crash-'));
   const nodes = 60_000;
   try {
-    const run = await runWriter(folder, nodes);
+    const run = await runWriterProcess('index-build-writer', [folder, String(nodes)]);
     assert.equal(run.signal, 'SIGKILL', `the writer was not killed at ${storeApplyCrashPoint} during the population (exit code ${run.code})\nstderr:\n${run.stderr}`);
     const loc = locateDatabase(join(folder, 'data'), join(folder, 'data', 'transactions'), 'big');
 

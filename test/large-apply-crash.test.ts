@@ -6,47 +6,23 @@
  * transaction: every node, property, index entry and relationship, nothing twice, consistent.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Database, defaultDatabaseSettings, locateDatabase, storeApplyCrashPoint } from '../src/kernel/database.js';
 import { checkStoreConsistency } from '../src/storage/consistency.js';
 import { GraphStore } from '../src/storage/store.js';
-import { crashPointEnvVar } from '../src/targets/crash-points.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fromSources = import.meta.url.endsWith('.ts');
-const writerArgs = fromSources ? ['--import', 'tsx', join(here, 'support', 'large-apply-writer.ts')] : [join(here, 'support', 'large-apply-writer.js')];
+import { runWriterProcess } from './support/writer-process.js';
 
 /** Enough for several 10 ms apply slices even on a fast machine (each node costs 5-20 µs to apply). */
 const nodes = 40_000;
 const databaseName = 'big';
 
-function runWriter(folder: string): Promise<{ ackTxId: number; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...writerArgs, folder, String(nodes)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [crashPointEnvVar]: storeApplyCrashPoint },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      const m = /^ack (\d+)$/m.exec(stdout);
-      resolve({ ackTxId: m ? Number(m[1]) : 0, signal, code, stderr });
-    });
-  });
-}
-
 test('a SIGKILL between two slices of a large apply leaves part of it in the store, and reopening completes it exactly', { timeout: 180_000 }, async () => {
   const folder = mkdtempSync(join(tmpdir(), 'quiver-apply-crash-'));
   try {
-    const run = await runWriter(folder);
+    const run = await runWriterProcess('large-apply-writer', [folder, String(nodes)], storeApplyCrashPoint);
     assert.equal(run.signal, 'SIGKILL', `the writer was not killed at ${storeApplyCrashPoint} (exit code ${run.code})\nstderr:\n${run.stderr}`);
     assert.ok(run.ackTxId > 0, `the large transaction was not acknowledged before the kill\nstderr:\n${run.stderr}`);
     const loc = locateDatabase(join(folder, 'data'), join(folder, 'data', 'transactions'), databaseName);

@@ -6,19 +6,13 @@
  * without any of it, and the next transactions append and survive a reopen after the torn bytes.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Database, defaultDatabaseSettings, locateDatabase, logAppendCrashPoint } from '../src/kernel/database.js';
 import { checkStoreConsistency } from '../src/storage/consistency.js';
-import { crashPointEnvVar } from '../src/targets/crash-points.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fromSources = import.meta.url.endsWith('.ts');
-const writerArgs = fromSources ? ['--import', 'tsx', join(here, 'support', 'large-apply-writer.ts')] : [join(here, 'support', 'large-apply-writer.js')];
+import { runWriterProcess } from './support/writer-process.js';
 
 /** A record of well over 4 MiB (about 60 bytes a node and 30 a relationship): appended in pieces. */
 const nodes = 150_000;
@@ -27,15 +21,7 @@ const databaseName = 'big';
 test('a SIGKILL between two pieces of a large log append leaves no trace of the transaction, and the log goes on', { timeout: 180_000 }, async () => {
   const folder = mkdtempSync(join(tmpdir(), 'quiver-append-crash-'));
   try {
-    const run = await new Promise<{ stdout: string; stderr: string; signal: NodeJS.Signals | null; code: number | null }>((resolve, reject) => {
-      const child = spawn(process.execPath, [...writerArgs, folder, String(nodes)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [crashPointEnvVar]: logAppendCrashPoint } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve({ stdout, stderr, signal, code }));
-    });
+    const run = await runWriterProcess('large-apply-writer', [folder, String(nodes)], logAppendCrashPoint);
     assert.equal(run.signal, 'SIGKILL', `the writer was not killed at ${logAppendCrashPoint} (exit code ${run.code})\nstderr:\n${run.stderr}`);
     assert.doesNotMatch(run.stdout, /^ack /m, 'the torn transaction was never acknowledged');
 
