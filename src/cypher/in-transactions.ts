@@ -170,7 +170,8 @@ export async function executeInTransactions(
         const ctx = contextFor(inner.graph);
         const checkpoint = checkpointOf(ctx, inner);
         const produced: Row[] = [];
-        for (const row of batch) produced.push(...(await take(call.apply(row, ctx)[Symbol.iterator](), Infinity, checkpoint)));
+        // Not push(...rows): a subquery may return more rows than a call takes arguments.
+        for (const row of batch) for (const out of await take(call.apply(row, ctx)[Symbol.iterator](), Infinity, checkpoint)) produced.push(out);
         // The last chance to stop the batch: one terminated during its last slice is not committed.
         throwIfStopped(source, inner);
         await inner.commit();

@@ -552,15 +552,16 @@ export const storeApplyCrashPoint = 'store.betweenApplySlices';
  */
 export const logAppendCrashPoint = 'txlog.betweenAppendPieces';
 
-async function pauseBetweenAppendPieces(): Promise<void> {
-  if (process.env[crashPointEnvVar] === logAppendCrashPoint) process.kill(process.pid, 'SIGKILL');
-  await yieldToEventLoop();
+/** A pause that lets the event loop run, and kills the process there when `crashPoint` is armed. */
+function pauseAt(crashPoint: string): () => Promise<void> {
+  return async () => {
+    if (process.env[crashPointEnvVar] === crashPoint) process.kill(process.pid, 'SIGKILL');
+    await yieldToEventLoop();
+  };
 }
 
-async function pauseBetweenApplySlices(): Promise<void> {
-  if (process.env[crashPointEnvVar] === storeApplyCrashPoint) process.kill(process.pid, 'SIGKILL');
-  await yieldToEventLoop();
-}
+const pauseBetweenAppendPieces = pauseAt(logAppendCrashPoint);
+const pauseBetweenApplySlices = pauseAt(storeApplyCrashPoint);
 
 /** Lets timers, I/O and other connections run before the caller continues. */
 function yieldToEventLoop(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { StoreReader } from '../storage/store-reader.js';
+import type { IndexRule } from '../storage/store.js';
 import { IndexRank, indexKeyValue } from '../storage/records.js';
 import type { Command } from '../txlog/commands.js';
 import { QuiverError } from '../util/errors.js';
@@ -206,15 +207,16 @@ export class KernelWriteTx implements WriteTransaction {
     }
   }
 
-  private committedIndex(label: string, property: string): IndexDescriptor | undefined {
+  /** The store's rule of an index this transaction may read (it exists in the store, and this transaction has not dropped it). */
+  private committedIndex(label: string, property: string): IndexRule | undefined {
     // Only indexes that exist in the store can be read; ones created in this transaction are populated at commit.
     const rule = this.base.indexFor(label, property);
     return rule && this.schemaIndexes.some((i) => i.name === rule.name) ? rule : undefined;
   }
 
   indexSeek(label: string, property: string, value: PropertyValue): Iterable<number> | undefined {
-    const rule = this.base.indexFor(label, property);
-    if (!rule || !this.committedIndex(label, property)) return undefined;
+    const rule = this.committedIndex(label, property);
+    if (!rule) return undefined;
     const key = indexValueKey(value);
     const self = this;
     return (function* () {
@@ -227,8 +229,8 @@ export class KernelWriteTx implements WriteTransaction {
   }
 
   indexRange(label: string, property: string, bounds: RangeBounds): Iterable<number> | undefined {
-    const rule = this.base.indexFor(label, property);
-    if (!rule || !this.committedIndex(label, property)) return undefined;
+    const rule = this.committedIndex(label, property);
+    if (!rule) return undefined;
     const baseIds = this.base.indexRange(rule, bounds);
     if (!baseIds) return undefined;
     const self = this;

@@ -113,18 +113,6 @@ export class PropertyIndexEntries {
   }
 
   /**
-   * Counts one more node carrying `key` in `pidxValues` only (`pidx` already has its entry): the
-   * upgrade of a format 1 store, fed from the node records, inside the caller's write transaction.
-   * (Rebuilt from the records, not by decoding `pidx` keys: not every value survives the key
-   * decoder, ±Infinity comes back as null.)
-   */
-  countExisting(indexId: number, key: IndexKeyValue, nodeId: number): void {
-    const valueKey = [indexId, key[0], key[1]] as any;
-    const head = this.values!.getBinary(valueKey);
-    this.values!.putSync(valueKey, head === undefined ? encodeValueHead(1, nodeId) : encodeValueHead(headCount(head) + 1, headNodeId(head)));
-  }
-
-  /**
    * Disagreements between `pidxValues` of index `indexId` and what the node records say it must
    * hold (`expected`: each distinct value with the nodes carrying it), as of the read transaction
    * in `opts`. Empty for a format 1 store read-only, which has no `pidxValues`.

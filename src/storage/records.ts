@@ -42,10 +42,7 @@ export function decodeNodeAs<L, P>(b: Buffer, label: (id: number) => L, property
   const nl = r.u32();
   const labels: L[] = [];
   for (let i = 0; i < nl; i++) labels.push(label(r.u32()));
-  const n = r.u32();
-  const props = new Map<P, PropertyValue>();
-  for (let i = 0; i < n; i++) props.set(property(r.u32()), r.value() as PropertyValue);
-  return { labels, props };
+  return { labels, props: readProps(r, property) };
 }
 
 export function encodeRel(rel: StoredRel): Buffer {
@@ -62,7 +59,7 @@ export function decodeRel(b: Buffer): StoredRel {
   const typeId = r.u32();
   const startId = r.id();
   const endId = r.id();
-  return { typeId, startId, endId, props: readProps(r) };
+  return { typeId, startId, endId, props: readProps(r, tokenIdItself) };
 }
 
 function writeProps(w: ByteWriter, props: Map<number, PropertyValue>): void {
@@ -73,10 +70,10 @@ function writeProps(w: ByteWriter, props: Map<number, PropertyValue>): void {
   }
 }
 
-function readProps(r: ByteReader): Map<number, PropertyValue> {
+function readProps<P>(r: ByteReader, property: (id: number) => P): Map<P, PropertyValue> {
   const n = r.u32();
-  const props = new Map<number, PropertyValue>();
-  for (let i = 0; i < n; i++) props.set(r.u32(), r.value() as PropertyValue);
+  const props = new Map<P, PropertyValue>();
+  for (let i = 0; i < n; i++) props.set(property(r.u32()), r.value() as PropertyValue);
   return props;
 }
 

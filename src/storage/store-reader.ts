@@ -5,7 +5,7 @@
 import type { Adjacent, Direction, NodeRecord, RangeBounds, RelRecord } from '../kernel/api.js';
 import type { Properties, PropertyValue } from '../values/value.js';
 import { decodeNodeAs, decodeRel, IndexRank, indexKeyValue } from './records.js';
-import { type ConstraintRule, type GraphStore, type IndexRule, schemaRules, type SchemaRules } from './store.js';
+import { type ConstraintRule, type GraphStore, indexRuleFor, type IndexRule, schemaRules, type SchemaRules } from './store.js';
 
 type ReadTxn = { done(): void; isDone?: boolean };
 
@@ -52,8 +52,7 @@ export class StoreReader {
   }
 
   indexFor(label: string, property: string): IndexRule | undefined {
-    for (const r of this.schema().indexes.values()) if (r.label === label && r.property === property) return r;
-    return undefined;
+    return indexRuleFor(this.schema().indexes.values(), label, property);
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import { decodeValue, encodeValue } from '../values/codec.js';
 import type { PropertyValue } from '../values/value.js';
 import { IndexPopulation, populatingKey } from './index-population.js';
 import { PropertyIndexEntries } from './property-index.js';
-import { decodeNode, decodeRel, encodeNode, encodeRel, indexKeyValue, type IndexKeyValue, presentMarker, type StoredNode, type StoredRel } from './records.js';
+import { decodeNode, decodeRel, encodeNode, encodeRel, indexKeyValue, presentMarker, type StoredNode, type StoredRel } from './records.js';
 
 /** 2: `pidxValues` added (property-index.ts); a format 1 store is upgraded when opened for writing. */
 export const storeFormatVersion = 2;
@@ -110,6 +110,12 @@ export function schemaRules(schema: Database<Buffer, any>, opts: { transaction?:
   }
   for (const name of populating) indexes.delete(name);
   return { indexes, constraints };
+}
+
+/** The rule among `rules` that indexes `property` of nodes with `label`. */
+export function indexRuleFor(rules: Iterable<IndexRule>, label: string, property: string): IndexRule | undefined {
+  for (const r of rules) if (r.label === label && r.property === property) return r;
+  return undefined;
 }
 
 /** Resumable work on an index inside a sliced apply: its population, or the removal of a dropped one's entries. */
@@ -269,26 +275,15 @@ export class GraphStore {
   private upgradeFromFormat1(): void {
     const entries = new PropertyIndexEntries(this.db.pidx, this.db.pidxValues);
     this.env.transactionSync(() => {
-      for (const key of this.db.pidxValues.getKeys({})) this.db.pidxValues.removeSync(key);
+      // Each index is rebuilt whole, its entries with their counts, the way a new index is populated.
       for (const rule of this.indexRules.values()) {
-        this.forEachIndexedNode(rule, (key, nodeId) => entries.countExisting(rule.id, key, nodeId));
+        entries.removeAll(rule.id);
+        const labelId = this.tokenIds.L.get(rule.label);
+        const propId = this.tokenIds.P.get(rule.property);
+        if (labelId !== undefined && propId !== undefined) new IndexPopulation(this.db, entries, rule, labelId, propId).continue(Infinity);
       }
       this.db.meta.put('formatVersion', encodeValue(BigInt(storeFormatVersion)));
     });
-  }
-
-  /** Every node `rule` indexes, with its key value (from the label index and the node records). */
-  private forEachIndexedNode(rule: IndexRule, each: (key: IndexKeyValue, nodeId: number) => void): void {
-    const labelId = this.tokenIds.L.get(rule.label);
-    const propId = this.tokenIds.P.get(rule.property);
-    if (labelId === undefined || propId === undefined) return;
-    for (const key of this.db.labels.getKeys({ start: [labelId] as any, end: [labelId + 1] as any })) {
-      const nodeId = (key as unknown as [number, number])[1];
-      const bytes = this.db.nodes.getBinary(nodeId);
-      if (!bytes) continue;
-      const v = decodeNode(bytes).props.get(propId);
-      if (v !== undefined) each(indexKeyValue(v), nodeId);
-    }
   }
 
   tokenId(kind: TokenKind, name: string): number | undefined {
@@ -324,8 +319,7 @@ export class GraphStore {
   }
 
   indexFor(label: string, property: string): IndexRule | undefined {
-    for (const r of this.indexRules.values()) if (r.label === label && r.property === property) return r;
-    return undefined;
+    return indexRuleFor(this.indexRules.values(), label, property);
   }
 
   /**
@@ -402,7 +396,7 @@ export class GraphStore {
     let txIndex = 0;
     let commandIndex = 0;
     /** An index's population or removal still running: it ends before the next command is applied. */
-    let population: IndexWork | null = null;
+    let indexWork: IndexWork | null = null;
     let lastWhole: ApplyTx | undefined;
     const state = {
       done: false,
@@ -417,9 +411,9 @@ export class GraphStore {
             const commands = tx.commands;
             let outOfTime = false;
             while (!outOfTime) {
-              if (population !== null) {
-                if (!population.continue(deadline)) break;
-                population = null;
+              if (indexWork !== null) {
+                if (!indexWork.continue(deadline)) break;
+                indexWork = null;
               }
               if (commandIndex >= commands.length) break;
               const c = commands[commandIndex++]!;
@@ -428,13 +422,13 @@ export class GraphStore {
               const ids = this.applyCommand(c, fresh, indexRules, constraintRules, token, labelName, propName);
               if (ids.node !== undefined && ids.node >= nextNodeId) nextNodeId = ids.node + 1;
               if (ids.rel !== undefined && ids.rel >= nextRelId) nextRelId = ids.rel + 1;
-              if (ids.population) population = ids.population;
+              if (ids.indexWork) indexWork = ids.indexWork;
               if (++sinceClock >= applyClockEveryCommands) {
                 sinceClock = 0;
                 outOfTime = performance.now() >= deadline;
               }
             }
-            if (population !== null || commandIndex < commands.length) break;
+            if (indexWork !== null || commandIndex < commands.length) break;
             lastWhole = tx;
             txIndex++;
             commandIndex = 0;
@@ -490,7 +484,7 @@ export class GraphStore {
     token: (kind: TokenKind, name: string) => number,
     labelName: (id: number) => string,
     propName: (id: number) => string,
-  ): { node?: number; rel?: number; population?: IndexWork } {
+  ): { node?: number; rel?: number; indexWork?: IndexWork } {
     switch (c.op) {
       case 'node.put': {
         const oldBytes = fresh ? undefined : this.db.nodes.getBinary(c.id);
@@ -554,7 +548,7 @@ export class GraphStore {
         indexRules.set(c.name, rule);
         this.db.schema.put(['index', c.name] as any, Buffer.from(JSON.stringify(rule)));
         this.db.schema.put(populatingKey(c.name) as any, Buffer.from(JSON.stringify({ id })));
-        return { population: new IndexPopulation(this.db, this.propertyIndex, rule, token('L', rule.label), token('P', rule.property)) };
+        return { indexWork: new IndexPopulation(this.db, this.propertyIndex, rule, token('L', rule.label), token('P', rule.property)) };
       }
       case 'index.drop': {
         const rule = indexRules.get(c.name);
@@ -565,7 +559,7 @@ export class GraphStore {
         // removed in slices (a million take about a second), under a mark that a crash leaves for
         // the next open to finish (finishIndexRemovals).
         this.db.schema.put(droppingKey(rule.id) as any, Buffer.from(JSON.stringify({ id: rule.id, name: rule.name })));
-        return { population: this.indexRemoval(rule.id) };
+        return { indexWork: this.indexRemoval(rule.id) };
       }
       case 'constraint.create': {
         if (constraintRules.has(c.name)) return {};
