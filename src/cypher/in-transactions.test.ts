@@ -208,3 +208,9 @@ test('a terminated statement stops before its next batch', async () => {
   await assert.rejects(prepare('UNWIND range(1, 9) AS i CALL (i) { CREATE (:Person {num: i}) } IN TRANSACTIONS OF 3 ROWS ON ERROR BREAK').executeInTransactions(source, new Map()), /Transactions committed: 1; batch 2/);
   assert.deepEqual(await nums(), [1n, 2n, 3n]);
 });
+
+test('a batch whose subquery returns more rows than a function call takes arguments completes', async () => {
+  // One input row, 200 000 rows out of its subquery: gathered with push(...rows) this overflowed the stack.
+  const r = await h.run('UNWIND [1] AS one CALL (one) { UNWIND range(1, 200000) AS x RETURN x } IN TRANSACTIONS RETURN count(x) AS n, sum(x) AS total');
+  assert.deepEqual(r.rows, [[200000n, 20000100000n]]);
+});
