@@ -451,6 +451,12 @@ test('a transaction larger than the backlog bound is acknowledged before its own
     await tx.commit();
     // Before, the committer itself waited for the store to apply all of it.
     assert.ok(db.storeBacklogCommands() > bound, `acknowledged with ${db.storeBacklogCommands()} commands still to apply`);
+    // The wait for the store counts against the writer's lock timeout, and says why.
+    await assert.rejects(db.beginWrite(1), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'LockTimeout');
+      assert.match(e.message, /the store is still applying \d+ commands of earlier transactions/);
+      return true;
+    });
     const next = await db.beginWrite();
     assert.ok(db.storeBacklogCommands() <= bound, `the next writer began with ${db.storeBacklogCommands()} commands unapplied`);
     next.rollback();

@@ -346,14 +346,15 @@ export class Database implements DatabaseHandle, CommitSink {
 
   async beginWrite(timeoutMs = this.settings.lockTimeoutMs): Promise<WriteTransaction> {
     this.assertUsable();
+    const startedMs = Date.now();
     await this.slot.acquire(timeoutMs);
     try {
       // Back-pressure, with the writer slot held so that no other writer adds to the backlog
       // meanwhile: a store too far behind catches up before another transaction begins. Waiting
       // here rather than after a commit leaves a single large transaction acknowledged before its
       // own apply (a million-node statement waited 6 s for it), and bounds the backlog to the
-      // bound plus one transaction.
-      if (this.pendingCommands > (this.settings.storeApplyBacklogCommandsMax ?? storeApplyBacklogCommandsMax)) await this.applyCommitted();
+      // bound plus one transaction. The wait counts against the same timeout as the slot's.
+      if (this.pendingCommands > (this.settings.storeApplyBacklogCommandsMax ?? storeApplyBacklogCommandsMax)) await this.storeCaughtUp(timeoutMs > 0 ? Math.max(1, timeoutMs - (Date.now() - startedMs)) : 0);
       this.assertUsable();
       // Snapshot and pending layers are taken in the same tick, so every committed transaction is
       // seen exactly once: either applied in the snapshot or as a pending layer.
@@ -362,6 +363,27 @@ export class Database implements DatabaseHandle, CommitSink {
     } catch (e) {
       this.slot.release();
       throw e;
+    }
+  }
+
+  /** Waits until the store applied every acknowledged transaction; LockTimeout after `timeoutMs` (0 or less: no limit, as for the slot). */
+  private async storeCaughtUp(timeoutMs: number): Promise<void> {
+    const applied = this.applyCommitted();
+    if (timeoutMs <= 0) return applied;
+    // A failed apply is recorded in this.failure: nobody may be left waiting for it after a timeout.
+    applied.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new QuiverError('LockTimeout', `timed out waiting to write to database "${this.name}": the store is still applying ${this.pendingCommands} commands of earlier transactions`, {
+          hint: 'retry; the store catches up on its own (a slow disk, or bulk writes faster than it applies), or raise db.lock.acquisition.timeout',
+        }));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([applied, expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
